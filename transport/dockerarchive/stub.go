@@ -1,0 +1,15 @@
+package dockerarchive
+
+import (
+	"context"
+
+	"github.com/ferrytool/ferry/transport"
+)
+
+func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
+	return nil, transport.NotYet("docker-archive", "source")
+}
+
+func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
+	return nil, transport.NotYet("docker-archive", "destination")
+}

@@ -1,0 +1,62 @@
+package transport
+
+import (
+	"log/slog"
+
+	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/progress"
+)
+
+// Options carries what opening a source or destination may need. The zero
+// value is the default: verified TLS, credentials from the usual files,
+// nothing logged.
+type Options struct {
+	// Credentials and where to find them (docker transport).
+	Auth Auth
+	// Insecure allows plain HTTP and unverified TLS (--tls-verify=false).
+	Insecure bool
+	// CertDir holds ca.crt, *.cert and *.key as in Docker's certs.d.
+	CertDir string
+	// Platform overrides the host platform when choosing an index instance.
+	Platform manifest.Platform
+	// TmpDir is where temporary files go ("" means the system default).
+	TmpDir string
+	// DaemonHost is the Docker Engine address for docker-daemon.
+	DaemonHost string
+	// AdditionalTags are extra names for docker-archive destinations.
+	AdditionalTags []string
+	// UserAgent is sent to registries.
+	UserAgent string
+	// Logger receives debug logs; nil discards.
+	Logger *slog.Logger
+	// Progress receives transfer events; nil discards.
+	Progress progress.Reporter
+}
+
+// Auth says how to authenticate to a registry.
+type Auth struct {
+	Username string
+	Password string
+	// IdentityToken is a bearer token used as is (--registry-token).
+	BearerToken string
+	// NoCreds: access anonymously, ignoring every credential file.
+	NoCreds bool
+	// AuthFile overrides the credential file lookup.
+	AuthFile string
+}
+
+// Log returns o's logger, or one that discards.
+func (o *Options) Log() *slog.Logger {
+	if o == nil || o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// Reporter returns o's progress reporter, or one that discards.
+func (o *Options) Reporter() progress.Reporter {
+	if o == nil || o.Progress == nil {
+		return progress.Discard
+	}
+	return o.Progress
+}
