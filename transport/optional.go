@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -17,4 +18,30 @@ type BlobMounter interface {
 // Deleter is implemented by references whose image can be deleted in place.
 type Deleter interface {
 	DeleteImage(ctx context.Context, o *Options) error
+}
+
+// StreamingDestination is implemented by destinations that can store a blob
+// whose digest and size are known only once it has been read to the end
+// (a layer compressed on the fly, a layer read from a docker-save stream
+// that names it by ID). It returns the descriptor of what it stored: the
+// digest and size it computed, with mediaType.
+type StreamingDestination interface {
+	PutBlobStream(ctx context.Context, mediaType string, r io.Reader) (ocispec.Descriptor, error)
+}
+
+// PutFunc stores one blob during a stream copy and returns the descriptor
+// of what was stored. d.Digest may be empty and d.Size -1 when the archive
+// does not name the blob by digest.
+type PutFunc func(ctx context.Context, d ocispec.Descriptor, r io.Reader) (ocispec.Descriptor, error)
+
+// StreamSource is implemented by sources that can be read only once, front
+// to back (an archive on stdin). When the destination takes blobs in any
+// order, the copier calls Stream instead of Manifest/Blob: the source
+// hands over every blob as it meets it, then returns the top manifest,
+// rewritten to the descriptors put returned. After Stream, Manifest works
+// for every manifest the stream held (the source keeps those small blobs).
+// A source that implements StreamSource must still work as a plain Source
+// (spooling to TmpDir) when the copier does not stream.
+type StreamSource interface {
+	Stream(ctx context.Context, put PutFunc) (manifest []byte, mediaType string, err error)
 }
