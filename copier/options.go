@@ -1,0 +1,66 @@
+// Package copier is ferry's copy engine: it resolves what to copy from a
+// source, moves blobs concurrently and verified from source to destination,
+// writes manifests last and commits. It is a function, Copy, not a service.
+package copier
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/progress"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/opencontainers/go-digest"
+)
+
+// MultiArch says what to copy when the source is an index, as skopeo's
+// --multi-arch does.
+type MultiArch int
+
+const (
+	// System copies the one instance for the chosen platform (the default).
+	System MultiArch = iota
+	// All copies the index and every instance (skopeo's --all).
+	All
+	// IndexOnly copies the index alone, without its instances.
+	IndexOnly
+	// Platforms copies the instances for Options.Platforms and writes an
+	// index holding only those.
+	Platforms
+)
+
+// Options tunes a copy. The zero value copies the host platform's image
+// with default concurrency, keeping manifest formats.
+type Options struct {
+	// Source and Destination are passed to the transports.
+	Source, Destination transport.Options
+	// Platform overrides parts of the host platform for System.
+	Platform manifest.Platform
+	MultiArch MultiArch
+	// Platforms lists the instances to keep for MultiArch == Platforms.
+	Platforms []manifest.Platform
+	// Format converts manifests: "" keeps them, "oci" or "v2s2" converts.
+	Format string
+	// PreserveDigests refuses any change that would alter a digest.
+	PreserveDigests bool
+	// RemoveSignatures drops signatures instead of copying them.
+	RemoveSignatures bool
+	// Concurrency bounds blob transfers in flight (default 6, as skopeo).
+	Concurrency int
+	// RetryTimes and RetryDelay retry a failed copy as skopeo's
+	// --retry-times/--retry-delay do (0 delay: exponential from 1s).
+	RetryTimes int
+	RetryDelay time.Duration
+	// Logger and Progress receive logs and transfer events; nil discards.
+	Logger   *slog.Logger
+	Progress progress.Reporter
+}
+
+// Result says what was written.
+type Result struct {
+	// Manifest is the top manifest written, with its media type and digest
+	// (what --digestfile records).
+	Manifest  []byte
+	MediaType string
+	Digest    digest.Digest
+}
