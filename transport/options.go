@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"io"
 	"log/slog"
 
 	"github.com/ferrytool/ferry/manifest"
@@ -25,6 +26,15 @@ type Options struct {
 	DaemonHost string
 	// AdditionalTags are extra names for docker-archive destinations.
 	AdditionalTags []string
+	// ArchiveUncompressed makes docker-archive destinations store layers
+	// uncompressed, as `docker save` does, for consumers that cannot read
+	// compressed layer files. By default layers keep the compression they
+	// arrived with, so the archive is about the compressed image size.
+	ArchiveUncompressed bool
+	// Stdin and Stdout are where an archive named "-" is read from and
+	// written to; nil means os.Stdin and os.Stdout.
+	Stdin  io.Reader
+	Stdout io.Writer
 	// UserAgent is sent to registries.
 	UserAgent string
 	// Logger receives debug logs; nil discards.
