@@ -35,7 +35,7 @@ type Options struct {
 	// Source and Destination are passed to the transports.
 	Source, Destination transport.Options
 	// Platform overrides parts of the host platform for System.
-	Platform manifest.Platform
+	Platform  manifest.Platform
 	MultiArch MultiArch
 	// Platforms lists the instances to keep for MultiArch == Platforms.
 	Platforms []manifest.Platform

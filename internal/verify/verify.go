@@ -66,6 +66,9 @@ func (v *Reader) check() error {
 	return io.EOF
 }
 
+// Verified reports whether the whole stream was read and matched.
+func (v *Reader) Verified() bool { return v.err == io.EOF }
+
 // Count is the number of bytes read so far.
 func (v *Reader) Count() int64 { return v.n }
 

@@ -1,0 +1,161 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/ferrytool/ferry/internal/verify"
+	"github.com/ferrytool/ferry/progress"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// blobPool moves blobs with bounded concurrency shared by every image of a
+// copy, and copies each digest once even when several instances of an
+// index share it.
+type blobPool struct {
+	c   *job
+	sem chan struct{}
+
+	mu    sync.Mutex
+	calls map[digest.Digest]*blobCall
+}
+
+type blobCall struct {
+	done chan struct{}
+	err  error
+}
+
+func newBlobPool(c *job) *blobPool {
+	n := c.o.Concurrency
+	if c.caps.SerialBlobs {
+		n = 1
+	}
+	return &blobPool{c: c, sem: make(chan struct{}, n), calls: map[digest.Digest]*blobCall{}}
+}
+
+// copyAll copies descs and waits for all of them. A destination that wants
+// serial blobs gets them one at a time, in the order given.
+func (p *blobPool) copyAll(ctx context.Context, descs []ocispec.Descriptor) error {
+	if p.c.caps.SerialBlobs {
+		for _, d := range descs {
+			if err := p.copy(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, d := range descs {
+		g.Go(func() error { return p.copy(gctx, d) })
+	}
+	return g.Wait()
+}
+
+// copy copies one blob, or waits for the copy of the same digest already
+// under way.
+func (p *blobPool) copy(ctx context.Context, d ocispec.Descriptor) error {
+	p.mu.Lock()
+	if call, ok := p.calls[d.Digest]; ok {
+		p.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	call := &blobCall{done: make(chan struct{})}
+	p.calls[d.Digest] = call
+	p.mu.Unlock()
+
+	select {
+	case p.sem <- struct{}{}:
+		call.err = p.c.copyBlob(ctx, d)
+		<-p.sem
+	case <-ctx.Done():
+		call.err = ctx.Err()
+	}
+	if call.err != nil {
+		// A failed digest may be tried again by a later attempt.
+		p.mu.Lock()
+		delete(p.calls, d.Digest)
+		p.mu.Unlock()
+	}
+	close(call.done)
+	return call.err
+}
+
+// copyBlob moves one blob unless the destination has it or can mount it.
+func (c *job) copyBlob(ctx context.Context, d ocispec.Descriptor) error {
+	rep := c.o.Destination.Reporter()
+	has, err := c.dst.HasBlob(ctx, d)
+	if err != nil {
+		return fmt.Errorf("checking blob %s: %w", d.Digest, err)
+	}
+	if !has {
+		if m, ok := c.dst.(transport.BlobMounter); ok {
+			if has, err = m.MountBlob(ctx, d, c.srcRef); err != nil {
+				return fmt.Errorf("mounting blob %s: %w", d.Digest, err)
+			}
+		}
+	}
+	if has {
+		rep.Report(progress.Event{Kind: progress.Skipped, Descriptor: d})
+		return nil
+	}
+	rc, err := c.src.Blob(ctx, d)
+	if err != nil {
+		return fmt.Errorf("reading blob %s: %w", d.Digest, err)
+	}
+	defer rc.Close()
+	if err := c.putVerified(ctx, d, rc); err != nil {
+		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+		return err
+	}
+	return nil
+}
+
+// putVerified hands r to the destination through a reader that checks
+// digest and size, and makes sure the destination consumed all of it.
+func (c *job) putVerified(ctx context.Context, d ocispec.Descriptor, r io.Reader) error {
+	size := d.Size
+	if size <= 0 && d.Digest != digestOfEmpty {
+		size = -1 // unknown (schema-1 layers)
+	}
+	vr, err := verify.NewReader(r, d.Digest, size)
+	if err != nil {
+		return err
+	}
+	rep := c.o.Destination.Reporter()
+	rep.Report(progress.Event{Kind: progress.Started, Descriptor: d})
+	if err := c.dst.PutBlob(ctx, d, &progressReader{r: vr, d: d, rep: rep}); err != nil {
+		return fmt.Errorf("copying blob %s: %w", d.Digest, err)
+	}
+	if !vr.Verified() {
+		return fmt.Errorf("copying blob %s: the destination stopped reading after %d bytes", d.Digest, vr.Count())
+	}
+	rep.Report(progress.Event{Kind: progress.Done, Descriptor: d, Bytes: vr.Count()})
+	return nil
+}
+
+var digestOfEmpty = digest.FromBytes(nil)
+
+// progressReader reports bytes as they pass.
+type progressReader struct {
+	r   io.Reader
+	d   ocispec.Descriptor
+	rep progress.Reporter
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.rep.Report(progress.Event{Kind: progress.Advanced, Descriptor: p.d, Bytes: int64(n)})
+	}
+	return n, err
+}
