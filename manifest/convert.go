@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -102,10 +103,12 @@ func convertDescriptor(d ocispec.Descriptor, table map[string]string) (ocispec.D
 		d.MediaType = nt
 		return d, nil
 	}
-	for _, target := range table {
-		if target == d.MediaType {
-			return d, nil // already in the target format
-		}
+	family := "application/vnd.oci."
+	if table[MediaTypeOCIConfig] != "" {
+		family = "application/vnd.docker."
+	}
+	if strings.HasPrefix(d.MediaType, family) {
+		return d, nil // already in the target format
 	}
 	return d, fmt.Errorf("%w: media type %s has no equivalent in the target format", errdefs.ErrNotSupported, d.MediaType)
 }
