@@ -103,12 +103,10 @@ func convertDescriptor(d ocispec.Descriptor, table map[string]string) (ocispec.D
 		d.MediaType = nt
 		return d, nil
 	}
-	family := "application/vnd.oci."
-	if table[MediaTypeOCIConfig] != "" {
-		family = "application/vnd.docker."
-	}
-	if strings.HasPrefix(d.MediaType, family) {
-		return d, nil // already in the target format
+	toDocker := table[MediaTypeOCIConfig] != ""
+	isDocker := strings.HasPrefix(d.MediaType, "application/vnd.docker.")
+	if toDocker == isDocker {
+		return d, nil // already in the target format, or a type of neither family kept as is
 	}
 	return d, fmt.Errorf("%w: media type %s has no equivalent in the target format", errdefs.ErrNotSupported, d.MediaType)
 }
