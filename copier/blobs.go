@@ -22,12 +22,29 @@ type blobPool struct {
 	sem chan struct{}
 
 	mu    sync.Mutex
-	calls map[digest.Digest]*blobCall
+	calls map[blobKey]*blobCall
+}
+
+// blobKey names one transfer: a source blob and what it becomes
+// (compression "" for as is).
+type blobKey struct {
+	digest digest.Digest
+	comp   string
 }
 
 type blobCall struct {
 	done chan struct{}
+	out  ocispec.Descriptor
 	err  error
+}
+
+// blobJob is one blob to copy: d as the source has it, comp the compression
+// it should get ("" to move it as is), manifestType the manifest it will be
+// listed in (it decides the new layer media type).
+type blobJob struct {
+	d            ocispec.Descriptor
+	comp         string
+	manifestType string
 }
 
 func newBlobPool(c *job) *blobPool {
@@ -35,59 +52,69 @@ func newBlobPool(c *job) *blobPool {
 	if c.caps.SerialBlobs {
 		n = 1
 	}
-	return &blobPool{c: c, sem: make(chan struct{}, n), calls: map[digest.Digest]*blobCall{}}
+	return &blobPool{c: c, sem: make(chan struct{}, n), calls: map[blobKey]*blobCall{}}
 }
 
-// copyAll copies descs and waits for all of them. A destination that wants
-// serial blobs gets them one at a time, in the order given.
-func (p *blobPool) copyAll(ctx context.Context, descs []ocispec.Descriptor) error {
+// copyAll copies jobs, waits for all of them and returns the descriptor of
+// what each became. A destination that wants serial blobs gets them one at
+// a time, in the order given.
+func (p *blobPool) copyAll(ctx context.Context, jobs []blobJob) ([]ocispec.Descriptor, error) {
+	out := make([]ocispec.Descriptor, len(jobs))
 	if p.c.caps.SerialBlobs {
-		for _, d := range descs {
-			if err := p.copy(ctx, d); err != nil {
-				return err
+		for i, j := range jobs {
+			var err error
+			if out[i], err = p.copy(ctx, j); err != nil {
+				return nil, err
 			}
 		}
-		return nil
+		return out, nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	for _, d := range descs {
-		g.Go(func() error { return p.copy(gctx, d) })
+	for i, j := range jobs {
+		g.Go(func() (err error) {
+			out[i], err = p.copy(gctx, j)
+			return err
+		})
 	}
-	return g.Wait()
+	return out, g.Wait()
 }
 
-// copy copies one blob, or waits for the copy of the same digest already
-// under way.
-func (p *blobPool) copy(ctx context.Context, d ocispec.Descriptor) error {
+// copy copies one blob, or waits for the same transfer already under way.
+func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, error) {
+	key := blobKey{j.d.Digest, j.comp}
 	p.mu.Lock()
-	if call, ok := p.calls[d.Digest]; ok {
+	if call, ok := p.calls[key]; ok {
 		p.mu.Unlock()
 		select {
 		case <-call.done:
-			return call.err
+			return call.out, call.err
 		case <-ctx.Done():
-			return ctx.Err()
+			return ocispec.Descriptor{}, ctx.Err()
 		}
 	}
 	call := &blobCall{done: make(chan struct{})}
-	p.calls[d.Digest] = call
+	p.calls[key] = call
 	p.mu.Unlock()
 
 	select {
 	case p.sem <- struct{}{}:
-		call.err = p.c.copyBlob(ctx, d)
+		if j.comp == "" {
+			call.out, call.err = j.d, p.c.copyBlob(ctx, j.d)
+		} else {
+			call.out, call.err = p.c.recompressBlob(ctx, j.d, j.comp, j.manifestType)
+		}
 		<-p.sem
 	case <-ctx.Done():
 		call.err = ctx.Err()
 	}
 	if call.err != nil {
-		// A failed digest may be tried again by a later attempt.
+		// A failed transfer may be tried again by a later attempt.
 		p.mu.Lock()
-		delete(p.calls, d.Digest)
+		delete(p.calls, key)
 		p.mu.Unlock()
 	}
 	close(call.done)
-	return call.err
+	return call.out, call.err
 }
 
 // copyBlob moves one blob unless the destination has it or can mount it.

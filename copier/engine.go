@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -54,6 +55,10 @@ func checkFormat(o *Options) error {
 	default:
 		return fmt.Errorf("%w: format %q: want oci or v2s2", errdefs.ErrInvalidArgument, o.Format)
 	}
+	if err := validCompression(o.Compression); err != nil {
+		return err
+	}
+	o.Compression = strings.ToLower(o.Compression)
 	if o.Format != "" && o.PreserveDigests {
 		return fmt.Errorf("%w: --format %s rewrites manifests, which --preserve-digests forbids", errdefs.ErrInvalidArgument, o.Format)
 	}

@@ -210,11 +210,27 @@ func (c *job) copyInstance(ctx context.Context, raw []byte, mt string, asInstanc
 	if err != nil {
 		return nil, "", err
 	}
-	if err := c.blobs.copyAll(ctx, manifest.Blobs(m)); err != nil {
+	jobs := []blobJob{{d: m.Config}}
+	recompress := false
+	for _, l := range m.Layers {
+		comp := c.wantedCompression(l.MediaType)
+		recompress = recompress || comp != ""
+		jobs = append(jobs, blobJob{d: l, comp: comp, manifestType: target})
+	}
+	if recompress && c.o.PreserveDigests {
+		return nil, "", fmt.Errorf("%w: recompressing layers changes the digests that --preserve-digests keeps", errdefs.ErrInvalidArgument)
+	}
+	written, err := c.blobs.copyAll(ctx, jobs)
+	if err != nil {
 		return nil, "", err
 	}
 	out, outMT := raw, mt
-	if target != mt {
+	if recompress {
+		nm := *m
+		nm.Layers = written[1:]
+		m = &nm
+	}
+	if target != mt || recompress {
 		if out, err = manifest.ConvertImage(m, target); err != nil {
 			return nil, "", err
 		}
@@ -246,11 +262,11 @@ func (c *job) copySchema1(ctx context.Context, raw []byte, mt string, asInstance
 	if err != nil {
 		return nil, "", err
 	}
-	var descs []ocispec.Descriptor
+	var jobs []blobJob
 	for _, l := range m.FSLayers {
-		descs = append(descs, ocispec.Descriptor{MediaType: manifest.MediaTypeDockerLayer, Digest: l.BlobSum, Size: -1})
+		jobs = append(jobs, blobJob{d: ocispec.Descriptor{MediaType: manifest.MediaTypeDockerLayer, Digest: l.BlobSum, Size: -1}})
 	}
-	if err := c.blobs.copyAll(ctx, descs); err != nil {
+	if _, err := c.blobs.copyAll(ctx, jobs); err != nil {
 		return nil, "", err
 	}
 	if err := c.putManifest(ctx, raw, mt, asInstance); err != nil {

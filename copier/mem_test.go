@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/opencontainers/go-digest"
@@ -134,4 +135,21 @@ type countingRef struct {
 func (r *countingRef) NewDestination(ctx context.Context, o *transport.Options) (transport.Destination, error) {
 	r.onOpen()
 	return r.memRef.NewDestination(ctx, o)
+}
+
+func (m *memDest) PutBlobStream(_ context.Context, mt string, r io.Reader) (ocispec.Descriptor, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	d := ocispec.Descriptor{MediaType: mt, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	m.mu.Lock()
+	m.pending[d.Digest] = b
+	m.mu.Unlock()
+	return d, nil
+}
+
+// sourceOf serves what a memDest holds, for chained copies.
+func sourceOf(m *memDest, mt string) *testimage.Source {
+	return &testimage.Source{Top: m.top, TopType: mt, Manifests: m.manifests, Types: map[digest.Digest]string{}, Blobs: m.blobs}
 }

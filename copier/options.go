@@ -41,6 +41,12 @@ type Options struct {
 	Platforms []manifest.Platform
 	// Format converts manifests: "" keeps them, "oci" or "v2s2" converts.
 	Format string
+	// Compression recompresses layers: "" keeps each layer as it is (but
+	// follows the destination's wishes), "gzip", "zstd" or "none".
+	Compression string
+	// CompressionLevel is the gzip level (1-9) or the zstd level as zstd
+	// numbers them (1-22, mapped to the encoder's speeds); 0 is the default.
+	CompressionLevel int
 	// PreserveDigests refuses any change that would alter a digest.
 	PreserveDigests bool
 	// RemoveSignatures drops signatures instead of copying them.

@@ -85,6 +85,9 @@ type Capabilities struct {
 	SerialBlobs bool
 	// WantsUncompressed: layers should be stored uncompressed.
 	WantsUncompressed bool
+	// WantsCompressed: uncompressed layers should be compressed on the way
+	// in (a registry, as skopeo does).
+	WantsCompressed bool
 	// KeepsDigests: the destination stores manifests byte for byte, so
 	// signatures and digests survive (false where it rewrites them, as
 	// docker-daemon does).
