@@ -1,0 +1,144 @@
+// Package fsutil holds the few file-system moves the directory-based
+// transports share: a file that appears whole or not at all (temp name,
+// fsync, rename), a context-aware reader, and a directory fsync.
+package fsutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// TempPrefix starts the name of every temporary file these helpers create,
+// so a cleanup (or a person) can tell them apart from real content.
+const TempPrefix = ".ferry-tmp-"
+
+// FilePerm and DirPerm are the modes of what the transports write, as
+// skopeo writes them.
+const (
+	FilePerm fs.FileMode = 0o644
+	DirPerm  fs.FileMode = 0o755
+)
+
+// WriteFile replaces path with data atomically: readers see the old file or
+// the new one, never a partial write. The new file is fsynced before the
+// rename; the directory is not (call SyncDir when durability of the name
+// matters).
+func WriteFile(path string, data []byte) error {
+	t, err := NewTemp(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	if _, err := t.f.Write(data); err != nil {
+		t.Discard()
+		return fmt.Errorf("write %s: %w", t.Name(), err)
+	}
+	return t.Commit(path)
+}
+
+// SyncDir fsyncs a directory so that renames into it survive a crash.
+func SyncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Temp is a file being written under a temporary name in the directory it
+// will end up in, so that the final rename is atomic.
+type Temp struct {
+	f    *os.File
+	size int64
+	done bool
+}
+
+// NewTemp creates an empty temporary file in dir.
+func NewTemp(dir string) (*Temp, error) {
+	f, err := os.CreateTemp(dir, TempPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("create a temporary file: %w", err)
+	}
+	return &Temp{f: f}, nil
+}
+
+// Name is the temporary file's path.
+func (t *Temp) Name() string { return t.f.Name() }
+
+// Size is the number of bytes copied in so far.
+func (t *Temp) Size() int64 { return t.size }
+
+// CopyFrom copies r to the file until r returns io.EOF. Any other error,
+// including the one a verifying reader returns at the end of bad content,
+// is returned, and the caller must then Discard. ctx cancels the copy
+// between reads.
+func (t *Temp) CopyFrom(ctx context.Context, r io.Reader) (int64, error) {
+	n, err := io.Copy(t.f, Reader(ctx, r))
+	t.size += n
+	return n, err
+}
+
+// Commit fsyncs the file, makes it world-readable and renames it to path,
+// replacing whatever was there.
+func (t *Temp) Commit(path string) error {
+	if t.done {
+		return errors.New("fsutil: temporary file already committed or discarded")
+	}
+	t.done = true
+	name := t.f.Name()
+	err := t.f.Sync()
+	if err == nil {
+		err = t.f.Chmod(FilePerm)
+	}
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("store %s: %w", path, err)
+	}
+	return nil
+}
+
+// Discard closes and removes the temporary file. It is safe to call after
+// Commit (it then does nothing), so callers can defer it.
+func (t *Temp) Discard() {
+	if t.done {
+		return
+	}
+	t.done = true
+	t.f.Close()
+	os.Remove(t.f.Name())
+}
+
+// Reader returns r made to fail with ctx's error once ctx is done, so a
+// long copy stops promptly on cancellation.
+func Reader(ctx context.Context, r io.Reader) io.Reader {
+	if ctx.Done() == nil {
+		return r
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

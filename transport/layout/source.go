@@ -1,0 +1,131 @@
+package layout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/verify"
+	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Source reads one image (or index) of an OCI layout.
+type Source struct {
+	root string
+	name string // "oci:PATH[:REF]", for messages
+	desc ocispec.Descriptor
+	log  *slog.Logger
+}
+
+var _ transport.Source = (*Source)(nil)
+
+func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
+	s, err := OpenSource(ctx, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenSource opens the image r names for reading; r.NewSource does the same
+// behind the transport.Source interface.
+func OpenSource(ctx context.Context, r *Reference, o *transport.Options) (*Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	name := transport.FullName(r)
+	st, err := os.Stat(r.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w: no such directory", name, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: %w: %s is not a directory", name, errdefs.ErrInvalidArgument, r.Path)
+	}
+	if _, err := checkLayoutFile(r.Path); err != nil {
+		return nil, err
+	}
+	ix, _, exists, err := readIndex(r.Path)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("%s: %w: %s is not an OCI image layout (it has no index.json)", name, errdefs.ErrNotFound, r.Path)
+	}
+	desc, err := Lookup(ix, r.Ref, r.Index)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s := &Source{root: r.Path, name: name, desc: desc, log: o.Log()}
+	s.log.Debug("oci: source opened", "layout", r.Path, "digest", desc.Digest, "mediaType", desc.MediaType)
+	return s, nil
+}
+
+// Descriptor is the index.json entry of the image the reference names.
+func (s *Source) Descriptor() ocispec.Descriptor { return s.desc }
+
+// Manifest returns the manifest the reference names (instance nil) or an
+// instance of it, read from blobs/ALG/HEX and verified against its digest
+// (and, for the top one, the size index.json gives).
+func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	d, size, mediaType := s.desc.Digest, s.desc.Size, s.desc.MediaType
+	if instance != nil && *instance != s.desc.Digest {
+		d, size, mediaType = *instance, -1, ""
+	}
+	p, err := blobPath(s.root, d)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", s.name, err)
+	}
+	b, err := readSmallFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, d, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, d, err)
+	}
+	if err := verify.Bytes(b, d, size); err != nil {
+		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, d, err)
+	}
+	if mediaType == "" {
+		mediaType = manifest.Detect(b)
+	}
+	if mediaType == "" {
+		return nil, "", fmt.Errorf("%s: manifest %s: %w: no media type and not a recognizable manifest", s.name, d, errdefs.ErrInvalidManifest)
+	}
+	return b, mediaType, nil
+}
+
+// Blob opens blobs/ALG/HEX for streaming. The caller verifies the content.
+func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := blobPath(s.root, d.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, err)
+	}
+	return f, nil
+}
+
+// Close releases nothing: a layout source holds no open files.
+func (s *Source) Close() error { return nil }
