@@ -1,0 +1,42 @@
+package display
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// bytesHuman renders a byte count with binary units, as skopeo and docker do.
+func bytesHuman(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// shortDigest is the first 12 hex characters, as Docker shows IDs.
+func shortDigest(d digest.Digest) string {
+	e := d.Encoded()
+	if len(e) > 12 {
+		e = e[:12]
+	}
+	return e
+}
+
+func durationHuman(d time.Duration) string {
+	if d <= 0 {
+		return "--"
+	}
+	d = d.Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
