@@ -1,0 +1,101 @@
+package dir
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/opencontainers/go-digest"
+)
+
+// The files of a dir: image, as skopeo (containers/image's directory
+// transport) writes them:
+//
+//	version               "Directory Transport Version: 1.1\n"
+//	manifest.json         the top manifest, byte for byte
+//	HEX                   each blob, named by the hex part of its digest
+//	HEX.manifest.json     each instance of an index (copy --all)
+//	signature-N           simple-signing signatures of the top manifest
+//	HEX.signature-N       signatures of an instance
+//
+// skopeo names every blob by the hex alone, whatever the algorithm
+// (sha512 hex is twice as long, so names cannot collide), and ferry does
+// the same.
+const (
+	versionFile    = "version"
+	versionContent = "Directory Transport Version: 1.1\n"
+	manifestFile   = "manifest.json"
+)
+
+// maxManifestSize bounds what is read into memory as a manifest: real ones
+// are a few KB, and a bound keeps a hostile directory from making ferry
+// read a layer into memory.
+const maxManifestSize = 8 << 20
+
+// validate checks a digest before it becomes part of a file name, so a
+// crafted one cannot name a path outside the directory.
+func validate(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("%w: digest %q: %v", errdefs.ErrInvalidArgument, d, err)
+	}
+	return nil
+}
+
+// blobName is the file name of a blob.
+func blobName(d digest.Digest) (string, error) {
+	if err := validate(d); err != nil {
+		return "", err
+	}
+	return d.Encoded(), nil
+}
+
+// instanceName is the file name of an instance manifest.
+func instanceName(d digest.Digest) (string, error) {
+	if err := validate(d); err != nil {
+		return "", err
+	}
+	return d.Encoded() + ".manifest.json", nil
+}
+
+// signatureName is the file name of the i-th (0-based) signature of the
+// top manifest (instance nil) or of an instance.
+func signatureName(i int, instance *digest.Digest) (string, error) {
+	if instance == nil {
+		return fmt.Sprintf("signature-%d", i+1), nil
+	}
+	if err := validate(*instance); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s.signature-%d", instance.Encoded(), i+1), nil
+}
+
+// readSmallFile reads a file that must be small (a manifest, a
+// signature), refusing one larger than maxManifestSize.
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxManifestSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxManifestSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", errdefs.ErrInvalidManifest, path, maxManifestSize)
+	}
+	return b, nil
+}
+
+// exists reports whether root/name exists.
+func exists(root, name string) (bool, error) {
+	_, err := os.Lstat(filepath.Join(root, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
