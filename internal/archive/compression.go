@@ -1,0 +1,123 @@
+// Package archive holds what ferry's archive transports (docker-archive,
+// oci-archive, tarball, docker-daemon) share: compression detection by
+// magic bytes, safe tar entry names, an index of a seekable tar's entries
+// by offset, a one-pass walk of a tar stream, spooling a stream to a
+// temporary file, and an output file that appears complete or not at all.
+// Nothing here ever extracts an archive to disk.
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"fmt"
+	"io"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression is the compression a stream is found to have.
+type Compression int
+
+// The compressions ferry tells apart. Bzip2 and Xz are recognised so that
+// the error can name them.
+const (
+	None Compression = iota
+	Gzip
+	Zstd
+	Bzip2
+	Xz
+)
+
+func (c Compression) String() string {
+	switch c {
+	case Gzip:
+		return "gzip"
+	case Zstd:
+		return "zstd"
+	case Bzip2:
+		return "bzip2"
+	case Xz:
+		return "xz"
+	}
+	return "none"
+}
+
+// MagicLen is how many leading bytes Detect needs to see.
+const MagicLen = 6
+
+var (
+	magicGzip  = []byte{0x1f, 0x8b}
+	magicZstd  = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	magicBzip2 = []byte("BZh")
+	magicXz    = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+)
+
+// Detect names the compression of a stream from its first bytes (RFC 1952
+// for gzip, RFC 8878 for zstd). Anything unrecognised is None.
+func Detect(head []byte) Compression {
+	switch {
+	case bytes.HasPrefix(head, magicGzip):
+		return Gzip
+	case bytes.HasPrefix(head, magicZstd):
+		return Zstd
+	case bytes.HasPrefix(head, magicBzip2):
+		return Bzip2
+	case bytes.HasPrefix(head, magicXz):
+		return Xz
+	}
+	return None
+}
+
+// Peek returns a reader equivalent to r and r's first bytes (fewer when r
+// is shorter), without consuming them.
+func Peek(r io.Reader, n int) (io.Reader, []byte, error) {
+	br := bufio.NewReaderSize(r, max(n, 4096))
+	head, err := br.Peek(n)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, nil, err
+	}
+	return br, head, nil
+}
+
+// Decompress detects the compression of r and returns a reader of its
+// decompressed bytes (r itself, buffered, when it is not compressed). The
+// returned reader must be closed to release a zstd decoder's goroutines.
+func Decompress(r io.Reader) (io.ReadCloser, Compression, error) {
+	br, head, err := Peek(r, MagicLen)
+	if err != nil {
+		return nil, None, err
+	}
+	c := Detect(head)
+	rc, err := NewReader(br, c)
+	return rc, c, err
+}
+
+// NewReader decompresses r, which has compression c.
+func NewReader(r io.Reader, c Compression) (io.ReadCloser, error) {
+	switch c {
+	case None:
+		return io.NopCloser(r), nil
+	case Gzip:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: gzip: %v", errdefs.ErrInvalidArchive, err)
+		}
+		return zr, nil
+	case Zstd:
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: zstd: %v", errdefs.ErrInvalidArchive, err)
+		}
+		return zstdCloser{zr}, nil
+	case Bzip2:
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	}
+	return nil, fmt.Errorf("%w: %s compression is not supported; decompress it first", errdefs.ErrNotSupported, c)
+}
+
+type zstdCloser struct{ *zstd.Decoder }
+
+func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
