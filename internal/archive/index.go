@@ -75,6 +75,9 @@ func padded(n int64) int64 { return (n + 511) &^ 511 }
 // would pass for a whole one. pos is where reading stopped, end where the
 // last member ended, size the archive's size (-1 for a stream).
 func checkEnd(pos, end, size int64) error {
+	if pos == 0 {
+		return fmt.Errorf("%w: the archive is empty", errdefs.ErrInvalidArchive)
+	}
 	if pos < end+1024 || (size >= 0 && pos > size) {
 		return fmt.Errorf("%w: the archive is truncated (no end-of-archive marker)", errdefs.ErrInvalidArchive)
 	}

@@ -43,7 +43,7 @@ func OpenInput(ctx context.Context, path string, stdin io.Reader, tmpDir string)
 	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: %w", path, errdefs.ErrNotFound)
+			return nil, fmt.Errorf("archive %w", errdefs.ErrNotFound)
 		}
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func OpenInput(ctx context.Context, path string, stdin io.Reader, tmpDir string)
 			a, err := Index(ctx, f, fi.Size(), f.Close)
 			if err != nil {
 				f.Close()
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return nil, err
 			}
 			return &Input{name: path, arch: a}, nil
 		}
@@ -119,12 +119,12 @@ func (in *Input) spool(ctx context.Context) (*Archive, error) {
 	defer rc.Close()
 	t, size, err := Spool(ctx, rc, in.tmpDir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.name, err)
+		return nil, err
 	}
 	a, err := Index(ctx, t, size, t.Close)
 	if err != nil {
 		t.Close()
-		return nil, fmt.Errorf("%s: %w", in.name, err)
+		return nil, err
 	}
 	return a, nil
 }
@@ -138,7 +138,7 @@ func (in *Input) openPlain(ctx context.Context) (io.ReadCloser, error) {
 	plain, _, err := Decompress(raw)
 	if err != nil {
 		raw.Close()
-		return nil, fmt.Errorf("%s: %w", in.name, err)
+		return nil, err
 	}
 	return &closeBoth{Reader: plain, closers: []io.Closer{plain, raw}}, nil
 }

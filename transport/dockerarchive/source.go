@@ -1,0 +1,253 @@
+package dockerarchive
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"sync"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/archive"
+	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// source reads one image of a docker-archive. A plain tar file is indexed
+// in place and its members served by offset; a stream (stdin, a compressed
+// archive, the Engine's export) is spooled to a temporary file the first
+// time Manifest or Blob needs it, unless it was read with Stream.
+type source struct {
+	name  string
+	in    *archive.Input
+	named reference.Named
+	index int
+
+	mu  sync.Mutex
+	img *image
+}
+
+// streamSource is a source that can also be read once, front to back
+// (transport.StreamSource). Only sources that are not already indexed
+// files are streamSources, so that the copier keeps its parallel path for
+// files.
+type streamSource struct{ *source }
+
+var (
+	_ transport.Source       = (*source)(nil)
+	_ transport.StreamSource = streamSource{}
+)
+
+// image is the chosen image: the manifest ferry synthesized for it and
+// where its blobs are.
+type image struct {
+	manifest  []byte
+	mediaType string
+	digest    digest.Digest
+	config    ocispec.Descriptor
+	configRaw []byte
+	layers    []ocispec.Descriptor
+	// paths maps a layer digest to its member; nil after Stream.
+	paths map[digest.Digest]string
+}
+
+func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
+	var stdin io.Reader
+	var tmp string
+	if o != nil {
+		stdin, tmp = o.Stdin, o.TmpDir
+	}
+	in, err := archive.OpenInput(ctx, r.Path, stdin, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("docker-archive:%s: %w", r.Path, err)
+	}
+	return wrap(&source{name: "docker-archive:" + r.Path, in: in, named: r.Named, index: r.Index}), nil
+}
+
+// NewStreamSource reads the only image of a docker-save tar stream that
+// open returns (called at most once), as the docker-daemon transport gets
+// it from the Engine's image export. It is a transport.StreamSource; used
+// as a plain Source it spools the stream to tmpDir ("" is the system
+// default) on first use. name is used in errors.
+func NewStreamSource(name string, open func(ctx context.Context) (io.ReadCloser, error), tmpDir string) transport.Source {
+	return streamSource{&source{name: name, in: archive.NewStreamInput(name, open, tmpDir), index: -1}}
+}
+
+func wrap(s *source) transport.Source {
+	if s.in.Indexed() {
+		return s
+	}
+	return streamSource{s}
+}
+
+// load indexes the archive (spooling a stream) and picks the image.
+func (s *source) load(ctx context.Context) (*image, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.img != nil {
+		return s.img, nil
+	}
+	a, err := s.in.Archive(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	img, err := s.loadIndexed(ctx, a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	s.img = img
+	return img, nil
+}
+
+var configName = regexp.MustCompile(`^([a-f0-9]{64})\.json$`)
+
+// checkConfigName compares a config's digest with the one its member
+// name states (HEX.json, as docker save, skopeo and ferry write it, or
+// blobs/sha256/HEX).
+func checkConfigName(p string, cfg []byte) error {
+	got := digest.FromBytes(cfg)
+	want := pathDigest(p)
+	if m := configName.FindStringSubmatch(path.Base(p)); m != nil {
+		want = digest.NewDigestFromEncoded(digest.SHA256, m[1])
+	}
+	if want != "" && want.Algorithm() == digest.SHA256 && want != got {
+		return fmt.Errorf("%w: config %s has digest %s", errdefs.ErrDigestMismatch, p, got)
+	}
+	return nil
+}
+
+func (s *source) loadIndexed(ctx context.Context, a *archive.Archive) (*image, error) {
+	mb, err := a.ReadFile(manifestFile, archive.MaxMetadata)
+	if err != nil {
+		return nil, fmt.Errorf("%w (not a docker save archive?)", err)
+	}
+	items, err := parseManifestFile(mb)
+	if err != nil {
+		return nil, err
+	}
+	item, err := pick(items, s.named, s.index)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := a.ReadFile(item.Config, archive.MaxMetadata)
+	if err != nil {
+		return nil, err
+	}
+	diffIDs, err := checkConfig(item, cfg)
+	if err != nil {
+		return nil, err
+	}
+	layers := make([]layerInfo, len(item.Layers))
+	paths := map[digest.Digest]string{}
+	for i, lp := range item.Layers {
+		sr, err := a.Open(lp)
+		if err != nil {
+			return nil, err
+		}
+		head := make([]byte, archive.MagicLen)
+		n, _ := sr.ReadAt(head, 0)
+		l := layerInfo{Size: sr.Size(), Compression: archive.Detect(head[:n])}
+		switch pd := pathDigest(lp); {
+		case l.Compression == archive.None:
+			// An uncompressed layer's digest is its diff ID.
+			l.Digest = diffIDs[i]
+			if pd != "" && pd != l.Digest {
+				return nil, fmt.Errorf("%w: layer %s is named %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, lp, pd, l.Digest)
+			}
+		case pd != "":
+			l.Digest = pd
+		default:
+			// A compressed layer not named by digest: hash it once.
+			if l.Digest, err = digest.FromReader(archive.ContextReader(ctx, io.NewSectionReader(sr, 0, sr.Size()))); err != nil {
+				return nil, fmt.Errorf("%w: reading %s: %v", errdefs.ErrInvalidArchive, lp, err)
+			}
+		}
+		layers[i] = l
+		paths[l.Digest] = lp
+	}
+	img, err := newImage(cfg, layers)
+	if err != nil {
+		return nil, err
+	}
+	img.paths = paths
+	return img, nil
+}
+
+// checkConfig checks a config against its name and the image's layer
+// count, and returns its diff IDs.
+func checkConfig(item *manifestItem, cfg []byte) ([]digest.Digest, error) {
+	if err := checkConfigName(item.Config, cfg); err != nil {
+		return nil, err
+	}
+	c, err := parseConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.RootFS.DiffIDs) != len(item.Layers) {
+		return nil, fmt.Errorf("%w: the config lists %d layers but manifest.json %d", errdefs.ErrInvalidArchive, len(c.RootFS.DiffIDs), len(item.Layers))
+	}
+	return c.RootFS.DiffIDs, nil
+}
+
+func newImage(cfg []byte, layers []layerInfo) (*image, error) {
+	mb, mt, err := buildManifest(cfg, layers)
+	if err != nil {
+		return nil, err
+	}
+	img := &image{manifest: mb, mediaType: mt, digest: digest.FromBytes(mb), configRaw: cfg}
+	m, err := manifest.ParseImage(mb)
+	if err != nil {
+		return nil, err
+	}
+	img.config, img.layers = m.Config, m.Layers
+	return img, nil
+}
+
+// Manifest returns the manifest ferry synthesized for the image: it is
+// the only manifest, so instance must be nil or its digest.
+func (s *source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte, string, error) {
+	img, err := s.load(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if instance != nil && *instance != img.digest {
+		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, *instance, errdefs.ErrNotFound)
+	}
+	return img.manifest, img.mediaType, nil
+}
+
+// Blob serves the config from memory and a layer straight from its place
+// in the archive.
+func (s *source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	img, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d.Digest == img.config.Digest {
+		return io.NopCloser(bytes.NewReader(img.configRaw)), nil
+	}
+	if img.paths == nil {
+		return nil, fmt.Errorf("%w: %s was read as a stream; blob %s is gone", errdefs.ErrNotSupported, s.name, d.Digest)
+	}
+	p, ok := img.paths[d.Digest]
+	if !ok {
+		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, errdefs.ErrNotFound)
+	}
+	a, err := s.in.Archive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := a.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(sr), nil
+}
+
+// Close releases the archive and removes any spool.
+func (s *source) Close() error { return s.in.Close() }
