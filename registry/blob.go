@@ -1,0 +1,100 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/ferrytool/ferry/errdefs"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func blobPath(repo string, d ocispec.Descriptor) string {
+	return "/v2/" + repo + "/blobs/" + d.Digest.String()
+}
+
+// GetBlob streams the blob d of repo, following redirects (without
+// credentials to other hosts). The caller closes the reader and verifies
+// digest and size.
+func (c *Client) GetBlob(ctx context.Context, repo string, d ocispec.Descriptor) (io.ReadCloser, error) {
+	resp, err := c.do(ctx, &request{method: http.MethodGet, url: blobPath(repo, d), scopes: c.scopes(repo)}, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	return &netErrorBody{ReadCloser: resp.Body}, nil
+}
+
+// GetBlobRange streams bytes start..end (inclusive, as in an HTTP Range;
+// end < 0 means to the end) of the blob d, for downloads split across
+// connections or resumed. A registry that ignores Range gets an error
+// wrapping errdefs.ErrNotSupported unless start is 0.
+func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descriptor, start, end int64) (io.ReadCloser, error) {
+	if start < 0 || (end >= 0 && end < start) {
+		return nil, fmt.Errorf("%w: byte range %d-%d", errdefs.ErrInvalidArgument, start, end)
+	}
+	rng := "bytes=" + strconv.FormatInt(start, 10) + "-"
+	if end >= 0 {
+		rng += strconv.FormatInt(end, 10)
+	}
+	resp, err := c.do(ctx, &request{
+		method: http.MethodGet, url: blobPath(repo, d),
+		header: http.Header{"Range": {rng}},
+		scopes: c.scopes(repo),
+	}, http.StatusPartialContent, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		if start != 0 {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%w: the registry ignores byte ranges", errdefs.ErrNotSupported)
+		}
+		if end >= 0 {
+			return &netErrorBody{ReadCloser: readCloser{io.LimitReader(resp.Body, end+1), resp.Body}}, nil
+		}
+	}
+	return &netErrorBody{ReadCloser: resp.Body}, nil
+}
+
+// HeadBlob reports whether repo holds the blob d.
+func (c *Client) HeadBlob(ctx context.Context, repo string, d ocispec.Descriptor) (bool, error) {
+	resp, err := c.do(ctx, &request{method: http.MethodHead, url: blobPath(repo, d), scopes: c.scopes(repo)}, http.StatusOK, http.StatusNotFound)
+	if err != nil {
+		return false, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK, nil
+}
+
+// DeleteBlob deletes the blob d from repo.
+func (c *Client) DeleteBlob(ctx context.Context, repo string, d ocispec.Descriptor) error {
+	resp, err := c.do(ctx, &request{method: http.MethodDelete, url: blobPath(repo, d), scopes: c.scopes(repo, "push", "delete")},
+		http.StatusAccepted, http.StatusOK, http.StatusNoContent)
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	return nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// netErrorBody reports a connection that fails mid-body as
+// errdefs.ErrUnavailable, without the URL.
+type netErrorBody struct {
+	io.ReadCloser
+}
+
+func (b *netErrorBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: reading blob: %v", errdefs.ErrUnavailable, netError(err))
+	}
+	return n, err
+}

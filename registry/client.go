@@ -1,0 +1,199 @@
+// Package registry is a client for the OCI distribution spec 1.1 and
+// Docker's Registry HTTP API v2: ping, auth, manifests, blobs (with
+// ranges), uploads (monolithic, streamed, cross-repository mounts), tag
+// lists and deletes. It retries what is safe to retry, never follows a
+// redirect with credentials to another host, and never logs a secret.
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registry/auth"
+	"github.com/ferrytool/ferry/transport"
+)
+
+// DefaultUserAgent is sent when Options.UserAgent is empty.
+const DefaultUserAgent = "ferry"
+
+// Client talks to one registry on behalf of one repository (whose
+// credentials it uses). Safe for concurrent use; Close releases idle
+// connections.
+type Client struct {
+	host     string // host[:port] serving the API
+	domain   string // the name's domain as written (docker.io), for credentials and messages
+	repo     string // the repository the client is for
+	insecure bool
+	ua       string
+	log      *slog.Logger
+	tr       *http.Transport
+	hc       *http.Client
+	auth     *auth.Authenticator
+	actions  []string // on repo: pull, plus push for a destination
+
+	retry retryPolicy
+
+	pingMu sync.Mutex
+	base   string // "https://host" once pinged
+}
+
+// Option tunes a Client.
+type Option func(*Client)
+
+// ForPush makes every token the client asks for cover push on its
+// repository, as a destination needs, so reads and writes share one token.
+func ForPush() Option {
+	return func(c *Client) { c.actions = []string{auth.ActionPull, auth.ActionPush} }
+}
+
+// WithRetry sets how often and how long the client retries 429 and 5xx
+// answers and network failures: attempts in all, the first backoff
+// (doubled each time), and the longest Retry-After it will wait.
+func WithRetry(attempts int, backoff, maxWait time.Duration) Option {
+	return func(c *Client) { c.retry = retryPolicy{attempts: attempts, backoff: backoff, maxWait: maxWait} }
+}
+
+// New prepares a client for the registry that serves name (Docker Hub
+// names go to registry-1.docker.io) and finds the credentials for name's
+// repository as o.Auth says. It does no network I/O; the first call pings
+// the registry.
+func New(ctx context.Context, name reference.Named, o *transport.Options, opts ...Option) (*Client, error) {
+	if o == nil {
+		o = &transport.Options{}
+	}
+	domain, repo := reference.Domain(name), reference.Path(name)
+	c := &Client{
+		host: reference.RegistryHost(name), domain: domain, repo: repo,
+		insecure: o.Insecure, ua: o.UserAgent, log: o.Log(),
+		actions: []string{auth.ActionPull},
+		retry:   defaultRetry,
+	}
+	if c.ua == "" {
+		c.ua = DefaultUserAgent
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	tc, err := tlsConfig(c.host, o.CertDir, o.Insecure, c.log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", domain, err)
+	}
+	c.tr = newTransport(tc)
+	c.hc = &http.Client{Transport: c.tr, CheckRedirect: checkRedirect}
+	cred, err := auth.Lookup(ctx, domain, repo, o.Auth, c.log)
+	if err != nil {
+		return nil, err
+	}
+	c.auth = auth.NewAuthenticator(domain, cred, c.hc, c.ua, c.log)
+	return c, nil
+}
+
+// Host is the host[:port] serving the registry API.
+func (c *Client) Host() string { return c.host }
+
+// Repository is the repository the client was made for.
+func (c *Client) Repository() string { return c.repo }
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+func newTransport(tc *tls.Config) *http.Transport {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		TLSClientConfig:       tc,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// checkRedirect follows up to 10 redirects and drops the Authorization
+// header whenever a redirect leaves the scheme and host:port of the
+// original request (a CDN or object store must never see registry
+// credentials). Go itself only compares host names, not ports.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// ping finds the API's base URL and its auth challenge with GET /v2/
+// (distribution spec, "Determining support"): https first, then, only
+// when insecure access is allowed, plain http.
+func (c *Client) ping(ctx context.Context) (string, error) {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	if c.base != "" {
+		return c.base, nil
+	}
+	schemes := []string{"https"}
+	if c.insecure {
+		schemes = append(schemes, "http")
+	}
+	var firstErr error
+	for _, scheme := range schemes {
+		base := scheme + "://" + c.host
+		err := c.pingOne(ctx, base)
+		if err == nil {
+			c.base = base
+			return base, nil
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		var re *Error
+		if errors.As(err, &re) {
+			// The server answered: it is a registry (or not); do not try
+			// another scheme.
+			return "", fmt.Errorf("%s: %w", c.domain, err)
+		}
+		c.log.Debug("registry ping failed", "url", base+"/v2/", "error", err)
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return "", fmt.Errorf("%s: %w", c.domain, firstErr)
+}
+
+func (c *Client) pingOne(ctx context.Context, base string) error {
+	resp, err := c.send(ctx, &request{method: http.MethodGet, url: base + "/v2/"}, false)
+	if err != nil {
+		return err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		resp.Body.Close()
+		return nil
+	case http.StatusUnauthorized:
+		chs := auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
+		resp.Body.Close()
+		c.auth.SetChallenges(chs)
+		return nil
+	case http.StatusNotFound:
+		resp.Body.Close()
+		return &Error{Method: http.MethodGet, Path: "/v2/", Status: resp.StatusCode,
+			Message: "not a container registry: " + base + "/v2/ answered 404"}
+	}
+	return errorFrom(resp, false)
+}

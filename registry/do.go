@@ -1,0 +1,249 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/registry/auth"
+)
+
+// request is one API call. A body from getBody can be sent again, so the
+// call is retried; a stream body cannot, so it is sent once.
+type request struct {
+	method  string
+	url     string // absolute
+	header  http.Header
+	getBody func() (io.ReadCloser, error)
+	stream  io.Reader
+	length  int64 // body length, -1 unknown (0 with no body)
+	scopes  []auth.Scope
+}
+
+func (r *request) resendable() bool { return r.stream == nil }
+
+// retryPolicy bounds retries of 429, 5xx and network failures.
+type retryPolicy struct {
+	attempts int
+	backoff  time.Duration
+	maxWait  time.Duration
+}
+
+var defaultRetry = retryPolicy{attempts: 5, backoff: 500 * time.Millisecond, maxWait: 60 * time.Second}
+
+func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
+	var body io.Reader
+	if r.getBody != nil {
+		b, err := r.getBody()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	} else if r.stream != nil {
+		body = r.stream
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	if err != nil {
+		return nil, err
+	}
+	if r.getBody != nil {
+		req.GetBody = r.getBody
+	}
+	if body != nil {
+		req.ContentLength = r.length
+		if r.stream != nil && r.length < 0 {
+			req.ContentLength = -1
+		}
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", c.ua)
+	return req, nil
+}
+
+// send makes the request, retrying 429 (honouring Retry-After), 5xx and
+// network failures when the body can be sent again. With authorize set it
+// adds the Authorization header for r.scopes. Any status other than the
+// retried ones is returned to the caller with its body open.
+func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Response, error) {
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		last := attempt >= c.retry.attempts || !r.resendable()
+		req, err := c.build(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if authorize {
+			if err := c.auth.Authorize(ctx, req, r.scopes); err != nil {
+				if !last && (errors.Is(err, errdefs.ErrUnavailable) || errors.Is(err, errdefs.ErrTooManyRequests)) {
+					if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
+						return nil, werr
+					}
+					continue
+				}
+				return nil, err
+			}
+		}
+		resp, err := c.hc.Do(req)
+		logURL := redactURL(req.URL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
+			lastErr = fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
+			if last {
+				return nil, lastErr
+			}
+			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
+				return nil, werr
+			}
+			continue
+		}
+		c.log.Debug("registry request", "method", r.method, "url", logURL, "status", resp.StatusCode)
+		c.logRateLimit(resp)
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			wait, ok := retryAfter(resp.Header.Get("Retry-After"), c.backoff(attempt))
+			if last || !ok || wait > c.retry.maxWait {
+				return resp, nil
+			}
+			drain(resp)
+			c.log.Debug("registry rate limit, waiting", "url", logURL, "wait", wait)
+		case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented && resp.StatusCode != http.StatusHTTPVersionNotSupported:
+			if last {
+				return resp, nil
+			}
+			drain(resp)
+		default:
+			return resp, nil
+		}
+		if werr := c.wait(ctx, c.backoffOr(attempt, resp)); werr != nil {
+			return nil, werr
+		}
+	}
+}
+
+// do authorizes, sends (with retries) and, on 401, takes the registry's
+// new challenge (a first challenge, an expired token, or a token lacking
+// scope: "insufficient_scope" widens the scopes asked for) and tries once
+// more. It returns the response when its status is one of want; anything
+// else becomes an *Error.
+func (c *Client) do(ctx context.Context, r *request, want ...int) (*http.Response, error) {
+	base, err := c.ping(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.url[0] == '/' {
+		r.url = base + r.url
+	}
+	for reauth := false; ; reauth = true {
+		resp, err := c.send(ctx, r, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range want {
+			if resp.StatusCode == w {
+				return resp, nil
+			}
+		}
+		if resp.StatusCode == http.StatusUnauthorized && !reauth && r.resendable() {
+			chs := auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
+			if len(chs) > 0 {
+				drain(resp)
+				c.auth.Invalidate(r.scopes)
+				if b, ok := auth.Find(chs, "bearer"); ok {
+					r.scopes = auth.MergeScopes(r.scopes, auth.ParseScopes(b.Params["scope"]))
+				}
+				c.auth.SetChallenges(chs)
+				continue
+			}
+		}
+		return nil, errorFrom(resp, !c.auth.Credential().IsZero())
+	}
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.retry.backoff << (attempt - 1)
+	if d > 8*time.Second || d <= 0 {
+		d = 8 * time.Second
+	}
+	return d
+}
+
+// backoffOr waits as Retry-After says on a 429 (or 503 that sends it),
+// otherwise the exponential backoff.
+func (c *Client) backoffOr(attempt int, resp *http.Response) time.Duration {
+	if d, ok := retryAfter(resp.Header.Get("Retry-After"), 0); ok && d > 0 && d <= c.retry.maxWait {
+		return d
+	}
+	return c.backoff(attempt)
+}
+
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryAfter parses Retry-After (RFC 9110 section 10.2.3): seconds or an
+// HTTP date. Without the header it returns def.
+func retryAfter(v string, def time.Duration) (time.Duration, bool) {
+	if v == "" {
+		return def, true
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := time.Until(t)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return def, true
+}
+
+// logRateLimit logs Docker Hub's rate limit headers, when present.
+func (c *Client) logRateLimit(resp *http.Response) {
+	limit, remaining := resp.Header.Get("RateLimit-Limit"), resp.Header.Get("RateLimit-Remaining")
+	if limit == "" && remaining == "" {
+		return
+	}
+	c.log.Debug("registry rate limit", "limit", limit, "remaining", remaining, "source", resp.Header.Get("Docker-RateLimit-Source"))
+}
+
+// drain reads a little of a body we do not need, so the connection can be
+// reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// redactURL keeps scheme, host and path: queries may carry signatures
+// (object-store redirects) or upload state that have no place in a log.
+func redactURL(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
+// netError strips the URL (and so any query) from a transport error.
+func netError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,117 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/registry/auth"
+)
+
+// Error is a registry's refusal: the HTTP status, the first error code of
+// the body (distribution spec, "Error Codes") and a sentence for people.
+// It unwraps to the errdefs sentinel of its kind.
+type Error struct {
+	Method string
+	// Path is the URL path of the request (no query, no host).
+	Path    string
+	Status  int
+	Code    string
+	Message string
+	kind    error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the errdefs sentinel (nil for an unclassified failure).
+func (e *Error) Unwrap() error { return e.kind }
+
+// errorBody is the distribution spec's error response.
+type errorBody struct {
+	Errors []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// errorFrom reads and closes resp's body and turns the answer into an
+// *Error. credsSent says whether the request carried credentials, which
+// decides between "authentication required" and "invalid username or
+// password".
+func errorFrom(resp *http.Response, credsSent bool) error {
+	defer resp.Body.Close()
+	var body errorBody
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = json.Unmarshal(b, &body)
+	e := &Error{Method: resp.Request.Method, Path: resp.Request.URL.Path, Status: resp.StatusCode}
+	var msg string
+	if len(body.Errors) > 0 {
+		e.Code = body.Errors[0].Code
+		msg = strings.ToLower(strings.TrimSpace(body.Errors[0].Message))
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || e.Code == "UNAUTHORIZED":
+		e.kind = errdefs.ErrUnauthorized
+		bearer, isBearer := auth.Find(auth.ParseChallenges(resp.Header.Values("WWW-Authenticate")), "bearer")
+		switch {
+		case isBearer && bearer.Params["error"] == "insufficient_scope":
+			// The token service accepted who we are, the registry not
+			// what we asked: no such repository, or no permission.
+			e.Message = "requested access to the resource is denied"
+		case credsSent && !isBearer:
+			e.Message = "invalid username or password"
+		default:
+			e.Message = "authentication required"
+		}
+	case resp.StatusCode == http.StatusForbidden || e.Code == "DENIED":
+		e.kind = errdefs.ErrDenied
+		e.Message = "access denied"
+		if msg != "" && !strings.Contains(msg, "denied") {
+			e.Message += ": " + msg
+		} else if msg != "" {
+			e.Message = msg
+		}
+	case resp.StatusCode == http.StatusTooManyRequests || e.Code == "TOOMANYREQUESTS":
+		e.kind = errdefs.ErrTooManyRequests
+		e.Message = "too many requests to the registry; try again later"
+	case e.Code == "UNSUPPORTED" || resp.StatusCode == http.StatusMethodNotAllowed:
+		e.kind = errdefs.ErrNotSupported
+		e.Message = "the registry does not support this operation"
+		if msg != "" && msg != "the operation is unsupported." {
+			e.Message += ": " + msg
+		}
+	case e.Code == "MANIFEST_BLOB_UNKNOWN":
+		e.Message = "the registry refused the manifest: it refers to a blob the repository does not hold"
+	case e.Code == "MANIFEST_INVALID" || e.Code == "MANIFEST_UNVERIFIED":
+		e.kind = errdefs.ErrInvalidManifest
+		e.Message = "the registry refused the manifest as invalid"
+		if msg != "" {
+			e.Message += ": " + msg
+		}
+	case e.Code == "DIGEST_INVALID":
+		e.kind = errdefs.ErrDigestMismatch
+		e.Message = "the registry found that the content does not match its digest"
+	case e.Code == "SIZE_INVALID":
+		e.kind = errdefs.ErrSizeMismatch
+		e.Message = "the registry found that the content does not match its size"
+	case resp.StatusCode == http.StatusNotFound || e.Code == "MANIFEST_UNKNOWN" || e.Code == "NAME_UNKNOWN" ||
+		e.Code == "BLOB_UNKNOWN" || e.Code == "BLOB_UPLOAD_UNKNOWN":
+		e.kind = errdefs.ErrNotFound
+		e.Message = msg
+		if e.Message == "" {
+			e.Message = "not found"
+		}
+	case resp.StatusCode >= 500:
+		e.kind = errdefs.ErrUnavailable
+		e.Message = fmt.Sprintf("the registry failed (%s)", resp.Status)
+	default:
+		e.Message = fmt.Sprintf("the registry answered %s", resp.Status)
+		if msg != "" {
+			e.Message += ": " + msg
+		}
+	}
+	return e
+}

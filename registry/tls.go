@@ -1,0 +1,82 @@
+package registry
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ferrytool/ferry/errdefs"
+)
+
+// systemCertDirs are searched, first existing wins, for a registry's
+// certificates when no CertDir is given (containers-certs.d(5), Docker's
+// certs.d).
+var systemCertDirs = []string{"/etc/containers/certs.d", "/etc/docker/certs.d"}
+
+// tlsConfig builds the TLS configuration for host: the system roots plus
+// every *.crt of the certificate directory, and each *.cert/*.key pair as
+// a client certificate. insecure skips server verification
+// (--tls-verify=false).
+func tlsConfig(host, certDir string, insecure bool, log *slog.Logger) (*tls.Config, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
+	dir := certDir
+	if dir == "" {
+		for _, d := range systemCertDirs {
+			p := filepath.Join(d, host)
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				dir = p
+				break
+			}
+		}
+	}
+	if dir == "" {
+		return cfg, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// skopeo ignores a certificate directory that does not exist.
+		log.Debug("certificate directory does not exist", "dir", dir)
+		return cfg, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading certificate directory %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		p := filepath.Join(dir, name)
+		switch {
+		case strings.HasSuffix(name, ".crt"):
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("reading CA certificate: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(b) {
+				return nil, fmt.Errorf("%w: %s holds no PEM certificate", errdefs.ErrInvalidArgument, p)
+			}
+			log.Debug("trusting CA certificate", "file", p)
+		case strings.HasSuffix(name, ".cert"):
+			key := strings.TrimSuffix(p, ".cert") + ".key"
+			pair, err := tls.LoadX509KeyPair(p, key)
+			if err != nil {
+				return nil, fmt.Errorf("%w: client certificate %s with key %s: %v", errdefs.ErrInvalidArgument, p, filepath.Base(key), err)
+			}
+			cfg.Certificates = append(cfg.Certificates, pair)
+			log.Debug("using client certificate", "file", p)
+		case strings.HasSuffix(name, ".key"):
+			if _, err := os.Stat(strings.TrimSuffix(p, ".key") + ".cert"); err != nil {
+				return nil, fmt.Errorf("%w: client key %s has no matching .cert file", errdefs.ErrInvalidArgument, p)
+			}
+		}
+	}
+	return cfg, nil
+}
