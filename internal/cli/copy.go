@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ferrytool/ferry/copier"
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/transports"
+	"github.com/spf13/cobra"
+)
+
+type copyOptions struct {
+	shared           sharedImageFlags
+	src, dest        *imageFlags
+	compression      compressionFlags
+	retry            retryFlags
+	all              bool
+	multiArch        string
+	digestFile       string
+	quiet            bool
+	progress         string
+	preserveDigests  bool
+	format           string
+	removeSignatures bool
+	parallel         int
+	additionalTags   []string
+}
+
+func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
+
+// copyCommandWith builds the copy command around o, which its flags fill.
+func (a *app) copyCommandWith(o *copyOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "copy [command options] SOURCE-IMAGE DESTINATION-IMAGE",
+		Short: "Copy an IMAGE-NAME from one location to another",
+		Long: `Copy the image SOURCE-IMAGE names to DESTINATION-IMAGE, verifying every blob.
+Nothing is visible at the destination until the copy has finished.
+
+When the source is a multi-platform index, only the image for this machine's
+platform (or the one --override-os/--override-arch/--override-variant choose)
+is copied, unless --all or --multi-arch says otherwise.
+
+Progress goes to standard error (--quiet silences it); standard output
+stays empty unless the destination is written there.
+
+Supported transports: ` + supportedTransports(),
+		Example: `  ferry copy docker://quay.io/skopeo/stable:latest docker://registry.example.com/skopeo:latest
+  ferry copy docker://nginx:1.27 docker-archive:nginx.tar:nginx:1.27
+  ferry copy --all docker://alpine:3.20 oci:/srv/images/alpine:3.20
+  ferry copy --multi-arch linux/amd64,linux/arm64 docker://alpine docker://registry.example.com/alpine
+  ferry copy --digestfile digest.txt oci:/srv/images/app:1 docker://registry.example.com/app:1`,
+		Args: exactArgs(2, "SOURCE-IMAGE DESTINATION-IMAGE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runCopy(cmd, o, args[0], args[1])
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVarP(&o.all, "all", "a", false, "copy all images if SOURCE-IMAGE is a list (same as --multi-arch all)")
+	fs.StringVar(&o.multiArch, "multi-arch", "", "how to handle multi-architecture images: system, all, index-only, or a list of os/arch[/variant] platforms to keep (default system)")
+	fs.StringVar(&o.digestFile, "digestfile", "", "write the digest of the copied manifest to the specified `FILE`")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "suppress progress output")
+	fs.StringVar(&o.progress, "progress", "auto", "how to show progress on standard error: "+progressModes+" (auto: bars on a terminal, plain lines elsewhere)")
+	fs.BoolVar(&o.preserveDigests, "preserve-digests", false, "preserve digests of images and lists (fail rather than change one)")
+	fs.StringVarP(&o.format, "format", "f", "", "manifest `TYPE` (oci or v2s2) to use in the destination (default: the source's)")
+	fs.BoolVar(&o.removeSignatures, "remove-signatures", false, "do not copy signatures from SOURCE-IMAGE")
+	fs.IntVar(&o.parallel, "image-parallel-copies", 0, "maximum number of blobs copied in parallel (default 6)")
+	fs.StringSliceVar(&o.additionalTags, "additional-tag", nil, "additional `NAME:TAG`s (docker-archive destinations)")
+	o.shared.register(fs)
+	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
+	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
+	o.compression.register(fs)
+	o.retry.register(fs)
+	registerUnsupportedCopyFlags(fs)
+	return cmd
+}
+
+func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName string) error {
+	opts, err := a.copierOptions(cmd, o)
+	if err != nil {
+		return err
+	}
+	srcRef, err := transports.Parse(srcName)
+	if err != nil {
+		return err
+	}
+	dstRef, err := transports.Parse(dstName)
+	if err != nil {
+		return err
+	}
+	mode := o.progress
+	if o.quiet {
+		mode = "none"
+	}
+	reporter, stop, err := a.newProgress(mode)
+	if err != nil {
+		return err
+	}
+	opts.Progress = reporter
+	ctx, cancel := a.global.context(cmd.Context())
+	defer cancel()
+	res, err := copier.Copy(ctx, srcRef, dstRef, opts)
+	stop()
+	if err != nil {
+		return err
+	}
+	if o.digestFile != "" {
+		if err := writeFileAtomic(o.digestFile, []byte(res.Digest.String())); err != nil {
+			return fmt.Errorf("--digestfile: %w", err)
+		}
+	}
+	return nil
+}
+
+// copierOptions turns the copy flags into copier.Options.
+func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copier.Options, error) {
+	fs := cmd.Flags()
+	var opts copier.Options
+	if err := checkUnsupportedCopyFlags(fs); err != nil {
+		return opts, err
+	}
+	if o.all && fs.Changed("multi-arch") {
+		return opts, usagef(cmd.CommandPath(), "--all and --multi-arch cannot be used together")
+	}
+	var err error
+	if opts.Source, err = a.imageOptions(o.src, o.shared.authFile); err != nil {
+		return opts, err
+	}
+	if opts.Destination, err = a.imageOptions(o.dest, o.shared.authFile); err != nil {
+		return opts, err
+	}
+	if err := checkAdditionalTags(o.additionalTags); err != nil {
+		return opts, err
+	}
+	opts.Destination.AdditionalTags = o.additionalTags
+	opts.Platform = a.global.platform()
+	if o.all {
+		opts.MultiArch = copier.All
+	} else if opts.MultiArch, opts.Platforms, err = parseMultiArch(o.multiArch); err != nil {
+		return opts, err
+	}
+	if opts.Format, err = parseManifestFormat(o.format); err != nil {
+		return opts, err
+	}
+	if o.parallel < 0 {
+		return opts, fmt.Errorf("%w: --image-parallel-copies %d: want a positive number", errdefs.ErrInvalidArgument, o.parallel)
+	}
+	if o.retry.times < 0 || o.retry.delay < 0 {
+		return opts, fmt.Errorf("%w: --retry-times and --retry-delay must not be negative", errdefs.ErrInvalidArgument)
+	}
+	opts.PreserveDigests = o.preserveDigests
+	opts.RemoveSignatures = o.removeSignatures
+	opts.Concurrency = o.parallel
+	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
+	opts.Logger = a.global.log()
+	if err := o.compression.apply(fs, &opts); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory and a rename, so path never holds a partial digest.
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op after a successful rename
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/ferrytool/ferry/transport"
+	"github.com/spf13/pflag"
+)
+
+// sharedImageFlags holds --authfile, which copy applies to both images
+// (each can override it with --src-authfile / --dest-authfile).
+type sharedImageFlags struct {
+	authFile string
+}
+
+func (s *sharedImageFlags) register(fs *pflag.FlagSet) {
+	// skopeo takes the default from $REGISTRY_AUTH_FILE.
+	fs.StringVar(&s.authFile, "authfile", os.Getenv("REGISTRY_AUTH_FILE"),
+		"path of the authentication file (default: $REGISTRY_AUTH_FILE, then ${XDG_RUNTIME_DIR}/containers/auth.json, then ~/.docker/config.json)")
+}
+
+// imageFlags are skopeo's per-image options. Single-image commands
+// register them without a prefix (--creds, --tls-verify); copy registers
+// two sets, "src-" and "dest-" (--src-creds, --dest-tls-verify).
+type imageFlags struct {
+	prefix string
+	fs     *pflag.FlagSet
+
+	authFile      string // only with a prefix: --src-authfile, --dest-authfile
+	creds         string
+	username      string
+	password      string
+	registryToken string
+	noCreds       bool
+	certDir       string
+	tlsVerify     bool
+	daemonHost    string
+	sharedBlobDir string
+}
+
+// imageFlagSet says which optional flags a command takes.
+type imageFlagSet struct {
+	daemonHost    bool // --daemon-host (docker-daemon:)
+	sharedBlobDir bool // --shared-blob-dir (oci:)
+}
+
+func registerImageFlags(fs *pflag.FlagSet, prefix string, which imageFlagSet) *imageFlags {
+	f := &imageFlags{prefix: prefix, fs: fs}
+	if prefix != "" {
+		fs.StringVar(&f.authFile, prefix+"authfile", "", "path of the authentication file (default: --authfile)")
+	}
+	fs.StringVar(&f.creds, prefix+"creds", "", "use `USERNAME[:PASSWORD]` for accessing the registry (asks for the password on a terminal when it is left out)")
+	fs.StringVar(&f.username, prefix+"username", "", "`USERNAME` for accessing the registry")
+	fs.StringVar(&f.password, prefix+"password", "", "`PASSWORD` for accessing the registry")
+	fs.StringVar(&f.registryToken, prefix+"registry-token", "", "provide a Bearer `TOKEN` for accessing the registry")
+	fs.BoolVar(&f.noCreds, prefix+"no-creds", false, "access the registry anonymously")
+	fs.StringVar(&f.certDir, prefix+"cert-dir", "", "use certificates at `PATH` (*.crt, *.cert, *.key) to connect to the registry or daemon")
+	fs.BoolVar(&f.tlsVerify, prefix+"tls-verify", true, "require HTTPS and verify certificates when talking to the container registry or daemon")
+	if which.daemonHost {
+		fs.StringVar(&f.daemonHost, prefix+"daemon-host", "", "use docker daemon host at `HOST` (docker-daemon: only)")
+	}
+	if which.sharedBlobDir {
+		fs.StringVar(&f.sharedBlobDir, prefix+"shared-blob-dir", "", "`DIRECTORY` to use to share blobs across OCI repositories (accepted; blobs are not shared yet)")
+	}
+	return f
+}
+
+func (f *imageFlags) set(name string) bool { return f.fs.Changed(f.prefix + name) }
+
+// options turns the flags into transport.Options on top of the global
+// ones. sharedAuthFile is the --authfile value, used unless this image has
+// its own (--src-authfile, --dest-authfile).
+func (a *app) imageOptions(f *imageFlags, sharedAuthFile string) (transport.Options, error) {
+	o := a.global.transportOptions()
+	o.Auth.AuthFile = sharedAuthFile
+	if f.authFile != "" {
+		o.Auth.AuthFile = f.authFile
+	}
+	auth, err := a.credentials(f)
+	if err != nil {
+		return transport.Options{}, err
+	}
+	o.Auth.Username, o.Auth.Password = auth.Username, auth.Password
+	o.Auth.BearerToken, o.Auth.NoCreds = auth.BearerToken, auth.NoCreds
+	o.Insecure = !f.tlsVerify
+	o.CertDir = f.certDir
+	o.DaemonHost = f.daemonHost
+	o.Stdin, o.Stdout = a.stdin, a.stdout // archives named "-"
+	if f.sharedBlobDir != "" {
+		o.Log().Warn(fmt.Sprintf("--%sshared-blob-dir is accepted but blobs are not shared between OCI layouts yet", f.prefix), "dir", f.sharedBlobDir)
+	}
+	return o, nil
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"github.com/ferrytool/ferry/inspect"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transports"
+	"github.com/spf13/cobra"
+)
+
+type inspectOptions struct {
+	shared sharedImageFlags
+	image  *imageFlags
+	retry  retryFlags
+	format string
+	raw    bool
+	config bool
+	noTags bool
+}
+
+func (a *app) inspectCommand() *cobra.Command {
+	var o inspectOptions
+	cmd := &cobra.Command{
+		Use:   "inspect [command options] IMAGE-NAME",
+		Short: "Inspect image IMAGE-NAME",
+		Long: `Print low-level information about IMAGE-NAME as JSON, in skopeo's format.
+
+Digest is the digest of the manifest the name points to (an index's digest
+when it points to a multi-platform index); the other fields describe the
+image in that index for this machine's platform, or the one --override-os,
+--override-arch and --override-variant choose. RepoTags lists the
+repository's tags (docker:// only).
+
+Supported transports: ` + supportedTransports(),
+		Example: `  ferry inspect docker://registry.fedoraproject.org/fedora
+  ferry inspect --config docker://docker.io/alpine
+  ferry inspect --raw docker://docker.io/alpine        # the manifest (or index) as stored
+  ferry --override-arch arm64 inspect docker://alpine
+  ferry inspect --format "Name: {{.Name}} Digest: {{.Digest}}" docker://registry.access.redhat.com/ubi9`,
+		Args: exactArgs(1, "IMAGE-NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runInspect(cmd, &o, args[0])
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&o.raw, "raw", false, "output the raw manifest or configuration")
+	fs.BoolVar(&o.config, "config", false, "output the configuration")
+	fs.StringVarP(&o.format, "format", "f", "", "format the output with a Go `TEMPLATE`")
+	fs.BoolVarP(&o.noTags, "no-tags", "n", false, "do not list the available tags from the repository in the output")
+	o.shared.register(fs)
+	o.image = registerImageFlags(fs, "", imageFlagSet{daemonHost: true, sharedBlobDir: true})
+	o.retry.register(fs)
+	return cmd
+}
+
+func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (err error) {
+	if o.raw && o.format != "" {
+		return usagef(cmd.CommandPath(), "--raw output does not support --format")
+	}
+	ref, err := transports.Parse(name)
+	if err != nil {
+		return err
+	}
+	topts, err := a.imageOptions(o.image, o.shared.authFile)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.global.context(cmd.Context())
+	defer cancel()
+	log := topts.Log()
+
+	var src transport.Source
+	if err := o.retry.do(ctx, log, func() (err error) {
+		src, err = ref.NewSource(ctx, &topts)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := src.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	var img *inspect.Image
+	if err := o.retry.do(ctx, log, func() (err error) {
+		img, err = inspect.Fetch(ctx, src)
+		return err
+	}); err != nil {
+		return err
+	}
+	if o.raw && !o.config {
+		_, err := a.stdout.Write(img.Raw)
+		return err
+	}
+	var in *inspect.Instance
+	if err := o.retry.do(ctx, log, func() (err error) {
+		in, err = img.Instance(ctx, topts.Platform)
+		return err
+	}); err != nil {
+		return err
+	}
+	switch {
+	case o.config && o.raw:
+		var b []byte
+		if err := o.retry.do(ctx, log, func() (err error) {
+			b, err = in.ConfigBlob(ctx)
+			return err
+		}); err != nil {
+			return err
+		}
+		_, err := a.stdout.Write(b)
+		return err
+	case o.config:
+		cfg, err := in.OCIConfig(ctx)
+		if err != nil {
+			return err
+		}
+		return writeFormatted(a.stdout, o.format, cfg)
+	}
+	var out *inspect.Output
+	if err := o.retry.do(ctx, log, func() (err error) {
+		out, err = inspect.Describe(ctx, ref, in, inspect.Options{Transport: topts, NoTags: o.noTags})
+		return err
+	}); err != nil {
+		return err
+	}
+	return writeFormatted(a.stdout, o.format, out)
+}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/progress"
+	"github.com/ferrytool/ferry/progress/display"
+)
+
+// progressModes are the values of --progress (a ferry extension).
+const progressModes = "auto, bars, plain, json or none"
+
+// closingReporter is a progress renderer that writes a summary and stops
+// its redraw loop on Close.
+type closingReporter interface {
+	progress.Reporter
+	Close()
+}
+
+// newProgress returns the reporter for --progress mode, writing to stderr
+// (stdout carries only results): redrawn bars when stderr is a terminal
+// and mode is auto, plain lines otherwise, JSON lines for tools, nothing
+// for none (and --quiet). The returned func stops it and prints the
+// summary; call it once the copy is over.
+func (a *app) newProgress(mode string) (progress.Reporter, func(), error) {
+	var r closingReporter
+	switch mode {
+	case "none":
+		return nil, func() {}, nil
+	case "auto":
+		if f, ok := a.stderr.(*os.File); ok && a.isTerminal(int(f.Fd())) {
+			r = display.NewBars(a.stderr)
+		} else {
+			r = display.NewPlain(a.stderr, 0)
+		}
+	case "bars":
+		r = display.NewBars(a.stderr)
+	case "plain":
+		r = display.NewPlain(a.stderr, 0)
+	case "json":
+		r = display.NewJSON(a.stderr)
+	default:
+		return nil, nil, fmt.Errorf("%w: --progress %q: want %s", errdefs.ErrInvalidArgument, mode, progressModes)
+	}
+	return r, r.Close, nil
+}
