@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // Temp is a temporary file that Close removes. On systems that allow it
@@ -57,6 +59,18 @@ func Spool(ctx context.Context, r io.Reader, dir string) (*Temp, int64, error) {
 		return nil, 0, err
 	}
 	return t, n, nil
+}
+
+// SpoolDigest spools r like Spool and also returns its sha256 digest: an
+// archive destination uses it for a blob whose size and digest are known
+// only at its end, since a tar member's size precedes its bytes.
+func SpoolDigest(ctx context.Context, r io.Reader, dir string) (*Temp, int64, digest.Digest, error) {
+	h := digest.SHA256.Digester()
+	t, n, err := Spool(ctx, io.TeeReader(r, h.Hash()), dir)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return t, n, h.Digest(), nil
 }
 
 // ContextReader fails reads once ctx is done, so a long copy stops

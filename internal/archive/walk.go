@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ferrytool/ferry/errdefs"
 )
 
 // Limits on what a stream walk keeps in memory. Metadata (manifests,
@@ -88,7 +90,7 @@ func Walk[T any](ctx context.Context, r io.Reader, put PutEntry[T]) (*Walked[T],
 		v, err := put(ctx, &e, head, br)
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("%w: the archive is truncated inside %q", tarError(err), e.Name)
+				return nil, fmt.Errorf("%w: the archive is truncated inside %q", errdefs.ErrInvalidArchive, e.Name)
 			}
 			return nil, err
 		}

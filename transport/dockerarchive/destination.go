@@ -169,13 +169,12 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 	if err := d.usable(); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	h := digest.SHA256.Digester()
-	t, size, err := archive.Spool(ctx, io.TeeReader(r, h.Hash()), d.tmpDir)
+	t, size, dg, err := archive.SpoolDigest(ctx, r, d.tmpDir)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", d.name, err)
 	}
 	defer t.Close()
-	desc := ocispec.Descriptor{MediaType: mediaType, Digest: h.Digest(), Size: size}
+	desc := ocispec.Descriptor{MediaType: mediaType, Digest: dg, Size: size}
 	if _, ok := d.written[desc.Digest]; ok {
 		return desc, nil
 	}

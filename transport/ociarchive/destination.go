@@ -1,0 +1,235 @@
+package ociarchive
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/archive"
+	"github.com/ferrytool/ferry/internal/verify"
+	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/layout"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// destination writes an OCI image layout as a tar stream: oci-layout
+// first, then blobs/ALG/HEX in the order they come (manifests too), then
+// index.json naming the image at Commit. Nothing is buffered. A file is
+// written under a temporary name and renamed at Commit; an existing
+// archive is replaced whole, as skopeo does.
+type destination struct {
+	name   string
+	ref    string
+	out    *archive.Output
+	tw     *archive.Writer
+	tmpDir string
+
+	mu      sync.Mutex
+	written map[digest.Digest]bool
+	top     *ocispec.Descriptor
+	err     error // sticky: once a write failed the stream is broken
+	done    bool
+}
+
+var (
+	_ transport.Destination          = (*destination)(nil)
+	_ transport.StreamingDestination = (*destination)(nil)
+)
+
+func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
+	if r.Index >= 0 {
+		return nil, fmt.Errorf("%w: oci-archive: @N picks an image to read; a destination takes a name", errdefs.ErrInvalidReference)
+	}
+	var stdout io.Writer
+	var tmp string
+	if o != nil {
+		stdout, tmp = o.Stdout, o.TmpDir
+	}
+	name := "oci-archive:" + r.Path
+	out, err := archive.CreateOutput(r.Path, stdout)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	d := &destination{name: name, ref: r.Ref, out: out, tw: archive.NewWriter(out), tmpDir: tmp, written: map[digest.Digest]bool{}}
+	lb, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+	if err := d.tw.WriteBytes(layoutFile, lb); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+// Capabilities: any manifest, stored byte for byte (as the oci: transport
+// does), blobs one at a time.
+func (d *destination) Capabilities() transport.Capabilities {
+	return transport.Capabilities{
+		ManifestTypes: []string{
+			manifest.MediaTypeOCIManifest, manifest.MediaTypeOCIIndex,
+			manifest.MediaTypeDockerManifest, manifest.MediaTypeDockerList,
+		},
+		SerialBlobs:  true,
+		KeepsDigests: true,
+	}
+}
+
+// HasBlob reports blobs already in this archive.
+func (d *destination) HasBlob(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.written[desc.Digest], nil
+}
+
+// PutBlob appends blobs/ALG/HEX. If r fails (a digest mismatch found at
+// its end), the archive is broken and Commit will fail.
+func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.usable(); err != nil {
+		return err
+	}
+	if d.written[desc.Digest] {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
+	p, err := blobMember(desc.Digest)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	if desc.Size < 0 {
+		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.name, desc.Digest)
+	}
+	if err := d.tw.WriteFile(ctx, p, desc.Size, r); err != nil {
+		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
+		return d.err
+	}
+	d.written[desc.Digest] = true
+	return nil
+}
+
+// PutBlobStream stores a blob whose size and digest are known only at its
+// end (a recompressed layer): a tar member's size precedes its bytes, so
+// it is spooled to TmpDir first.
+func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.Reader) (ocispec.Descriptor, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.usable(); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	t, size, dg, err := archive.SpoolDigest(ctx, r, d.tmpDir)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", d.name, err)
+	}
+	defer t.Close()
+	desc := ocispec.Descriptor{MediaType: mediaType, Digest: dg, Size: size}
+	if d.written[dg] {
+		return desc, nil
+	}
+	p, _ := blobMember(dg)
+	if err := d.tw.WriteFile(ctx, p, size, t); err != nil {
+		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, dg, err)
+		return ocispec.Descriptor{}, d.err
+	}
+	d.written[dg] = true
+	return desc, nil
+}
+
+// PutManifest stores a manifest as a blob. An instance must hash to its
+// digest; the top manifest (instance nil) is named in index.json at Commit.
+func (d *destination) PutManifest(ctx context.Context, b []byte, mediaType string, instance *digest.Digest) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.usable(); err != nil {
+		return err
+	}
+	dg := digest.FromBytes(b)
+	if instance != nil {
+		if err := verify.Bytes(b, *instance, -1); err != nil {
+			return fmt.Errorf("%s: manifest %s: %w", d.name, *instance, err)
+		}
+		dg = *instance
+	}
+	mt := manifest.Normalize(mediaType)
+	if mt == "" {
+		mt = manifest.Detect(b)
+	}
+	if mt == "" {
+		return fmt.Errorf("%s: manifest %s: %w: no media type and not a recognizable manifest", d.name, dg, errdefs.ErrInvalidManifest)
+	}
+	if !d.written[dg] {
+		p, err := blobMember(dg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.name, err)
+		}
+		if err := d.tw.WriteBytes(p, b); err != nil {
+			d.err = fmt.Errorf("%s: writing manifest %s: %w", d.name, dg, err)
+			return d.err
+		}
+		d.written[dg] = true
+	}
+	if instance == nil {
+		d.top = &ocispec.Descriptor{MediaType: mt, Digest: dg, Size: int64(len(b))}
+	}
+	return nil
+}
+
+// Commit writes index.json, naming the image with the reference's name
+// (org.opencontainers.image.ref.name), ends the tar and, for a file,
+// renames it into place.
+func (d *destination) Commit(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.usable(); err != nil {
+		return err
+	}
+	if d.top == nil {
+		return fmt.Errorf("%w: %s: commit before the manifest was written", errdefs.ErrInvalidArgument, d.name)
+	}
+	if err := d.finish(); err != nil {
+		d.err = fmt.Errorf("%s: %w", d.name, err)
+		return d.err
+	}
+	d.done = true
+	return nil
+}
+
+func (d *destination) finish() error {
+	ix := layout.NewIndex()
+	layout.AddEntry(ix, *d.top, d.ref)
+	ib, err := json.Marshal(ix)
+	if err != nil {
+		return err
+	}
+	if err := d.tw.WriteBytes(indexFile, ib); err != nil {
+		return err
+	}
+	if err := d.tw.Close(); err != nil {
+		return err
+	}
+	return d.out.Commit()
+}
+
+func (d *destination) usable() error {
+	switch {
+	case d.err != nil:
+		return d.err
+	case d.done:
+		return fmt.Errorf("%w: %s is already committed or closed", errdefs.ErrInvalidArgument, d.name)
+	}
+	return nil
+}
+
+// Close discards an archive that was not committed.
+func (d *destination) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done {
+		return nil
+	}
+	d.done = true
+	return d.out.Close()
+}
