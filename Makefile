@@ -1,0 +1,19 @@
+# ferry: build, test and benchmark. Nothing here is needed to use the
+# library; `make bench` runs the comparison described in bench/main.go.
+
+GO        ?= go
+BIN       ?= bin/ferry
+# Extra flags for the benchmark, e.g. make bench BENCHFLAGS="-size 200MiB -runs 1"
+BENCHFLAGS ?=
+
+.PHONY: build test bench
+
+build:
+	$(GO) build ./...
+	$(GO) build -o $(BIN) ./cmd/ferry
+
+test:
+	$(GO) test -race ./...
+
+bench:
+	$(GO) run ./bench $(BENCHFLAGS)
