@@ -164,6 +164,11 @@ func (c *Client) ping(ctx context.Context) (string, error) {
 		}
 		var re *Error
 		if errors.As(err, &re) {
+			if firstErr != nil && re.Status == http.StatusBadRequest {
+				// Plain HTTP spoken to a TLS server: the TLS failure
+				// is the one worth reporting.
+				break
+			}
 			// The server answered: it is a registry (or not); do not try
 			// another scheme.
 			return "", fmt.Errorf("%s: %w", c.domain, err)

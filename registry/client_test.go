@@ -161,7 +161,10 @@ func TestNotFound(t *testing.T) {
 		{"tag", func() error { _, _, _, err := c.GetManifest(ctx, "app", "missing"); return err }},
 		{"repository", func() error { _, _, _, err := c.GetManifest(ctx, "nope", "1"); return err }},
 		{"digest", func() error { _, _, _, err := c.GetManifest(ctx, "app", digest.FromString("x").String()); return err }},
-		{"blob", func() error { _, err := c.GetBlob(ctx, "app", ocispec.Descriptor{Digest: digest.FromString("x")}); return err }},
+		{"blob", func() error {
+			_, err := c.GetBlob(ctx, "app", ocispec.Descriptor{Digest: digest.FromString("x")})
+			return err
+		}},
 		{"tags", func() error { _, err := c.Tags(ctx, "nope", 0); return err }},
 	}
 	for _, tt := range tests {

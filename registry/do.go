@@ -2,12 +2,16 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -99,7 +103,7 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 			}
 			c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
 			lastErr = fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
-			if last {
+			if last || permanent(err) {
 				return nil, lastErr
 			}
 			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
@@ -237,6 +241,23 @@ func drain(resp *http.Response) {
 // (object-store redirects) or upload state that have no place in a log.
 func redactURL(u *url.URL) string {
 	return u.Scheme + "://" + u.Host + u.Path
+}
+
+// permanent reports transport failures that a retry cannot cure: TLS
+// verification, a TLS alert from the server (a client certificate it
+// wants), or TLS spoken to a plain-HTTP server.
+func permanent(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var rh tls.RecordHeaderError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		return true // a TLS alert from the server
+	}
+	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &hn) ||
+		errors.As(err, &ci) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // netError strips the URL (and so any query) from a transport error.

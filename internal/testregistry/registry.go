@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -177,6 +178,8 @@ func (r *Registry) start(t testing.TB, h http.Handler, addr string) *httptest.Se
 		t.Fatalf("testregistry: listen on %s: %v", addr, err)
 	}
 	s := httptest.NewUnstartedServer(h)
+	// TLS handshake failures are what some tests provoke: keep them quiet.
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.Listener.Close()
 	s.Listener = l
 	if r.opts.TLS {

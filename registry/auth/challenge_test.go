@@ -1,0 +1,55 @@
+package auth
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseChallenges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		header []string
+		want   []Challenge
+	}{
+		{"bearer", []string{`Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"`},
+			[]Challenge{{Scheme: "bearer", Params: map[string]string{"realm": "https://auth.docker.io/token", "service": "registry.docker.io", "scope": "repository:library/nginx:pull"}}}},
+		{"basic", []string{`Basic realm="Registry Realm"`},
+			[]Challenge{{Scheme: "basic", Params: map[string]string{"realm": "Registry Realm"}}}},
+		{"two-in-one-header", []string{`Basic realm="a", Bearer realm="https://t/token", service=x`},
+			[]Challenge{{Scheme: "basic", Params: map[string]string{"realm": "a"}}, {Scheme: "bearer", Params: map[string]string{"realm": "https://t/token", "service": "x"}}}},
+		{"two-headers", []string{`Basic realm="a"`, `Bearer realm="b"`},
+			[]Challenge{{Scheme: "basic", Params: map[string]string{"realm": "a"}}, {Scheme: "bearer", Params: map[string]string{"realm": "b"}}}},
+		{"escapes-and-spaces", []string{`Bearer  realm = "a\"b" , error="insufficient_scope"`},
+			[]Challenge{{Scheme: "bearer", Params: map[string]string{"realm": `a"b`, "error": "insufficient_scope"}}}},
+		{"scheme-only", []string{`Negotiate`}, []Challenge{{Scheme: "negotiate", Params: map[string]string{}}}},
+		{"empty", []string{""}, nil},
+		{"garbage", []string{`=,,"`}, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, ParseChallenges(tt.header)); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	got := MergeScopes(
+		[]Scope{Repository("b/app", "push", "pull")},
+		[]Scope{Repository("a", "pull"), Repository("b/app", "pull")},
+		ParseScopes("repository:localhost:5000/x:pull,delete registry:catalog:*"),
+	)
+	want := []string{"registry:catalog:*", "repository:a:pull", "repository:b/app:pull,push", "repository:localhost:5000/x:delete,pull"}
+	var gotS []string
+	for _, s := range got {
+		gotS = append(gotS, s.String())
+	}
+	if diff := cmp.Diff(want, gotS); diff != "" {
+		t.Errorf("MergeScopes (-want +got)\n%s", diff)
+	}
+	if !Covers(got, []Scope{Repository("b/app", "push")}) || Covers(got, []Scope{Repository("a", "push")}) {
+		t.Errorf("Covers gives wrong answers for %v", gotS)
+	}
+}
