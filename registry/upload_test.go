@@ -51,7 +51,7 @@ func TestPutBlob(t *testing.T) {
 	errBroken := errors.New("source connection dropped")
 	tests := []struct {
 		name    string
-		content []byte        // what the blob should be
+		content []byte // what the blob should be
 		desc    ocispec.Descriptor
 		reader  func() io.Reader
 		wantErr error // nil: stored
