@@ -3,11 +3,18 @@ package inspect
 import (
 	"context"
 
+	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/docker"
 )
 
-// repoTags lists the tags of ref's repository for docker:// references;
-// other transports have no repository to list (nil, nil).
+// repoTags lists the tags of ref's repository for docker:// references,
+// as skopeo's RepoTags does; other transports have no repository to list
+// (nil, nil).
 func repoTags(ctx context.Context, ref transport.Reference, o *transport.Options) ([]string, error) {
-	return nil, nil // TODO(h4): docker.ListTags once transport/docker lands
+	dr, ok := ref.(*docker.Reference)
+	if !ok {
+		return nil, nil
+	}
+	return docker.ListTags(ctx, reference.TrimNamed(dr.Named()), o)
 }

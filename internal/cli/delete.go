@@ -5,6 +5,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
@@ -62,10 +63,11 @@ func (a *app) runDelete(cmd *cobra.Command, o *deleteOptions, name string) error
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.tagOnly {
-		if ref.Transport().Name() != "docker" {
+		dr, ok := ref.(*docker.Reference)
+		if !ok {
 			return fmt.Errorf("%w: --tag-only works on docker:// images only", errdefs.ErrInvalidArgument)
 		}
-		return o.retry.do(ctx, topts.Log(), func() error { return untag(ctx, ref, &topts) })
+		return o.retry.do(ctx, topts.Log(), func() error { return docker.UntagImage(ctx, dr, &topts) })
 	}
 	d, ok := ref.(transport.Deleter)
 	if !ok {

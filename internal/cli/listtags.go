@@ -6,6 +6,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/spf13/cobra"
 )
 
@@ -69,7 +70,7 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	defer cancel()
 	var tags []string
 	if err := o.retry.do(ctx, topts.Log(), func() (err error) {
-		tags, err = listTags(ctx, repo, &topts)
+		tags, err = docker.ListTags(ctx, repo, &topts)
 		return err
 	}); err != nil {
 		return err
