@@ -325,3 +325,67 @@ func TestRetriesRunOut(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryToken uses a bearer token given as is (--registry-token):
+// no token service is asked.
+func TestRegistryToken(t *testing.T) {
+	t.Parallel()
+	reg := testregistry.New(t, testregistry.Options{Token: true, Basic: alice})
+	img := testimage.New(testimage.Options{})
+	reg.Push(t, "app", "1", img)
+	reg.ResetRequests()
+	c := newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{BearerToken: reg.MintToken(t, "repository:app:pull")}})
+	if _, _, _, err := c.GetManifest(context.Background(), "app", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(reg.TokenRequests()); n != 0 {
+		t.Fatalf("token service asked %d times, want 0", n)
+	}
+	c = newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{BearerToken: "not-a-token"}})
+	if _, _, _, err := c.GetManifest(context.Background(), "app", "1"); !errors.Is(err, errdefs.ErrUnauthorized) {
+		t.Fatalf("bad registry token: got %v, want ErrUnauthorized", err)
+	}
+}
+
+// TestConcurrentUploads pushes many blobs at once through one client, as
+// the copier does: one token serves them all, and the User-Agent is sent.
+func TestConcurrentUploads(t *testing.T) {
+	t.Parallel()
+	reg := testregistry.New(t, testregistry.Options{Token: true, Basic: alice})
+	c := newClient(t, reg, "many", &transport.Options{
+		Auth:      transport.Auth{Username: alice.Username, Password: alice.Password},
+		UserAgent: "ferry/9.9",
+	}, registry.ForPush())
+	ctx := context.Background()
+	const n = 16
+	errs := make(chan error, n)
+	var want []digest.Digest
+	for i := 0; i < n; i++ {
+		size := 100 + i
+		if i%4 == 0 {
+			size = registry.MonolithicMax + i
+		}
+		b := randomBytes(size, int64(i))
+		want = append(want, digest.FromBytes(b))
+		go func() { errs <- c.PutBlob(ctx, "many", desc(b), bytes.NewReader(b)) }()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range want {
+		if !reg.HasBlob(t, "many", d) {
+			t.Fatalf("blob %s missing", d)
+		}
+	}
+	if got := len(reg.TokenRequests()); got != 1 {
+		t.Errorf("token requests: got %d, want 1", got)
+	}
+	for _, r := range reg.Requests() {
+		if r.UserAgent != "ferry/9.9" && r.UserAgent != testregistry.HelperUserAgent {
+			t.Errorf("%s %s: User-Agent %q, want ferry/9.9", r.Method, r.Path, r.UserAgent)
+			break
+		}
+	}
+}

@@ -47,7 +47,7 @@ func TestPutBlob(t *testing.T) {
 	t.Parallel()
 	reg := testregistry.New(t, testregistry.Options{})
 	small := randomBytes(1000, 1)
-	large := randomBytes(registry.MonolithicMax*3+17, 2)
+	large := randomBytes(registry.MonolithicMax+4097, 2)
 	errBroken := errors.New("source connection dropped")
 	tests := []struct {
 		name    string

@@ -12,6 +12,10 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// HelperUserAgent is the User-Agent of the helper's own requests (Push,
+// Manifest, HasBlob, ...), so tests can tell them from the client's.
+const HelperUserAgent = "ferry-testregistry"
+
 // Push stores img in repo with plain distribution-spec calls (independent
 // of ferry's own client) and tags it; tag "" stores it by digest only.
 func (r *Registry) Push(t testing.TB, repo, tag string, img *testimage.Image) {
@@ -123,6 +127,7 @@ func (r *Registry) request(t testing.TB, repo, method, u string, body []byte, co
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	req.Header.Set("User-Agent", HelperUserAgent)
 	if err := r.admin(req, repo); err != nil {
 		t.Fatalf("testregistry: %v", err)
 	}

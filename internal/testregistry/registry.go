@@ -73,6 +73,8 @@ type Request struct {
 	Host string
 	// Authorization is true when the request carried that header.
 	Authorization bool
+	// UserAgent is the User-Agent header sent.
+	UserAgent string
 	// BodyBytes counts the request body bytes the server read.
 	BodyBytes int64
 	// Status is the status code answered.
@@ -270,7 +272,8 @@ func (r *Registry) record(h http.Handler, into *[]Request) http.Handler {
 		r.mu.Lock()
 		*into = append(*into, Request{
 			Method: req.Method, Path: req.URL.Path, RawQuery: req.URL.RawQuery, Host: req.Host,
-			Authorization: req.Header.Get("Authorization") != "", BodyBytes: cb.n, Status: sw.status,
+			Authorization: req.Header.Get("Authorization") != "", UserAgent: req.UserAgent(),
+			BodyBytes: cb.n, Status: sw.status,
 		})
 		r.mu.Unlock()
 	})
@@ -290,6 +293,20 @@ func (r *Registry) admin(req *http.Request, repo string) error {
 		req.SetBasicAuth(r.opts.Basic.Username, r.opts.Basic.Password)
 	}
 	return nil
+}
+
+// MintToken signs a registry token granting scopes ("repository:NAME:pull,push"),
+// as a user would pass with --registry-token. It needs Options.Token.
+func (r *Registry) MintToken(t testing.TB, scopes ...string) string {
+	t.Helper()
+	if r.tokens == nil {
+		t.Fatal("testregistry: MintToken needs Options.Token")
+	}
+	tok, err := r.tokens.mint("minted", tokenService, scopes)
+	if err != nil {
+		t.Fatalf("testregistry: %v", err)
+	}
+	return tok
 }
 
 func writeHtpasswd(t testing.TB, c *Creds) string {
