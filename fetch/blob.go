@@ -1,0 +1,354 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/progress"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// segment is a byte range of the blob still to fetch: [next, end). At most
+// one connection owns it at a time; end only shrinks (when an idle
+// connection takes the back half), next only grows.
+type segment struct {
+	next, end int64
+	owned     bool
+	dead      bool // dropped when the blob fell back to one stream
+}
+
+// blobFetch is one blob being fetched into its partial file.
+type blobFetch struct {
+	o      *options
+	src    RangeReader
+	d      ocispec.Descriptor
+	file   *os.File
+	state  string // sidecar path
+	budget *budget
+	hasher *prefixHasher
+	log    *slog.Logger
+
+	// minSplit is the smallest range a split leaves on either side. It is
+	// well above bufSize, which is what guarantees that a write in flight
+	// never crosses into the half an idle connection just took.
+	minSplit int64
+	workers  int
+
+	// gate is held shared around every write to the file and exclusively
+	// while switching to one stream, so no write is in flight then.
+	gate sync.RWMutex
+
+	mu       sync.Mutex
+	done     spanSet    // bytes written to the file
+	segs     []*segment // work left, sorted by offset
+	single   *segment   // the one stream, once the server ignored a Range
+	unsynced int64      // bytes written since the last checkpoint
+
+	pending  atomic.Int64 // bytes in segments no connection owns
+	received atomic.Int64 // bytes that arrived over the network this run
+
+	probed    chan struct{} // closed once the first response arrived
+	probeOnce sync.Once
+	saveMu    sync.Mutex
+	saveKick  chan struct{}
+}
+
+func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.File, statePath string, b *budget, st resumeState) *blobFetch {
+	bf := &blobFetch{
+		o: o, src: src, d: d, file: file, state: statePath, budget: b, log: o.log,
+		hasher:   newPrefixHasher(file, d.Size, d.Digest.Algorithm(), st.h, st.hashed),
+		done:     st.done,
+		probed:   make(chan struct{}),
+		saveKick: make(chan struct{}, 1),
+		minSplit: max(o.chunk/16, minSplitFloor),
+	}
+	holes := st.done.holes(d.Size)
+	var left int64
+	for _, h := range holes {
+		left += h.end - h.start
+	}
+	bf.workers = 1
+	if d.Size >= o.threshold && left > bf.minSplit {
+		bf.workers = int(min(int64(o.conns), (left+bf.minSplit-1)/bf.minSplit))
+	}
+	// Ranges of about an equal share per connection (but no larger than a
+	// chunk), so every connection starts at once and the prefix the hash
+	// follows fills from the front.
+	chunk := max(bf.minSplit, min(o.chunk, (left+int64(bf.workers)-1)/int64(bf.workers)))
+	for _, h := range holes {
+		for at := h.start; at < h.end; at += chunk {
+			bf.segs = append(bf.segs, &segment{next: at, end: min(at+chunk, h.end)})
+		}
+	}
+	bf.pending.Store(left)
+	return bf
+}
+
+// run fetches every missing byte, then checks the digest. On failure the
+// progress made is saved for the next run, unless the content was wrong.
+func (b *blobFetch) run(ctx context.Context) error {
+	hctx, stopHash := context.WithCancel(ctx)
+	defer stopHash()
+	go b.hasher.run(hctx)
+	b.hasher.advance(b.done.prefix())
+	if have := b.done.total(); have > 0 {
+		b.log.Debug("fetch: resuming", "digest", b.d.Digest, "have", have, "size", b.d.Size, "hashed", b.hasher.hashed())
+		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: have})
+	}
+
+	stopSaver := make(chan struct{})
+	saverDone := make(chan struct{})
+	go b.saver(stopSaver, saverDone)
+
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range b.workers {
+		g.Go(func() error { return b.worker(gctx, i == 0) })
+	}
+	err := g.Wait()
+	close(stopSaver)
+	<-saverDone
+
+	if err == nil {
+		b.mu.Lock()
+		if got := b.done.prefix(); got != b.d.Size {
+			err = fmt.Errorf("%s: internal error: fetched %d of %d bytes", b.d.Digest, got, b.d.Size)
+		}
+		b.mu.Unlock()
+	}
+	if err == nil {
+		select {
+		case <-b.hasher.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		stopHash()
+		<-b.hasher.done
+		if retryable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if serr := b.checkpoint(); serr != nil {
+				b.log.Debug("fetch: saving progress failed", "digest", b.d.Digest, "error", serr)
+			}
+		}
+		return err
+	}
+	if b.hasher.err != nil {
+		return &permanentError{b.hasher.err}
+	}
+	if got := b.hasher.digest(); got != b.d.Digest {
+		return fmt.Errorf("%w: content has digest %s, want %s", errdefs.ErrDigestMismatch, got, b.d.Digest)
+	}
+	if err := b.file.Sync(); err != nil {
+		return &permanentError{fmt.Errorf("sync %s: %w", b.file.Name(), err)}
+	}
+	b.log.Debug("fetch: complete", "digest", b.d.Digest, "size", b.d.Size, "received", b.received.Load())
+	return nil
+}
+
+// priority is the budget priority of this blob's connections: the bytes
+// nobody is fetching yet.
+func (b *blobFetch) priority() int64 { return b.pending.Load() }
+
+// take hands a connection its next range: the lowest one nobody owns, so
+// the contiguous prefix (and the hash) keeps up; failing that, the back
+// half of the largest range in flight; nil when nothing is left worth
+// splitting.
+func (b *blobFetch) take() *segment {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.single != nil {
+		if b.single.owned || b.single.next >= b.single.end {
+			return nil
+		}
+		b.single.owned = true
+		return b.single
+	}
+	for _, s := range b.segs {
+		if !s.owned {
+			s.owned = true
+			b.pending.Add(-(s.end - s.next))
+			return s
+		}
+	}
+	vi := -1
+	for i, s := range b.segs {
+		if vi < 0 || s.end-s.next > b.segs[vi].end-b.segs[vi].next {
+			vi = i
+		}
+	}
+	if vi < 0 {
+		return nil
+	}
+	v := b.segs[vi]
+	if v.end-v.next < 2*b.minSplit {
+		return nil
+	}
+	mid := v.next + (v.end-v.next)/2
+	s := &segment{next: mid, end: v.end, owned: true}
+	v.end = mid
+	b.segs = slices.Insert(b.segs, vi+1, s)
+	return s
+}
+
+// giveBack returns an unfinished range to the pool after its connection
+// failed, for any connection to pick up from its last byte.
+func (b *blobFetch) giveBack(s *segment) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !s.owned || s.dead {
+		return
+	}
+	s.owned = false
+	if s.next < s.end && s != b.single {
+		b.pending.Add(s.end - s.next)
+	}
+}
+
+// request is the range to ask for to fill s: closed ranges for a blob
+// split across connections; the rest of the blob for a single stream (no
+// Range header at all when that is the whole blob).
+func (b *blobFetch) request(s *segment) (off, n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s == b.single || (b.workers == 1 && s.end == b.d.Size) {
+		return s.next, -1
+	}
+	return s.next, s.end - s.next
+}
+
+// goSingle switches the blob to one stream after s's request came back
+// whole although it asked for a range: s becomes the stream, every other
+// range is dropped, and the bytes past the contiguous prefix will be
+// written again. It returns the offset to start writing at (the body's
+// bytes before it are already on disk and read past), and false when
+// another connection already became the stream.
+func (b *blobFetch) goSingle(s *segment) (int64, bool) {
+	b.gate.Lock()
+	defer b.gate.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.single != nil {
+		return s.next, b.single == s
+	}
+	p := b.done.prefix()
+	for _, x := range b.segs {
+		if x != s {
+			x.dead = true
+		}
+	}
+	b.done = b.done.truncate(p)
+	s.next, s.end, s.owned = p, b.d.Size, true
+	b.segs = []*segment{s}
+	b.single = s
+	b.pending.Store(0)
+	b.log.Debug("fetch: the server ignores byte ranges; continuing on one connection", "digest", b.d.Digest, "from", p)
+	return p, true
+}
+
+// errSuperseded ends a connection whose range was dropped by a switch to
+// one stream.
+var errSuperseded = errors.New("range superseded by a single stream")
+
+// write stores p at s's next offset, as much of it as s still covers, and
+// reports the bytes written and whether s is complete.
+func (b *blobFetch) write(s *segment, p []byte) (int64, bool, error) {
+	b.gate.RLock()
+	defer b.gate.RUnlock()
+	b.mu.Lock()
+	if s.dead {
+		b.mu.Unlock()
+		return 0, false, errSuperseded
+	}
+	off := s.next
+	k := min(int64(len(p)), s.end-off)
+	b.mu.Unlock()
+	if k > 0 {
+		if _, err := b.file.WriteAt(p[:k], off); err != nil {
+			return 0, false, &permanentError{fmt.Errorf("writing %s: %w", b.file.Name(), err)}
+		}
+	}
+	b.mu.Lock()
+	s.next += k
+	b.done = b.done.add(off, off+k)
+	prefix := b.done.prefix()
+	full := s.next >= s.end
+	if full {
+		if i := slices.Index(b.segs, s); i >= 0 {
+			b.segs = slices.Delete(b.segs, i, i+1)
+		}
+	}
+	b.unsynced += k
+	save := b.unsynced >= b.o.checkpointBytes
+	b.mu.Unlock()
+
+	b.received.Add(k)
+	b.hasher.advance(prefix)
+	if k > 0 {
+		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: k})
+	}
+	if save {
+		select {
+		case b.saveKick <- struct{}{}:
+		default:
+		}
+	}
+	return k, full, nil
+}
+
+// saver checkpoints every interval while bytes arrive, and whenever a
+// writer says enough bytes piled up, until stop is closed.
+func (b *blobFetch) saver(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(b.o.checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		case <-b.saveKick:
+		}
+		if err := b.checkpoint(); err != nil {
+			b.log.Debug("fetch: saving progress failed", "digest", b.d.Digest, "error", err)
+		}
+	}
+}
+
+// checkpoint makes the progress so far durable: it fsyncs the partial file
+// and only then records, in the sidecar, the ranges written before the
+// fsync and the hash state of a prefix of them. A crash at any point
+// leaves either the old sidecar or the new one, and both describe bytes
+// that are on disk.
+func (b *blobFetch) checkpoint() error {
+	b.saveMu.Lock()
+	defer b.saveMu.Unlock()
+	// Hash state first: the prefix it covers is within the ranges taken
+	// next, which only grow.
+	hashed, state := b.hasher.snapshot()
+	b.mu.Lock()
+	if b.unsynced == 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	done := slices.Clone(b.done)
+	b.unsynced = 0
+	b.mu.Unlock()
+	if hashed > done.prefix() {
+		// Only after a switch to one stream dropped ranges; do not
+		// claim a hash of bytes the sidecar does not list.
+		hashed, state = 0, nil
+	}
+	if err := b.file.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", b.file.Name(), err)
+	}
+	return writeSidecar(b.state, newSidecar(b.d, done, hashed, state))
+}

@@ -1,0 +1,24 @@
+// Package fetch downloads blobs the way slow, throttled or flaky links need:
+// a large blob is split into closed byte ranges (RFC 9110 section 14.2,
+// "Range") fetched over several connections at once and written in place
+// into a partial file, hashed once as its contiguous prefix grows, and
+// verified against digest and size before it is published under its digest
+// in a cache directory.
+//
+// Partial blobs survive the process: a small sidecar next to each one
+// records the byte ranges already written and fsynced, and the marshalled
+// hash state of the verified prefix, so a later run (after a crash, Ctrl-C
+// or SIGKILL) fetches only what is missing and re-hashes nothing. A
+// connection that breaks or stalls mid-body continues from its last byte;
+// 429 and 5xx are retried with backoff honouring Retry-After; permanent
+// failures (401, 403, 404, a digest mismatch) fail at once.
+//
+// Connections to one host share a budget across every blob of a Fetcher.
+// A freed connection goes to the blob with the most bytes nobody is
+// fetching yet, so the largest blobs start early; within a blob a
+// connection that finishes its range takes the next one, and near the end
+// splits the largest range still in flight so no connection idles.
+//
+// The package prints nothing: it logs through a *slog.Logger and reports
+// progress.Advanced events through a progress.Reporter, both optional.
+package fetch

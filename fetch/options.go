@@ -1,0 +1,146 @@
+package fetch
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/progress"
+)
+
+// Defaults, each overridden by the Option of the same name.
+const (
+	// DefaultThreshold: blobs at least this large are fetched over several
+	// connections; smaller ones over one.
+	DefaultThreshold = 8 << 20
+	// DefaultChunkSize is the largest range handed to a connection at once.
+	DefaultChunkSize = 16 << 20
+	// DefaultConnections bounds the connections open to one host.
+	DefaultConnections = 8
+	// DefaultStallTimeout: a connection that delivers no byte for this long
+	// is dropped and its range fetched again from its last byte.
+	DefaultStallTimeout = 30 * time.Second
+	// DefaultRetries is how many failed attempts in a row, without a byte
+	// of progress, a connection makes before the fetch fails.
+	DefaultRetries = 5
+	// DefaultRetryDelay is the first backoff, doubled per failed attempt.
+	DefaultRetryDelay = 500 * time.Millisecond
+	// DefaultCheckpointBytes and DefaultCheckpointInterval: the partial
+	// file is fsynced and its sidecar rewritten after this many new bytes,
+	// or this long after the last save when new bytes arrived, bounding
+	// what a crash can lose.
+	DefaultCheckpointBytes    = 32 << 20
+	DefaultCheckpointInterval = time.Second
+	// DefaultMaxBytes bounds the cache; completed blobs are evicted least
+	// recently used first.
+	DefaultMaxBytes = 10 << 30
+)
+
+// bufSize is what one connection reads at a time; minSplitFloor keeps a
+// split range well above it (see blobFetch.take).
+const (
+	bufSize       = 128 << 10
+	minSplitFloor = 4 * bufSize
+)
+
+type options struct {
+	dir             string
+	threshold       int64
+	chunk           int64
+	conns           int
+	stall           time.Duration
+	retries         int
+	retryDelay      time.Duration
+	checkpointBytes int64
+	checkpointEvery time.Duration
+	maxBytes        int64
+	log             *slog.Logger
+	progress        progress.Reporter
+}
+
+func defaultOptions() options {
+	return options{
+		threshold: DefaultThreshold, chunk: DefaultChunkSize, conns: DefaultConnections,
+		stall: DefaultStallTimeout, retries: DefaultRetries, retryDelay: DefaultRetryDelay,
+		checkpointBytes: DefaultCheckpointBytes, checkpointEvery: DefaultCheckpointInterval,
+		maxBytes: DefaultMaxBytes,
+		log:      slog.New(slog.DiscardHandler), progress: progress.Discard,
+	}
+}
+
+func (o *options) check() error {
+	switch {
+	case o.threshold < 0:
+		return fmt.Errorf("%w: fetch threshold %d is negative", errdefs.ErrInvalidArgument, o.threshold)
+	case o.chunk < minSplitFloor:
+		return fmt.Errorf("%w: fetch chunk size %d is below %d bytes", errdefs.ErrInvalidArgument, o.chunk, minSplitFloor)
+	case o.conns < 1:
+		return fmt.Errorf("%w: fetch needs at least one connection per host, got %d", errdefs.ErrInvalidArgument, o.conns)
+	case o.stall <= 0:
+		return fmt.Errorf("%w: fetch stall timeout %v is not positive", errdefs.ErrInvalidArgument, o.stall)
+	case o.retries < 0 || o.retryDelay < 0:
+		return fmt.Errorf("%w: fetch retries %d and delay %v must not be negative", errdefs.ErrInvalidArgument, o.retries, o.retryDelay)
+	case o.checkpointBytes <= 0 || o.checkpointEvery <= 0:
+		return fmt.Errorf("%w: fetch checkpoints need a positive size and interval", errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// Option tunes a Fetcher.
+type Option func(*options)
+
+// WithDir sets the cache directory (for example from --tmpdir); the
+// default is DefaultDir().
+func WithDir(dir string) Option { return func(o *options) { o.dir = dir } }
+
+// WithThreshold sets the size from which a blob is fetched over several
+// connections.
+func WithThreshold(n int64) Option { return func(o *options) { o.threshold = n } }
+
+// WithChunkSize sets the largest range handed to one connection at a time.
+func WithChunkSize(n int64) Option { return func(o *options) { o.chunk = n } }
+
+// WithConnections sets the connection budget per host, shared by every
+// blob the Fetcher fetches.
+func WithConnections(n int) Option { return func(o *options) { o.conns = n } }
+
+// WithStallTimeout sets how long a connection may go without delivering a
+// byte before it is replaced.
+func WithStallTimeout(d time.Duration) Option { return func(o *options) { o.stall = d } }
+
+// WithRetries sets how many failed attempts in a row without progress a
+// connection makes, and the first backoff between them (doubled each time;
+// a server's Retry-After wins).
+func WithRetries(n int, delay time.Duration) Option {
+	return func(o *options) { o.retries, o.retryDelay = n, delay }
+}
+
+// WithCheckpoint sets how often progress is made durable: after every n
+// new bytes of a blob, and every interval while bytes arrive.
+func WithCheckpoint(n int64, interval time.Duration) Option {
+	return func(o *options) { o.checkpointBytes, o.checkpointEvery = n, interval }
+}
+
+// WithMaxBytes bounds the cache: after each fetch, completed blobs are
+// evicted least recently used first until the cache holds at most n bytes.
+// n <= 0 leaves the cache unbounded.
+func WithMaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
+
+// WithLogger sends debug logs to l.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
+
+// WithProgress reports progress.Advanced events to r as bytes arrive.
+func WithProgress(r progress.Reporter) Option {
+	return func(o *options) {
+		if r != nil {
+			o.progress = r
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferrytool/ferry/errdefs"
+)
+
+// errStalled replaces the cancellation error of a request the stall
+// watchdog ended.
+var errStalled = errors.New("the connection stalled")
+
+// worker is one connection's loop: take a slot from the host budget, take
+// a range, fetch it, give the slot back; on a failure give the range back
+// for any connection to continue, wait, and try again. Every connection
+// but the first waits for the first response, which tells whether the
+// server honours ranges at all.
+func (b *blobFetch) worker(ctx context.Context, first bool) error {
+	if first {
+		defer b.probeOnce.Do(func() { close(b.probed) })
+	} else {
+		select {
+		case <-b.probed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	buf := make([]byte, bufSize)
+	failures := 0
+	for {
+		if err := b.budget.acquire(ctx, b.priority); err != nil {
+			return err
+		}
+		s := b.take()
+		if s == nil {
+			b.budget.release()
+			return nil
+		}
+		n, err := b.fetchRange(ctx, s, buf, first)
+		b.budget.release()
+		if err == nil {
+			failures = 0
+			continue
+		}
+		b.giveBack(s)
+		switch {
+		case errors.Is(err, errSuperseded):
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !retryable(err):
+			return fmt.Errorf("fetching %s: %w", b.d.Digest, err)
+		}
+		if n > 0 {
+			failures = 0
+		}
+		failures++
+		if failures > b.o.retries {
+			return fmt.Errorf("fetching %s: giving up after %d attempts in a row: %w", b.d.Digest, failures, err)
+		}
+		wait := backoff(err, failures, b.o.retryDelay)
+		b.log.Debug("fetch: retrying", "digest", b.d.Digest, "attempt", failures, "wait", wait, "error", err)
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// fetchRange fetches what is left of s over one request and returns the
+// bytes it wrote. A watchdog cancels the request when no byte arrives for
+// the stall timeout. The range may shrink while it runs (an idle
+// connection took its back half): the body is then closed where the range
+// now ends.
+func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, first bool) (int64, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(b.o.stall, func() {
+		stalled.Store(true)
+		cancel()
+	})
+	defer watchdog.Stop()
+	fail := func(err error) error {
+		if stalled.Load() && ctx.Err() == nil {
+			return fmt.Errorf("%w: no data for %v", errStalled, b.o.stall)
+		}
+		return err
+	}
+
+	off, n := b.request(s)
+	body, err := b.src.ReadRange(rctx, b.d, off, n)
+	var skip int64
+	if errors.Is(err, ErrRangeIgnored) && body != nil {
+		at, ok := b.goSingle(s)
+		if !ok {
+			body.Close()
+			return 0, errSuperseded
+		}
+		skip, err = at, nil
+	}
+	if first && err == nil {
+		b.probeOnce.Do(func() { close(b.probed) })
+	}
+	if err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return 0, fail(err)
+	}
+	defer body.Close()
+
+	// A whole body sent in answer to a range: read past what is on disk.
+	for skip > 0 {
+		k, rerr := body.Read(buf[:min(int64(len(buf)), skip)])
+		skip -= int64(k)
+		if k > 0 {
+			watchdog.Reset(b.o.stall)
+		}
+		if rerr != nil {
+			if rerr == io.EOF {
+				rerr = io.ErrUnexpectedEOF
+			}
+			return 0, fail(fmt.Errorf("%w: %w", errdefs.ErrUnavailable, rerr))
+		}
+	}
+
+	var wrote int64
+	for {
+		k, rerr := body.Read(buf)
+		if k > 0 {
+			watchdog.Reset(b.o.stall)
+			w, full, werr := b.write(s, buf[:k])
+			wrote += w
+			if werr != nil {
+				return wrote, werr
+			}
+			if full {
+				if n > 0 && b.remaining(s) == 0 && off+n == b.end(s) {
+					// Read the end of the body so the connection is
+					// kept for the next range.
+					_, _ = body.Read(buf[:1])
+				}
+				return wrote, nil
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			return wrote, fmt.Errorf("%w: the connection closed %d bytes early", errdefs.ErrUnavailable, b.remaining(s))
+		case rerr != nil:
+			return wrote, fail(rerr)
+		}
+	}
+}
+
+func (b *blobFetch) end(s *segment) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return s.end
+}
+
+func (b *blobFetch) remaining(s *segment) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return s.end - s.next
+}
