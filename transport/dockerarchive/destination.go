@@ -28,6 +28,7 @@ type destination struct {
 	tw     *archive.Writer
 	tags   []reference.Named
 	plain  bool // Options.ArchiveUncompressed
+	noZstd bool // WithoutZstd
 	tmpDir string
 
 	mu      sync.Mutex
@@ -67,13 +68,25 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 // the image tags (RepoTags) plus o.AdditionalTags. Commit ends the tar but
 // does not close w. The docker-daemon transport feeds POST /images/load
 // with it through a pipe.
-func NewStreamDestination(name string, w io.Writer, tags []reference.Named, o *transport.Options) (transport.Destination, error) {
+func NewStreamDestination(name string, w io.Writer, tags []reference.Named, o *transport.Options, opts ...DestinationOption) (transport.Destination, error) {
 	extra, err := additionalTags(o)
 	if err != nil {
 		return nil, err
 	}
-	return newTarDestination(name, archive.NewStreamOutput(w), append(append([]reference.Named(nil), tags...), extra...), o), nil
+	d := newTarDestination(name, archive.NewStreamOutput(w), append(append([]reference.Named(nil), tags...), extra...), o)
+	for _, opt := range opts {
+		opt(d)
+	}
+	return d, nil
 }
+
+// DestinationOption tunes NewStreamDestination.
+type DestinationOption func(*destination)
+
+// WithoutZstd stores zstd layers decompressed, for consumers that cannot
+// read them (Docker Engine before 23, API 1.42). A tar member's size comes
+// before its bytes, so such a layer is decompressed to TmpDir first.
+func WithoutZstd() DestinationOption { return func(d *destination) { d.noZstd = true } }
 
 func additionalTags(o *transport.Options) ([]reference.Named, error) {
 	if o == nil {
@@ -147,11 +160,44 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	if desc.Size < 0 {
 		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.name, desc.Digest)
 	}
+	if d.noZstd && desc.MediaType == manifest.MediaTypeOCILayerZst {
+		return d.putDecompressed(ctx, desc, r)
+	}
 	name, err := member(desc)
 	if err != nil {
 		return err
 	}
 	if err := d.tw.WriteFile(ctx, name, desc.Size, r); err != nil {
+		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
+		return d.err
+	}
+	d.written[desc.Digest] = name
+	return nil
+}
+
+// putDecompressed stores a zstd layer decompressed (WithoutZstd), under
+// its diff ID, and records it under its own digest for PutManifest. r is
+// read to its end, so that a digest mismatch it reports there is not
+// missed.
+func (d *destination) putDecompressed(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	plain, err := archive.NewReader(r, archive.Zstd)
+	if err != nil {
+		return fmt.Errorf("%s: blob %s: %w", d.name, desc.Digest, err)
+	}
+	t, size, diffID, err := archive.SpoolDigest(ctx, plain, d.tmpDir)
+	plain.Close()
+	if err == nil {
+		_, err = io.Copy(io.Discard, r)
+	}
+	if err != nil {
+		if t != nil {
+			t.Close()
+		}
+		return fmt.Errorf("%s: blob %s: %w", d.name, desc.Digest, err)
+	}
+	defer t.Close()
+	name, _ := member(ocispec.Descriptor{Digest: diffID})
+	if err := d.tw.WriteFile(ctx, name, size, t); err != nil {
 		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
 		return d.err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/dockerarchive"
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -339,5 +340,31 @@ func TestManifestInstance(t *testing.T) {
 	}
 	if _, err := src.Blob(context.Background(), ocispec.Descriptor{Digest: other}); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("Blob(other digest): %v, want ErrNotFound", err)
+	}
+}
+
+// TestWithoutZstd: for consumers that cannot read zstd layers (Docker
+// before 23) the stream destination stores them decompressed.
+func TestWithoutZstd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	img := zstdImage(t)
+	var out bytes.Buffer
+	dst, err := dockerarchive.NewStreamDestination("test", &out, nil, &transport.Options{TmpDir: t.TempDir()}, dockerarchive.WithoutZstd())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := img.Write(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readImage(t, open(t, "-", &transport.Options{Stdin: &out}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := diffIDs(t, img.Blobs[img.Config.Digest])
+	for i, l := range got.Image.Layers {
+		if l.MediaType != manifest.MediaTypeDockerLayerPlain || l.Digest != want[i] {
+			t.Errorf("layer %d: %s %s, want plain with its diff ID %s", i, l.MediaType, l.Digest, want[i])
+		}
 	}
 }
