@@ -64,8 +64,11 @@ func TestPutBlob(t *testing.T) {
 		{"large-wrong-digest", large, ocispec.Descriptor{Digest: digest.FromString("other"), Size: int64(len(large))}, func() io.Reader { return bytes.NewReader(large) }, errdefs.ErrDigestMismatch, 1},
 		{"large-short", large, ocispec.Descriptor{Digest: digest.FromBytes(large), Size: int64(len(large)) + 5}, func() io.Reader { return bytes.NewReader(large) }, errdefs.ErrSizeMismatch, 1},
 		{"large-read-fails", large, desc(large), func() io.Reader {
-			return &failingReader{r: bytes.NewReader(large[:len(large)/2]), err: errBroken}
+			return &failingReader{r: bytes.NewReader(large[:registry.MonolithicMax+2048]), err: errBroken}
 		}, errBroken, 1},
+		{"small-read-fails", small, desc(small), func() io.Reader {
+			return &failingReader{r: bytes.NewReader(small[:10]), err: errBroken}
+		}, errBroken, 0},
 		{"large-verifier-fails-at-end", large, desc(large), func() io.Reader {
 			// What the copier hands over: a verifying reader whose
 			// source bytes do not match the descriptor.
