@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -71,8 +70,7 @@ func (g *globalOptions) validate(cmd *cobra.Command) error {
 // context applies --command-timeout to ctx.
 func (g *globalOptions) context(ctx context.Context) (context.Context, context.CancelFunc) {
 	if g.commandTimeout > 0 {
-		return context.WithTimeoutCause(ctx, g.commandTimeout,
-			fmt.Errorf("the command did not finish within --command-timeout %s", g.commandTimeout))
+		return context.WithTimeout(ctx, g.commandTimeout)
 	}
 	return context.WithCancel(ctx)
 }

@@ -83,8 +83,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 // whole usage text.
 func (a *app) printError(ctx context.Context, err error) {
 	msg := oneLine(err.Error())
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	switch {
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		msg = "interrupted"
+	case a.global.commandTimeout > 0 && errors.Is(err, context.DeadlineExceeded):
+		msg += fmt.Sprintf(" (the command did not finish within --command-timeout %s)", a.global.commandTimeout)
 	}
 	fmt.Fprintf(a.stderr, "ferry: %s\n", msg)
 	var ue *usageError
