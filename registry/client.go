@@ -152,9 +152,10 @@ func (c *Client) ping(ctx context.Context) (string, error) {
 		schemes = append(schemes, "http")
 	}
 	var firstErr error
-	for _, scheme := range schemes {
+	for i, scheme := range schemes {
 		base := scheme + "://" + c.host
-		err := c.pingOne(ctx, base)
+		// With a fallback to come, a failing https is not worth retries.
+		err := c.pingOne(ctx, base, i < len(schemes)-1)
 		if err == nil {
 			c.base = base
 			return base, nil
@@ -181,8 +182,8 @@ func (c *Client) ping(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("%s: %w", c.domain, firstErr)
 }
 
-func (c *Client) pingOne(ctx context.Context, base string) error {
-	resp, err := c.send(ctx, &request{method: http.MethodGet, url: base + "/v2/"}, false)
+func (c *Client) pingOne(ctx context.Context, base string, once bool) error {
+	resp, err := c.send(ctx, &request{method: http.MethodGet, url: base + "/v2/", once: once}, false)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type request struct {
 	stream  io.Reader
 	length  int64 // body length, -1 unknown (0 with no body)
 	scopes  []auth.Scope
+	once    bool // send once, no retries
 }
 
 func (r *request) resendable() bool { return r.stream == nil }
@@ -79,7 +80,7 @@ func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Response, error) {
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		last := attempt >= c.retry.attempts || !r.resendable()
+		last := attempt >= c.retry.attempts || !r.resendable() || r.once
 		req, err := c.build(ctx, r)
 		if err != nil {
 			return nil, err

@@ -56,6 +56,10 @@ type Options struct {
 	// Redirect answers blob GETs with a 307 to a second server on
 	// 127.0.0.2, the way registries send clients to a CDN.
 	Redirect bool
+	// RedirectHost is the address the redirect target listens on
+	// ("127.0.0.2" by default; "127.0.0.1" puts it on the registry's host
+	// with another port).
+	RedirectHost string
 	// NoDelete turns manifest and blob deletion off.
 	NoDelete bool
 	// Wrap, when set, wraps the registry handler (inside the request
@@ -154,7 +158,11 @@ func New(t testing.TB, o Options) *Registry {
 
 	var h http.Handler = r.app
 	if o.Redirect {
-		r.redirect = r.start(t, r.record(http.HandlerFunc(r.serveRedirected), &r.redirects), "127.0.0.2:0")
+		host := o.RedirectHost
+		if host == "" {
+			host = "127.0.0.2"
+		}
+		r.redirect = r.start(t, r.record(http.HandlerFunc(r.serveRedirected), &r.redirects), net.JoinHostPort(host, "0"))
 		h = r.redirecting(h)
 	}
 	if o.Wrap != nil {
