@@ -54,10 +54,6 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 		c.close()
 		return nil, fmt.Errorf("%s: reading the image's inspect data: %v", full, err)
 	}
-	tmp := ""
-	if o != nil {
-		tmp = o.TmpDir
-	}
 	open := func(ctx context.Context) (io.ReadCloser, error) {
 		resp, err := c.do(ctx, "GET", "/images/"+url.PathEscape(img.ID)+"/get", nil, nil, "")
 		if err != nil {
@@ -65,7 +61,7 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 		}
 		return resp.Body, nil
 	}
-	inner := dockerarchive.NewStreamSource(full, open, tmp)
+	inner := dockerarchive.NewStreamSource(full, open, o)
 	s := &source{Source: inner, c: c}
 	if ss, ok := inner.(transport.StreamSource); ok {
 		return sourceWithStream{s, ss}, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
 	"regexp"
 	"sync"
@@ -27,6 +28,7 @@ type source struct {
 	in    *archive.Input
 	named reference.Named
 	index int
+	log   *slog.Logger
 
 	mu  sync.Mutex
 	img *image
@@ -66,16 +68,20 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 	if err != nil {
 		return nil, fmt.Errorf("docker-archive:%s: %w", r.Path, err)
 	}
-	return wrap(&source{name: "docker-archive:" + r.Path, in: in, named: r.Named, index: r.Index}), nil
+	return wrap(&source{name: "docker-archive:" + r.Path, in: in, named: r.Named, index: r.Index, log: o.Log()}), nil
 }
 
 // NewStreamSource reads the only image of a docker-save tar stream that
 // open returns (called at most once), as the docker-daemon transport gets
 // it from the Engine's image export. It is a transport.StreamSource; used
-// as a plain Source it spools the stream to tmpDir ("" is the system
-// default) on first use. name is used in errors.
-func NewStreamSource(name string, open func(ctx context.Context) (io.ReadCloser, error), tmpDir string) transport.Source {
-	return streamSource{&source{name: name, in: archive.NewStreamInput(name, open, tmpDir), index: -1}}
+// as a plain Source it spools the stream to o.TmpDir on first use. name
+// is used in errors.
+func NewStreamSource(name string, open func(ctx context.Context) (io.ReadCloser, error), o *transport.Options) transport.Source {
+	tmp := ""
+	if o != nil {
+		tmp = o.TmpDir
+	}
+	return streamSource{&source{name: name, in: archive.NewStreamInput(name, open, tmp), index: -1, log: o.Log()}}
 }
 
 func wrap(s *source) transport.Source {
@@ -91,6 +97,9 @@ func (s *source) load(ctx context.Context) (*image, error) {
 	defer s.mu.Unlock()
 	if s.img != nil {
 		return s.img, nil
+	}
+	if !s.in.Indexed() {
+		s.log.Debug("spooling the archive to a temporary file for random access", "archive", s.name)
 	}
 	a, err := s.in.Archive(ctx)
 	if err != nil {

@@ -54,6 +54,7 @@ func (s streamSource) Stream(ctx context.Context, put transport.PutFunc) ([]byte
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.name, err)
 	}
+	s.log.Debug("read the archive as a stream", "archive", s.name, "handed over", len(w.Put))
 	img, err := s.finishStream(ctx, w, put)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.name, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -59,6 +60,7 @@ type source struct {
 	in    *archive.Input
 	ref   string
 	index int
+	log   *slog.Logger
 
 	mu  sync.Mutex
 	top *ocispec.Descriptor
@@ -85,7 +87,7 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 	if err != nil {
 		return nil, fmt.Errorf("oci-archive:%s: %w", r.Path, err)
 	}
-	s := &source{name: "oci-archive:" + r.Path, in: in, ref: r.Ref, index: r.Index}
+	s := &source{name: "oci-archive:" + r.Path, in: in, ref: r.Ref, index: r.Index, log: o.Log()}
 	if in.Indexed() {
 		return s, nil
 	}
@@ -120,6 +122,9 @@ func (s *source) load(ctx context.Context) (*archive.Archive, ocispec.Descriptor
 	defer s.mu.Unlock()
 	if s.manifests != nil {
 		return nil, *s.top, nil
+	}
+	if !s.in.Indexed() {
+		s.log.Debug("spooling the archive to a temporary file for random access", "archive", s.name)
 	}
 	a, err := s.in.Archive(ctx)
 	if err != nil {
