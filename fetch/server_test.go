@@ -41,6 +41,8 @@ type blobServer struct {
 	// inflight and maxInflight count requests being answered at once.
 	inflight, maxInflight int
 	sent                  atomic.Int64 // body bytes written
+	// authorized counts requests that carried an Authorization header.
+	authorized atomic.Int64
 
 	// ignoreRange answers 200 with the whole blob, as some proxies and
 	// static servers do.
@@ -100,6 +102,9 @@ func (s *blobServer) unpause() {
 }
 
 func (s *blobServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "" {
+		s.authorized.Add(1)
+	}
 	s.mu.Lock()
 	b, ok := s.blobs[digest.Digest(strings.TrimPrefix(r.URL.Path, "/blobs/"))]
 	s.reqs = append(s.reqs, r.Header.Get("Range"))
