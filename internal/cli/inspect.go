@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/ferrytool/ferry/inspect"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transports"
@@ -96,7 +98,7 @@ func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (er
 		in, err = img.Instance(ctx, topts.Platform)
 		return err
 	}); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	switch {
 	case o.config && o.raw:
