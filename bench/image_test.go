@@ -12,7 +12,7 @@ import (
 // its layers compress like real ones.
 func TestGenerateDeterministic(t *testing.T) {
 	t.Parallel()
-	const size = 3 << 20
+	const size = 1 << 20
 	a, err := generateImage(t.TempDir(), size)
 	if err != nil {
 		t.Fatal(err)

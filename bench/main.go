@@ -230,12 +230,6 @@ func runBench(ctx context.Context, o options) error {
 			}
 			defer b.link.Close()
 		}
-		if s.Kind == kindRegistry && b.dst == nil {
-			if b.dst, err = startRegistry(filepath.Join(work, "registry-dst")); err != nil {
-				return err
-			}
-			defer b.dst.Close()
-		}
 	}
 
 	printHeader(os.Stdout, rep.Machine, b.im, o, b.tools)

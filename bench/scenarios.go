@@ -38,7 +38,7 @@ type bench struct {
 	opts   options
 	im     *benchImage
 	src    *registry
-	dst    *registry // nil unless the registry scenario runs
+	dst    *registry // the registry scenario's destination, new for every run
 	link   *slowLink // nil unless a throttled scenario runs
 	tools  []*tool
 	work   string
@@ -135,11 +135,21 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) *scenarioResult {
 	return res
 }
 
-// prepare makes a sandbox and the command line for one run.
+// prepare makes a sandbox and the command line for one run. The registry
+// scenario gets an empty destination registry of its own (stored beside
+// the sandbox): a blob already in a destination lets a tool skip the
+// upload or mount it across repositories, which is not what is measured,
+// and skopeo run as root remembers blob locations in
+// /var/lib/containers/cache across runs.
 func (b *bench) prepare(sc scenario, t *tool, round int, r *row) (*sandbox, target, error) {
-	box, err := newSandbox(filepath.Join(b.work, sc.Name, t.Name, fmt.Sprintf("r%d", round)))
+	box, err := newSandbox(filepath.Join(b.work, sc.Name, t.Name, fmt.Sprintf("r%d", round), "box"))
 	if err != nil {
 		return nil, target{}, err
+	}
+	if sc.Kind == kindRegistry {
+		if b.dst, err = startRegistry(filepath.Join(filepath.Dir(box.Dir), "registry")); err != nil {
+			return nil, target{}, err
+		}
 	}
 	tg := target{SrcHost: b.src.Host, Out: filepath.Join(box.Dir, "out")}
 	if sc.Slow {
@@ -151,7 +161,7 @@ func (b *bench) prepare(sc scenario, t *tool, round int, r *row) (*sandbox, targ
 	}
 	if sc.Kind == kindRegistry {
 		tg.DstHost = b.dst.Host
-		tg.Dst = fmt.Sprintf("%s/%s-r%d:1", tg.DstHost, t.Name, round)
+		tg.Dst = tg.DstHost + "/copy:1"
 	}
 	r.Args = t.argv(sc.Kind, tg)
 	return box, tg, nil
@@ -202,7 +212,7 @@ func (b *bench) check(ctx context.Context, sc scenario, tg target, round int, t 
 	case kindArchive:
 		n, err = checkArchive(tg.Out, b.im)
 	case kindRegistry:
-		err = checkRegistry(ctx, b.client, b.dst.URL(), fmt.Sprintf("%s-r%d", t.Name, round), b.im)
+		err = checkRegistry(ctx, b.client, b.dst.URL(), "copy", b.im)
 	}
 	if err != nil {
 		return n, "output check: " + err.Error()
@@ -210,9 +220,14 @@ func (b *bench) check(ctx context.Context, sc scenario, tg target, round int, t 
 	return n, ""
 }
 
+// cleanup stops the run's destination registry and removes its files.
 func (b *bench) cleanup(box *sandbox) {
+	if b.dst != nil {
+		b.dst.Close()
+		b.dst = nil
+	}
 	if !b.opts.keep {
-		_ = os.RemoveAll(box.Dir)
+		_ = os.RemoveAll(filepath.Dir(box.Dir))
 	}
 }
 
@@ -270,6 +285,9 @@ func median(runs []runResult) *runResult {
 			v[i] = f(r)
 		}
 		slices.Sort(v)
+		if n := len(v); n%2 == 0 {
+			return (v[n/2-1] + v[n/2]) / 2
+		}
 		return v[len(v)/2]
 	}
 	return &runResult{
