@@ -27,10 +27,16 @@ func (c *Client) GetBlob(ctx context.Context, repo string, d ocispec.Descriptor)
 	return &netErrorBody{ReadCloser: resp.Body}, nil
 }
 
+// ErrRangeIgnored comes with a body holding the whole blob when the
+// registry answered a Range request with all of it.
+var ErrRangeIgnored = fmt.Errorf("%w: the registry ignored the byte range and sent the whole blob", errdefs.ErrNotSupported)
+
 // GetBlobRange streams bytes start..end (inclusive, as in an HTTP Range;
 // end < 0 means to the end) of the blob d, for downloads split across
-// connections or resumed. A registry that ignores Range gets an error
-// wrapping errdefs.ErrNotSupported unless start is 0.
+// connections or resumed. When the registry ignores Range and sends the
+// whole blob from a start > 0, it returns that body together with an
+// error wrapping ErrRangeIgnored, so no byte is wasted; the caller closes
+// it. (From start 0 the body is simply cut at end.)
 func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descriptor, start, end int64) (io.ReadCloser, error) {
 	if start < 0 || (end >= 0 && end < start) {
 		return nil, fmt.Errorf("%w: byte range %d-%d", errdefs.ErrInvalidArgument, start, end)
@@ -47,16 +53,16 @@ func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descri
 	if err != nil {
 		return nil, err
 	}
+	body := &netErrorBody{ReadCloser: resp.Body}
 	if resp.StatusCode == http.StatusOK {
 		if start != 0 {
-			resp.Body.Close()
-			return nil, fmt.Errorf("%w: the registry ignores byte ranges", errdefs.ErrNotSupported)
+			return body, ErrRangeIgnored
 		}
 		if end >= 0 {
 			return &netErrorBody{ReadCloser: readCloser{io.LimitReader(resp.Body, end+1), resp.Body}}, nil
 		}
 	}
-	return &netErrorBody{ReadCloser: resp.Body}, nil
+	return body, nil
 }
 
 // HeadBlob reports whether repo holds the blob d.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/registry/auth"
@@ -21,10 +22,17 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
-	kind    error
+	// Wait is how long the registry asked us to wait (Retry-After on a
+	// 429 or 503), 0 when it did not say.
+	Wait time.Duration
+	kind error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// RetryAfter is how long the registry asked the client to wait; it lets a
+// caller with its own retries (package fetch) honour Retry-After.
+func (e *Error) RetryAfter() time.Duration { return e.Wait }
 
 // Unwrap returns the errdefs sentinel (nil for an unclassified failure).
 func (e *Error) Unwrap() error { return e.kind }
@@ -47,6 +55,11 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_ = json.Unmarshal(b, &body)
 	e := &Error{Method: resp.Request.Method, Path: resp.Request.URL.Path, Status: resp.StatusCode}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), 0); ok {
+			e.Wait = d
+		}
+	}
 	var msg string
 	if len(body.Errors) > 0 {
 		e.Code = body.Errors[0].Code

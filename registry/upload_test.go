@@ -215,6 +215,24 @@ func TestGetBlobRange(t *testing.T) {
 			t.Errorf("range %d-%d: got %d bytes, want %d", tt.start, tt.end, len(got), end-tt.start)
 		}
 	}
+	// A registry that ignores Range (a fault injected by a wrapper that
+	// drops the header): the whole blob comes back with ErrRangeIgnored.
+	noRange := testregistry.New(t, testregistry.Options{Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Del("Range")
+			h.ServeHTTP(w, r)
+		})
+	}})
+	noRange.PutBlob(t, "r", content)
+	rc, err := newClient(t, noRange, "r", nil).GetBlobRange(context.Background(), "r", ocispec.Descriptor{Digest: d}, 10, 19)
+	if !errors.Is(err, registry.ErrRangeIgnored) || !errors.Is(err, errdefs.ErrNotSupported) || rc == nil {
+		t.Fatalf("range ignored: got %v, want ErrRangeIgnored with the body", err)
+	}
+	whole, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(whole, content) {
+		t.Fatalf("range ignored: body of %d bytes, want the whole %d", len(whole), len(content))
+	}
 	if _, err := c.GetBlobRange(context.Background(), "r", ocispec.Descriptor{Digest: d}, 10, 5); !errors.Is(err, errdefs.ErrInvalidArgument) {
 		t.Errorf("inverted range: got %v, want ErrInvalidArgument", err)
 	}

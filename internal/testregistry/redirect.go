@@ -20,6 +20,7 @@ func (r *Registry) redirecting(h http.Handler) http.Handler {
 		head := req.Clone(req.Context())
 		head.Method = http.MethodHead
 		head.Body = http.NoBody
+		head.Header.Del("Range")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, head)
 		if rec.Code != http.StatusOK {

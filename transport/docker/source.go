@@ -2,9 +2,12 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/transport"
@@ -12,8 +15,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Source reads an image from a registry. It implements transport.Source;
-// BlobRange serves byte ranges for downloads split across connections.
+// Source reads an image from a registry. It implements transport.Source,
+// and fetch.RangeReader for downloads split across connections.
 type Source struct {
 	ref  *Reference
 	name string // familiar name, for errors
@@ -21,7 +24,11 @@ type Source struct {
 	c    *registry.Client
 }
 
-var _ transport.Source = (*Source)(nil)
+var (
+	_ transport.Source  = (*Source)(nil)
+	_ fetch.RangeReader = (*Source)(nil)
+	_ fetch.Endpointer  = (*Source)(nil)
+)
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
 	c, err := registry.New(ctx, r.named, o)
@@ -64,15 +71,35 @@ func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 	return rc, nil
 }
 
-// BlobRange streams bytes start..end (inclusive; end < 0: to the end) of
-// the blob d. See registry.Client.GetBlobRange.
-func (s *Source) BlobRange(ctx context.Context, d ocispec.Descriptor, start, end int64) (io.ReadCloser, error) {
-	rc, err := s.c.GetBlobRange(ctx, s.repo, d, start, end)
+// ReadRange implements fetch.RangeReader, so a fetch.Fetcher can download
+// a large blob over several connections: the bytes [off, off+n) of d,
+// n < 0 meaning to the end, and off 0 with n < 0 the whole blob without a
+// Range header. A registry that ignores Range returns the whole blob with
+// fetch.ErrRangeIgnored.
+func (s *Source) ReadRange(ctx context.Context, d ocispec.Descriptor, off, n int64) (io.ReadCloser, error) {
+	if off == 0 && n < 0 {
+		return s.Blob(ctx, d)
+	}
+	if n == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	end := int64(-1)
+	if n > 0 {
+		end = off + n - 1
+	}
+	rc, err := s.c.GetBlobRange(ctx, s.repo, d, off, end)
+	if errors.Is(err, registry.ErrRangeIgnored) {
+		return rc, fetch.ErrRangeIgnored
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, err)
 	}
 	return rc, nil
 }
+
+// Endpoint implements fetch.Endpointer: connections to one registry share
+// a budget.
+func (s *Source) Endpoint(d ocispec.Descriptor) string { return s.c.Host() }
 
 // Close implements transport.Source.
 func (s *Source) Close() error { return s.c.Close() }
