@@ -82,8 +82,11 @@ func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.Fi
 	}
 	// Ranges of about an equal share per connection (but no larger than a
 	// chunk), so every connection starts at once and the prefix the hash
-	// follows fills from the front.
+	// follows fills from the front. One connection asks for each gap whole.
 	chunk := max(bf.minSplit, min(o.chunk, (left+int64(bf.workers)-1)/int64(bf.workers)))
+	if bf.workers == 1 {
+		chunk = max(left, 1)
+	}
 	for _, h := range holes {
 		for at := h.start; at < h.end; at += chunk {
 			bf.segs = append(bf.segs, &segment{next: at, end: min(at+chunk, h.end)})
@@ -134,7 +137,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 	if err != nil {
 		stopHash()
 		<-b.hasher.done
-		if retryable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, errdefs.ErrDigestMismatch) && !errors.Is(err, errdefs.ErrSizeMismatch) {
 			if serr := b.checkpoint(); serr != nil {
 				b.log.Debug("fetch: saving progress failed", "digest", b.d.Digest, "error", serr)
 			}
@@ -145,7 +148,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 		return &permanentError{b.hasher.err}
 	}
 	if got := b.hasher.digest(); got != b.d.Digest {
-		return fmt.Errorf("%w: content has digest %s, want %s", errdefs.ErrDigestMismatch, got, b.d.Digest)
+		return fmt.Errorf("fetching %s: %w: the content has digest %s", b.d.Digest, errdefs.ErrDigestMismatch, got)
 	}
 	if err := b.file.Sync(); err != nil {
 		return &permanentError{fmt.Errorf("sync %s: %w", b.file.Name(), err)}

@@ -97,6 +97,9 @@ func (f *Fetcher) Fetch(ctx context.Context, src RangeReader, d ocispec.Descript
 	if b := f.reuse(d); b != nil {
 		return b, nil
 	}
+	if src == nil {
+		return nil, fmt.Errorf("%w: %s is not in the cache and there is no source to fetch it from", errdefs.ErrInvalidArgument, d.Digest)
+	}
 	p := f.cache.paths(d.Digest)
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the blob cache: %w", err)

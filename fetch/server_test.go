@@ -69,7 +69,7 @@ type blobServer struct {
 	barrierOpen chan struct{}
 }
 
-func newBlobServer(t *testing.T) *blobServer {
+func newBlobServer(t testing.TB) *blobServer {
 	s := &blobServer{blobs: map[digest.Digest][]byte{}, corruptAt: -1, stallAt: -1, resume: make(chan struct{}), barrierOpen: make(chan struct{})}
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.srv.Close)

@@ -95,7 +95,10 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	off, n := b.request(s)
 	body, err := b.src.ReadRange(rctx, b.d, off, n)
 	var skip int64
-	if errors.Is(err, ErrRangeIgnored) && body != nil {
+	if errors.Is(err, ErrRangeIgnored) && body == nil {
+		return 0, &permanentError{fmt.Errorf("%s: the source ignored a range and sent no body", b.d.Digest)}
+	}
+	if errors.Is(err, ErrRangeIgnored) {
 		at, ok := b.goSingle(s)
 		if !ok {
 			body.Close()
@@ -140,7 +143,7 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 				return wrote, werr
 			}
 			if full {
-				if n > 0 && b.remaining(s) == 0 && off+n == b.end(s) {
+				if n > 0 && off+n == b.end(s) {
 					// Read the end of the body so the connection is
 					// kept for the next range.
 					_, _ = body.Read(buf[:1])
