@@ -13,6 +13,7 @@
 //	go run ./bench -size 200MiB -scenarios fast,throttled
 //
 // Tables go to stdout, progress to stderr, and -json FILE keeps all runs.
+// `make bench BENCHFLAGS="-size 200MiB"` does the same.
 package main
 
 import (
