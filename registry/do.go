@@ -161,7 +161,11 @@ func (c *Client) do(ctx context.Context, r *request, want ...int) (*http.Respons
 		}
 		if resp.StatusCode == http.StatusUnauthorized && !reauth && r.resendable() {
 			chs := auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
-			if len(chs) > 0 {
+			_, bearer := auth.Find(chs, "bearer")
+			sentBasic := strings.HasPrefix(resp.Request.Header.Get("Authorization"), "Basic ")
+			// Refused Basic credentials stay refused: asking again
+			// would only count as a second failed login.
+			if len(chs) > 0 && !(sentBasic && !bearer) {
 				drain(resp)
 				c.auth.Invalidate(r.scopes)
 				if b, ok := auth.Find(chs, "bearer"); ok {
