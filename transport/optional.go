@@ -15,6 +15,14 @@ type BlobMounter interface {
 	MountBlob(ctx context.Context, d ocispec.Descriptor, from Reference) (bool, error)
 }
 
+// BlobFileDestination is implemented by destinations on the local file
+// system that can take a complete blob file already verified against d
+// (a blob in the download cache), by hard-linking it where they can and
+// copying it otherwise.
+type BlobFileDestination interface {
+	PutBlobFile(ctx context.Context, d ocispec.Descriptor, path string) error
+}
+
 // Deleter is implemented by references whose image can be deleted in place.
 type Deleter interface {
 	DeleteImage(ctx context.Context, o *Options) error

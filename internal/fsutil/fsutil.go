@@ -70,6 +70,35 @@ func NewTemp(dir string) (*Temp, error) {
 	return &Temp{f: f}, nil
 }
 
+// NewTempLink makes a temporary name in dir for the existing file src by
+// hard-linking it, so a complete file (a verified blob in the download
+// cache) enters a destination without its bytes being copied. It fails
+// when src is on another file system; callers then copy.
+func NewTempLink(dir, src string) (*Temp, error) {
+	f, err := os.CreateTemp(dir, TempPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("create a temporary file: %w", err)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	if err := os.Link(src, name); err != nil {
+		return nil, err
+	}
+	f, err = os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		os.Remove(name)
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		os.Remove(name)
+		return nil, err
+	}
+	return &Temp{f: f, size: st.Size()}, nil
+}
+
 // Name is the temporary file's path.
 func (t *Temp) Name() string { return t.f.Name() }
 

@@ -162,6 +162,37 @@ func (d *Destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	return d.place(tmp, name)
 }
 
+// PutBlobFile stores a complete, verified blob file by hard-linking it into
+// the directory (no bytes copied), or by copying it when it lives on
+// another file system. It implements transport.BlobFileDestination.
+func (d *Destination) PutBlobFile(ctx context.Context, desc ocispec.Descriptor, path string) error {
+	name, err := blobName(desc.Digest)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	if err := d.usable(ctx); err != nil {
+		return err
+	}
+	tmp, err := fsutil.NewTempLink(d.root, path)
+	if err != nil {
+		return d.copyBlobFile(ctx, desc, path)
+	}
+	defer tmp.Discard()
+	if desc.Size >= 0 && tmp.Size() != desc.Size {
+		return fmt.Errorf("%s: blob %s: %w: got %d bytes, want %d", d.name, desc.Digest, errdefs.ErrSizeMismatch, tmp.Size(), desc.Size)
+	}
+	return d.place(tmp, name)
+}
+
+func (d *Destination) copyBlobFile(ctx context.Context, desc ocispec.Descriptor, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: blob %s: %w", d.name, desc.Digest, err)
+	}
+	defer f.Close()
+	return d.PutBlob(ctx, desc, f)
+}
+
 // PutBlobStream stores a blob whose digest is known only at its end: it
 // streams r to a temporary file while hashing it (sha256) and renames the
 // file to the digest it computed.

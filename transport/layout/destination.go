@@ -161,6 +161,40 @@ func (d *Destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	return nil
 }
 
+// PutBlobFile stores a complete, verified blob file by hard-linking it into
+// blobs/ (no bytes copied), or by copying it when it lives on another file
+// system. It implements transport.BlobFileDestination.
+func (d *Destination) PutBlobFile(ctx context.Context, desc ocispec.Descriptor, path string) error {
+	p, err := blobPath(d.root, desc.Digest)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	if err := d.usable(ctx); err != nil {
+		return err
+	}
+	tmp, err := d.newTempFrom(desc.Digest.Algorithm(), path)
+	if err != nil {
+		return d.copyBlobFile(ctx, desc, path)
+	}
+	defer tmp.Discard()
+	if desc.Size >= 0 && tmp.Size() != desc.Size {
+		return fmt.Errorf("%s: blob %s: %w: got %d bytes, want %d", d.name, desc.Digest, errdefs.ErrSizeMismatch, tmp.Size(), desc.Size)
+	}
+	if err := tmp.Commit(p); err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	return nil
+}
+
+func (d *Destination) copyBlobFile(ctx context.Context, desc ocispec.Descriptor, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: blob %s: %w", d.name, desc.Digest, err)
+	}
+	defer f.Close()
+	return d.PutBlob(ctx, desc, f)
+}
+
 // PutBlobStream stores a blob whose digest is known only at its end: it
 // streams r to a temporary file while hashing it (sha256) and renames the
 // file to the digest it computed.
@@ -315,12 +349,21 @@ func (d *Destination) usable(ctx context.Context) error {
 // newTemp starts a temporary file in blobs/ (so the final rename stays on
 // one file system) and makes sure blobs/ALG exists for it.
 func (d *Destination) newTemp(alg digest.Algorithm) (*fsutil.Temp, error) {
+	return d.newTempFrom(alg, "")
+}
+
+// newTempFrom makes a temporary file in blobs/: empty, or a hard link to
+// linkFrom when that is set.
+func (d *Destination) newTempFrom(alg digest.Algorithm, linkFrom string) (*fsutil.Temp, error) {
 	if err := os.MkdirAll(filepath.Join(d.root, blobsDir, alg.String()), fsutil.DirPerm); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.name, err)
 	}
 	d.mu.Lock()
 	d.algs[alg] = true
 	d.mu.Unlock()
+	if linkFrom != "" {
+		return fsutil.NewTempLink(filepath.Join(d.root, blobsDir), linkFrom)
+	}
 	t, err := fsutil.NewTemp(filepath.Join(d.root, blobsDir))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.name, err)
