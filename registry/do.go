@@ -78,7 +78,6 @@ func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 // adds the Authorization header for r.scopes. Any status other than the
 // retried ones is returned to the caller with its body open.
 func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Response, error) {
-	var lastErr error
 	for attempt := 1; ; attempt++ {
 		last := attempt >= c.retry.attempts || !r.resendable() || r.once
 		req, err := c.build(ctx, r)
@@ -103,9 +102,8 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 				return nil, ctx.Err()
 			}
 			c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
-			lastErr = fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
 			if last || permanent(err) {
-				return nil, lastErr
+				return nil, fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
 			}
 			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
 				return nil, werr
@@ -116,8 +114,8 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 		c.logRateLimit(resp)
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
-			wait, ok := retryAfter(resp.Header.Get("Retry-After"), c.backoff(attempt))
-			if last || !ok || wait > c.retry.maxWait {
+			wait := retryAfter(resp.Header.Get("Retry-After"), c.backoff(attempt))
+			if last || wait > c.retry.maxWait {
 				return resp, nil
 			}
 			drain(resp)
@@ -190,7 +188,7 @@ func (c *Client) backoff(attempt int) time.Duration {
 // backoffOr waits as Retry-After says on a 429 (or 503 that sends it),
 // otherwise the exponential backoff.
 func (c *Client) backoffOr(attempt int, resp *http.Response) time.Duration {
-	if d, ok := retryAfter(resp.Header.Get("Retry-After"), 0); ok && d > 0 && d <= c.retry.maxWait {
+	if d := retryAfter(resp.Header.Get("Retry-After"), 0); d > 0 && d <= c.retry.maxWait {
 		return d
 	}
 	return c.backoff(attempt)
@@ -208,22 +206,15 @@ func (c *Client) wait(ctx context.Context, d time.Duration) error {
 }
 
 // retryAfter parses Retry-After (RFC 9110 section 10.2.3): seconds or an
-// HTTP date. Without the header it returns def.
-func retryAfter(v string, def time.Duration) (time.Duration, bool) {
-	if v == "" {
-		return def, true
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
+// HTTP date. Without the header, or with one it cannot read, it returns def.
+func retryAfter(v string, def time.Duration) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := time.Until(t)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return max(time.Until(t), 0)
 	}
-	return def, true
+	return def
 }
 
 // logRateLimit logs Docker Hub's rate limit headers, when present.

@@ -56,9 +56,7 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 	_ = json.Unmarshal(b, &body)
 	e := &Error{Method: resp.Request.Method, Path: resp.Request.URL.Path, Status: resp.StatusCode}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), 0); ok {
-			e.Wait = d
-		}
+		e.Wait = retryAfter(resp.Header.Get("Retry-After"), 0)
 	}
 	var msg string
 	if len(body.Errors) > 0 {
