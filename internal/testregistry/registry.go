@@ -4,6 +4,10 @@
 // certificates), htpasswd Basic auth, Docker token auth with a token
 // server of its own, and a blob endpoint that redirects to another host.
 // Every request is recorded so tests can count what a client sent.
+//
+//	reg := testregistry.New(t, testregistry.Options{TLS: true, Basic: &testregistry.Creds{Username: "u", Password: "p"}})
+//	reg.Push(t, "team/app", "v1", testimage.New(testimage.Options{}))
+//	ref := "docker://" + reg.Ref("team/app:v1") // with CertDir: reg.CertDir(), or Insecure for plain HTTP
 package testregistry
 
 import (

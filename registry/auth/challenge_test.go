@@ -53,3 +53,17 @@ func TestScopes(t *testing.T) {
 		t.Errorf("Covers gives wrong answers for %v", gotS)
 	}
 }
+
+// FuzzParseChallenges: any header parses without panic or hang.
+func FuzzParseChallenges(f *testing.F) {
+	for _, s := range []string{`Bearer realm="a",service=b`, `Basic realm==`, `a=,"`, `Bearer realm="\`, `,,, x y z = "q"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range ParseChallenges([]string{s}) {
+			if c.Scheme == "" {
+				t.Fatalf("%q: a challenge without a scheme", s)
+			}
+		}
+	})
+}
