@@ -72,8 +72,8 @@ func (c *job) wantedCompression(layerType string) string {
 		want = c.o.Compression
 	case c.caps.WantsUncompressed:
 		want = compNone
-	case c.caps.WantsCompressed && have == compNone:
-		want = compGzip
+	case c.caps.WantsCompressed && have == compNone && !c.o.PreserveDigests:
+		want = compGzip // a wish of the destination, dropped when digests must stay
 	}
 	if want == have {
 		return ""

@@ -102,7 +102,16 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 				return nil, ctx.Err()
 			}
 			c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
-			if last || permanent(err) {
+			if permanent(err) {
+				// Not the server being unavailable: a TLS setup that no retry
+				// cures. Say what to do about it.
+				hint := ""
+				if certificateError(err) {
+					hint = " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
+				}
+				return nil, fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint)
+			}
+			if last {
 				return nil, fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
 			}
 			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
@@ -254,6 +263,15 @@ func permanent(err error) bool {
 	}
 	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &hn) ||
 		errors.As(err, &ci) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// certificateError reports a failure to verify the server's certificate.
+func certificateError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
 }
 
 // netError strips the URL (and so any query) from a transport error.

@@ -41,9 +41,10 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 }
 
 // Capabilities implements transport.Destination: any manifest type, kept
-// byte for byte.
+// byte for byte; uncompressed layers are compressed on the way in, as
+// skopeo does, since registries serve them to pull over the network.
 func (d *Destination) Capabilities() transport.Capabilities {
-	return transport.Capabilities{KeepsDigests: true}
+	return transport.Capabilities{KeepsDigests: true, WantsCompressed: true}
 }
 
 // HasBlob implements transport.Destination.
