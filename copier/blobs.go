@@ -135,6 +135,9 @@ func (c *job) copyBlob(ctx context.Context, d ocispec.Descriptor) error {
 		rep.Report(progress.Event{Kind: progress.Skipped, Descriptor: d})
 		return nil
 	}
+	if fd, rr, ok := c.viaCache(d); ok {
+		return c.copyViaCache(ctx, d, rr, fd)
+	}
 	rc, err := c.src.Blob(ctx, d)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", d.Digest, err)

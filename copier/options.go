@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/transport"
@@ -57,6 +58,11 @@ type Options struct {
 	// --retry-times/--retry-delay do (0 delay: exponential from 1s).
 	RetryTimes int
 	RetryDelay time.Duration
+	// Fetcher, when set, downloads blobs of at least 1 MiB from sources that
+	// serve byte ranges into its resumable cache, over several connections,
+	// for destinations that can link a cached file into place (oci:, dir:).
+	// Other blobs stream straight from source to destination.
+	Fetcher *fetch.Fetcher
 	// Logger and Progress receive logs and transfer events; nil discards.
 	Logger   *slog.Logger
 	Progress progress.Reporter

@@ -1,0 +1,51 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ferrytool/ferry/fetch"
+	"github.com/ferrytool/ferry/progress"
+	"github.com/ferrytool/ferry/transport"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// cacheMinSize: smaller blobs (configs, tiny layers) stream directly; the
+// cache's fsyncs would cost more than a resume could save.
+const cacheMinSize = 1 << 20
+
+// viaCache tells whether blob d goes through the Fetcher: a source that
+// serves byte ranges, a destination that links finished files into place,
+// and a blob worth it.
+func (c *job) viaCache(d ocispec.Descriptor) (transport.BlobFileDestination, fetch.RangeReader, bool) {
+	if c.o.Fetcher == nil || d.Size < cacheMinSize {
+		return nil, nil, false
+	}
+	rr, ok := c.src.(fetch.RangeReader)
+	if !ok {
+		return nil, nil, false
+	}
+	fd, ok := c.dst.(transport.BlobFileDestination)
+	return fd, rr, ok
+}
+
+// copyViaCache downloads d into the Fetcher's cache (several connections,
+// resuming an earlier run's partial file, verified there against digest
+// and size) and links the finished file into the destination, so each
+// byte is fetched, hashed and written once.
+func (c *job) copyViaCache(ctx context.Context, d ocispec.Descriptor, rr fetch.RangeReader, fd transport.BlobFileDestination) error {
+	rep := c.o.Destination.Reporter()
+	rep.Report(progress.Event{Kind: progress.Started, Descriptor: d})
+	b, err := c.o.Fetcher.Fetch(ctx, rr, d)
+	if err != nil {
+		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+		return fmt.Errorf("fetching blob %s: %w", d.Digest, err)
+	}
+	defer b.Close()
+	if err := fd.PutBlobFile(ctx, d, b.Name()); err != nil {
+		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+		return fmt.Errorf("storing blob %s: %w", d.Digest, err)
+	}
+	rep.Report(progress.Event{Kind: progress.Done, Descriptor: d, Bytes: d.Size})
+	return nil
+}
