@@ -26,6 +26,7 @@ type copyOptions struct {
 	removeSignatures bool
 	parallel         int
 	additionalTags   []string
+	fetch            fetchFlags
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -71,6 +72,7 @@ Supported transports: ` + supportedTransports(),
 	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
 	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
 	o.compression.register(fs)
+	o.fetch.register(fs)
 	o.retry.register(fs)
 	registerUnsupportedCopyFlags(fs)
 	return cmd
@@ -98,6 +100,9 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 		return err
 	}
 	opts.Progress = reporter
+	if opts.Fetcher, err = o.fetch.fetcher(a.global.tmpDir, opts.Logger, reporter); err != nil {
+		return err
+	}
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	res, err := copier.Copy(ctx, srcRef, dstRef, opts)

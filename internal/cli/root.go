@@ -55,6 +55,7 @@ other error (one line on standard error, "ferry: ...").`,
 	})
 	a.global.register(root.PersistentFlags())
 	root.AddCommand(
+		a.cacheCommand(),
 		a.copyCommand(),
 		a.deleteCommand(),
 		a.inspectCommand(),
