@@ -115,8 +115,12 @@ func TestRecompressCorruptSourceKeepsNothing(t *testing.T) {
 	if err == nil {
 		t.Fatal("a layer that does not match its digest was recompressed")
 	}
-	if len(dst.pending) != 1 { // only the config
-		t.Errorf("destination holds %d blobs, want only the config", len(dst.pending))
+	// The config may or may not have landed before the failure cancelled
+	// the copy; nothing else may have.
+	for d := range dst.pending {
+		if d != img.Config.Digest {
+			t.Errorf("destination holds blob %s from the failed layer", d)
+		}
 	}
 }
 

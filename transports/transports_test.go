@@ -77,7 +77,7 @@ func TestParseBadNames(t *testing.T) {
 		"nginx",                            // no transport
 		"docker:nginx",                     // missing //
 		"docker://",                        // empty
-		"docker://UPPER/case",              // invalid repository
+		"docker://Upper",                   // repository names are lowercase
 		"docker://nginx:1@sha256:" + hex64, // tag and digest
 		"docker://nginx@sha256:abc",        // short digest
 		"foo:bar",                          // unknown transport
