@@ -57,6 +57,9 @@ func (t *tracker) update(e progress.Event) blobState {
 		b.done += e.Bytes
 		t.moved += e.Bytes
 	case progress.Skipped:
+		if b.state == progress.Done {
+			break // copied earlier in this run (a stream copy checks again after)
+		}
 		b.state, b.done = progress.Skipped, b.size
 	case progress.Done:
 		b.state = progress.Done
