@@ -14,7 +14,7 @@ import (
 // apart, oldest first.
 func fillCache(t *testing.T, f *Fetcher, n int) []ocispec.Descriptor {
 	t.Helper()
-	srv := newBlobServer(t)
+	srv := newBlobServer(t, faults{})
 	var ds []ocispec.Descriptor
 	for i := range n {
 		blob, d := testBlob(uint64(60+i), 1<<20+i)
@@ -112,7 +112,7 @@ func TestCacheSparesWhatIsInUse(t *testing.T) {
 
 func TestFetchKeepsTheCacheBounded(t *testing.T) {
 	t.Parallel()
-	srv := newBlobServer(t)
+	srv := newBlobServer(t, faults{})
 	f := newFetcher(t, t.TempDir(), WithMaxBytes(3<<20))
 	var ds []ocispec.Descriptor
 	for i := range 3 {

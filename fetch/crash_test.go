@@ -22,11 +22,10 @@ func TestFetchResumesAfterSIGKILL(t *testing.T) {
 		return
 	}
 	t.Parallel()
-	srv := newBlobServer(t)
+	const pause = 5<<20 + 4321 // the server stops sending here
+	srv := newBlobServer(t, faults{pauseAt: pause})
 	blob, d := testBlob(30, 8<<20)
 	srv.add(blob, d)
-	const pause = 5<<20 + 4321 // the server stops sending here
-	srv.pauseAt = pause
 	dir := t.TempDir()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFetchResumesAfterSIGKILL$", "-test.count=1")

@@ -34,7 +34,7 @@ func TestFetch(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{})
 			blob, d := testBlob(1, tc.size)
 			srv.add(blob, d)
 			src := &counting{RangeReader: srv.source()}
@@ -61,8 +61,8 @@ func TestFetch(t *testing.T) {
 			if got := src.read.Load(); got < d.Size || got > d.Size+slack {
 				t.Errorf("read %d bytes for a blob of %d", got, d.Size)
 			}
-			if srv.maxInflight > 4 {
-				t.Errorf("%d requests at once, want at most 4", srv.maxInflight)
+			if got := src.maxOpen(); got > 4 {
+				t.Errorf("%d requests at once, want at most 4", got)
 			}
 			entries, err := f.Cache().List()
 			if err != nil || len(entries) != 1 || !entries[0].Complete || entries[0].Size != d.Size {
@@ -74,7 +74,7 @@ func TestFetch(t *testing.T) {
 
 func TestFetchReusesTheCache(t *testing.T) {
 	t.Parallel()
-	srv := newBlobServer(t)
+	srv := newBlobServer(t, faults{})
 	blob, d := testBlob(2, 3<<20)
 	srv.add(blob, d)
 	dir := t.TempDir()
@@ -108,8 +108,7 @@ func TestFetchServerIgnoresRange(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
-			srv.ignoreRange = true
+			srv := newBlobServer(t, faults{ignoreRange: true})
 			blob, d := testBlob(3, 4<<20)
 			srv.add(blob, d)
 			dir := t.TempDir()
@@ -146,7 +145,7 @@ func TestFetchResumesWithoutRehashing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{})
 			srv.add(blob, d)
 			dir := t.TempDir()
 			hashFrom := blob
@@ -173,10 +172,9 @@ func TestFetchResumesWithoutRehashing(t *testing.T) {
 
 func TestFetchDiscardsCorruptContent(t *testing.T) {
 	t.Parallel()
-	srv := newBlobServer(t)
+	srv := newBlobServer(t, faults{corrupt: true, corruptAt: 2<<20 + 5})
 	blob, d := testBlob(5, 3<<20)
 	srv.add(blob, d)
-	srv.corruptAt = 2<<20 + 5
 	dir := t.TempDir()
 	f := newFetcher(t, dir)
 	_, err := f.Fetch(context.Background(), srv.source(), d)
@@ -195,21 +193,17 @@ func TestFetchDiscardsCorruptContent(t *testing.T) {
 func TestFetchReplacesStalledConnection(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		at   int64
+		name      string
+		at, after int64
 	}{
-		{"first range, before any byte", 0},
-		{"another range, mid-body", 1 << 20},
+		{"first range, before any byte", 0, 0},
+		{"another range, mid-body", 1 << 20, 100 << 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{stall: true, stallAt: tc.at, stallAfter: tc.after})
 			blob, d := testBlob(6, 4<<20)
 			srv.add(blob, d)
-			srv.stallAt, srv.stallAfter = tc.at, 100<<10
-			if tc.at == 0 {
-				srv.stallAfter = 0
-			}
 			src := &counting{RangeReader: srv.source()}
 			fetchOK(t, newFetcher(t, t.TempDir(), WithStallTimeout(300*time.Millisecond)), src, d, blob)
 			if got := src.read.Load(); got > d.Size+slack {
@@ -237,10 +231,9 @@ func TestFetchRetries(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{failNext: tc.fail})
 			blob, d := testBlob(7, 200<<10)
 			srv.add(blob, d)
-			srv.failNext = tc.fail
 			f := newFetcher(t, t.TempDir(), WithRetries(2, time.Millisecond))
 			if tc.wantErr == nil {
 				fetchOK(t, f, srv.source(), d, blob)
@@ -256,11 +249,10 @@ func TestFetchRetries(t *testing.T) {
 
 func TestFetchCancelKeepsProgress(t *testing.T) {
 	t.Parallel()
-	srv := newBlobServer(t)
+	const pause = 5<<19 + 1234
+	srv := newBlobServer(t, faults{pauseAt: pause})
 	blob, d := testBlob(8, 6<<20)
 	srv.add(blob, d)
-	const pause = 5<<19 + 1234
-	srv.pauseAt = pause
 	dir := t.TempDir()
 	rep := newSumReporter(pause)
 	f := newFetcher(t, dir, WithProgress(rep))
@@ -307,7 +299,7 @@ func TestFetchStartsOverOnDamagedState(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{})
 			srv.add(blob, d)
 			dir := t.TempDir()
 			// The partial file holds garbage: trusting it would fail.
@@ -336,7 +328,7 @@ func TestFetchSameBlobOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{})
 			blob, d := testBlob(10, 3<<20)
 			srv.add(blob, d)
 			dir := t.TempDir()
@@ -361,30 +353,31 @@ func TestFetchConnections(t *testing.T) {
 	t.Parallel()
 	t.Run("one blob uses several at once", func(t *testing.T) {
 		t.Parallel()
-		srv := newBlobServer(t)
-		blob, d := testBlob(11, 4<<20)
-		srv.add(blob, d)
 		// Responses wait until three requests are in flight: a fetch
 		// that used one connection at a time would never finish.
-		srv.barrier = 3
-		fetchOK(t, newFetcher(t, t.TempDir(), WithConnections(3)), srv.source(), d, blob)
-		if srv.maxInflight != 3 {
-			t.Errorf("%d requests at once, want 3", srv.maxInflight)
+		srv := newBlobServer(t, faults{barrier: 3})
+		blob, d := testBlob(11, 4<<20)
+		srv.add(blob, d)
+		src := &counting{RangeReader: srv.source()}
+		fetchOK(t, newFetcher(t, t.TempDir(), WithConnections(3)), src, d, blob)
+		if got := src.maxOpen(); got != 3 {
+			t.Errorf("%d requests at once, want 3", got)
 		}
 	})
 	t.Run("the budget bounds all blobs", func(t *testing.T) {
 		t.Parallel()
-		srv := newBlobServer(t)
+		srv := newBlobServer(t, faults{})
 		f := newFetcher(t, t.TempDir(), WithConnections(3))
+		src := &counting{RangeReader: srv.source()}
 		var wg sync.WaitGroup
 		for i := range 4 {
 			blob, d := testBlob(uint64(20+i), (i+2)<<20)
 			srv.add(blob, d)
-			wg.Go(func() { fetchOK(t, f, srv.source(), d, blob) })
+			wg.Go(func() { fetchOK(t, f, src, d, blob) })
 		}
 		wg.Wait()
-		if srv.maxInflight > 3 {
-			t.Errorf("%d requests at once, want at most 3", srv.maxInflight)
+		if got := src.maxOpen(); got > 3 {
+			t.Errorf("%d requests at once, want at most 3", got)
 		}
 	})
 }

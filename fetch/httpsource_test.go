@@ -52,10 +52,9 @@ func TestHTTPSourceRedirect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cdn := newBlobServer(t)
+			cdn := newBlobServer(t, faults{failNext: tc.cdnFail})
 			blob, d := testBlob(40, 4<<20)
 			cdn.add(blob, d)
-			cdn.failNext = tc.cdnFail
 			var hits atomic.Int64
 			o := origin(t, cdn, &hits)
 			fetchOK(t, newFetcher(t, t.TempDir()), originSource(o), d, blob)
@@ -74,10 +73,9 @@ func TestHTTPSourceRedirect(t *testing.T) {
 
 func TestHTTPSourceErrorsHideSecrets(t *testing.T) {
 	t.Parallel()
-	cdn := newBlobServer(t)
+	cdn := newBlobServer(t, faults{failNext: []int{500, 500, 500}})
 	blob, d := testBlob(41, 1000)
 	cdn.add(blob, d)
-	cdn.failNext = []int{500, 500, 500}
 	var hits atomic.Int64
 	o := origin(t, cdn, &hits)
 	_, err := newFetcher(t, t.TempDir(), WithRetries(2, time.Millisecond)).Fetch(context.Background(), originSource(o), d)

@@ -21,8 +21,8 @@ const (
 	// DefaultStallTimeout: a connection that delivers no byte for this long
 	// is dropped and its range fetched again from its last byte.
 	DefaultStallTimeout = 30 * time.Second
-	// DefaultRetries is how many failed attempts in a row, without a byte
-	// of progress, a connection makes before the fetch fails.
+	// DefaultRetries is how many times in a row a connection retries
+	// without a byte of progress before the fetch fails.
 	DefaultRetries = 5
 	// DefaultRetryDelay is the first backoff, doubled per failed attempt.
 	DefaultRetryDelay = 500 * time.Millisecond
@@ -109,9 +109,9 @@ func WithConnections(n int) Option { return func(o *options) { o.conns = n } }
 // byte before it is replaced.
 func WithStallTimeout(d time.Duration) Option { return func(o *options) { o.stall = d } }
 
-// WithRetries sets how many failed attempts in a row without progress a
-// connection makes, and the first backoff between them (doubled each time;
-// a server's Retry-After wins).
+// WithRetries sets how many times in a row a connection retries without
+// progress before the fetch fails, and the first backoff (doubled each
+// time; a server's Retry-After wins).
 func WithRetries(n int, delay time.Duration) Option {
 	return func(o *options) { o.retries, o.retryDelay = n, delay }
 }

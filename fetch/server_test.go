@@ -27,50 +27,58 @@ func testBlob(seed uint64, size int) ([]byte, ocispec.Descriptor) {
 	return b, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: digest.FromBytes(b), Size: int64(size)}
 }
 
+// faults are the server's fault switches. They stand in for servers and
+// networks a test cannot get otherwise: each says which real behaviour it
+// copies. The zero value serves faithfully.
+type faults struct {
+	// ignoreRange answers 200 with the whole blob, as some proxies and
+	// static servers do.
+	ignoreRange bool
+	// corrupt flips the byte at corruptAt in every response that carries
+	// it (bit rot or a broken proxy: a fault a real server cannot be
+	// made to produce).
+	corrupt   bool
+	corruptAt int64
+	// stall makes the first response whose range starts at stallAt stop
+	// after stallAfter bytes and hang until the client gives up (a
+	// wedged connection).
+	stall               bool
+	stallAt, stallAfter int64
+	// pauseAt blocks every response once this many body bytes went out
+	// in all, until unpause (a link that stops delivering); 0 for none.
+	pauseAt int64
+	// failNext answers the next len(failNext) requests with these
+	// statuses (0: answer normally), and Retry-After: 0.
+	failNext []int
+	// barrier holds every response's body until this many requests are
+	// in flight at once (0: none), proving they run in parallel.
+	barrier int
+}
+
 // blobServer serves blobs at /blobs/<digest> with net/http's ServeContent,
-// which implements Range requests for real (RFC 9110 section 14). Its
-// fault switches stand in for servers and networks a test cannot get
-// otherwise: each says which real behaviour it copies.
+// which implements Range requests for real (RFC 9110 section 14), with the
+// faults it was started with.
 type blobServer struct {
 	URL string
 	srv *httptest.Server
 
-	mu    sync.Mutex
-	blobs map[digest.Digest][]byte
-	reqs  []string // the Range header of each request ("" for none)
-	// inflight and maxInflight count requests being answered at once.
-	inflight, maxInflight int
-	sent                  atomic.Int64 // body bytes written
+	mu      sync.Mutex
+	f       faults
+	blobs   map[digest.Digest][]byte
+	reqs    []string // the Range header of each request ("" for none)
+	stalled bool
+	resume  chan struct{}
+	// inflight counts requests being answered at once (for barrier).
+	inflight    int
+	barrierOpen chan struct{}
+
+	sent atomic.Int64 // body bytes written
 	// authorized counts requests that carried an Authorization header.
 	authorized atomic.Int64
-
-	// ignoreRange answers 200 with the whole blob, as some proxies and
-	// static servers do.
-	ignoreRange bool
-	// corruptAt flips the byte at this offset in every response that
-	// carries it (bit rot or a broken proxy: a fault a real server
-	// cannot be made to produce); -1 for none.
-	corruptAt int64
-	// stallAt makes the first response whose range starts at this offset
-	// stop after stallAfter bytes and hang until the client gives up (a
-	// wedged connection); -1 for none.
-	stallAt, stallAfter int64
-	stalled             bool
-	// pauseAt blocks every response once this many body bytes went out
-	// in all, until unpause (a link that stops delivering); 0 for none.
-	pauseAt int64
-	resume  chan struct{}
-	// failNext answers the next len(failNext) requests with these
-	// statuses, and Retry-After: 0.
-	failNext []int
-	// barrier holds every response's body until this many requests are in
-	// flight at once (0: none), proving they run in parallel.
-	barrier     int
-	barrierOpen chan struct{}
 }
 
-func newBlobServer(t testing.TB) *blobServer {
-	s := &blobServer{blobs: map[digest.Digest][]byte{}, corruptAt: -1, stallAt: -1, resume: make(chan struct{}), barrierOpen: make(chan struct{})}
+func newBlobServer(t testing.TB, f faults) *blobServer {
+	s := &blobServer{f: f, blobs: map[digest.Digest][]byte{}, resume: make(chan struct{}), barrierOpen: make(chan struct{})}
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
@@ -97,7 +105,7 @@ func (s *blobServer) requests() []string {
 func (s *blobServer) unpause() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pauseAt = 0
+	s.f.pauseAt = 0
 	close(s.resume)
 }
 
@@ -109,21 +117,23 @@ func (s *blobServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.blobs[digest.Digest(strings.TrimPrefix(r.URL.Path, "/blobs/"))]
 	s.reqs = append(s.reqs, r.Header.Get("Range"))
 	var fail int
-	if len(s.failNext) > 0 {
-		fail, s.failNext = s.failNext[0], s.failNext[1:]
+	if len(s.f.failNext) > 0 {
+		fail, s.f.failNext = s.f.failNext[0], s.f.failNext[1:]
 	}
-	if s.ignoreRange {
+	if s.f.ignoreRange {
 		r.Header.Del("Range")
 	}
 	start := rangeStart(r.Header.Get("Range"))
-	stall := !s.stalled && start == s.stallAt
+	stall := s.f.stall && !s.stalled && start == s.f.stallAt
 	if stall {
 		s.stalled = true
 	}
-	corruptAt, stallAfter, barrier := s.corruptAt, s.stallAfter, s.barrier
+	corruptAt, stallAfter, barrier := int64(-1), s.f.stallAfter, s.f.barrier
+	if s.f.corrupt {
+		corruptAt = s.f.corruptAt
+	}
 	s.inflight++
-	s.maxInflight = max(s.maxInflight, s.inflight)
-	if s.barrier > 0 && s.inflight >= s.barrier {
+	if barrier > 0 && s.inflight >= barrier {
 		select {
 		case <-s.barrierOpen:
 		default:
@@ -207,7 +217,7 @@ func (w *faultWriter) Write(p []byte) (int, error) {
 		return n, w.ctx.Err()
 	}
 	s.mu.Lock()
-	pauseAt, resume := s.pauseAt, s.resume
+	pauseAt, resume := s.f.pauseAt, s.resume
 	s.mu.Unlock()
 	if pauseAt > 0 {
 		// Reserve the bytes before writing them, so that all responses
@@ -249,32 +259,58 @@ func (w *faultWriter) write(p []byte) (int, error) {
 	return n, err
 }
 
-// counting wraps a RangeReader to count the body bytes the client read
-// and the requests it made.
+// counting wraps a RangeReader to count the body bytes the client read,
+// the requests it made and how many were open at once (from the call to
+// the body's Close, which is exactly when the client holds a connection
+// slot; the server's count can lag behind).
 type counting struct {
 	RangeReader
 	read  atomic.Int64
 	calls atomic.Int64
+
+	mu                    sync.Mutex
+	inflight, maxInflight int
 }
 
 func (c *counting) ReadRange(ctx context.Context, d ocispec.Descriptor, off, n int64) (io.ReadCloser, error) {
 	c.calls.Add(1)
+	c.open(1)
 	body, err := c.RangeReader.ReadRange(ctx, d, off, n)
-	if body != nil {
-		body = &countingBody{ReadCloser: body, n: &c.read}
+	if body == nil {
+		c.open(-1)
+		return nil, err
 	}
-	return body, err
+	return &countingBody{ReadCloser: body, c: c}, err
+}
+
+func (c *counting) open(k int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight += k
+	c.maxInflight = max(c.maxInflight, c.inflight)
+}
+
+func (c *counting) maxOpen() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.maxInflight
 }
 
 type countingBody struct {
 	io.ReadCloser
-	n *atomic.Int64
+	c    *counting
+	once sync.Once
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
+	b.c.read.Add(int64(n))
 	return n, err
+}
+
+func (b *countingBody) Close() error {
+	b.once.Do(func() { b.c.open(-1) })
+	return b.ReadCloser.Close()
 }
 
 // sumReporter adds up progress.Advanced bytes and closes reached once the

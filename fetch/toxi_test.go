@@ -61,7 +61,7 @@ func TestFetchThroughToxiproxy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newBlobServer(t)
+			srv := newBlobServer(t, faults{})
 			blob, d := testBlob(90, 6<<20)
 			srv.add(blob, d)
 			proxy := toxic(t, srv, tc.toxics...)
@@ -80,7 +80,7 @@ func TestFetchThroughToxiproxy(t *testing.T) {
 // connection at 10 MB/s, the case ferry is built for: throughput should
 // grow with the connections.
 func BenchmarkThrottledLink(b *testing.B) {
-	srv := newBlobServer(b)
+	srv := newBlobServer(b, faults{})
 	blob, d := testBlob(100, 32<<20)
 	srv.add(blob, d)
 	proxy := toxic(b, srv, `{"type":"bandwidth","attributes":{"rate":10240}}`)
@@ -108,7 +108,7 @@ func BenchmarkThrottledLink(b *testing.B) {
 // largest blob alone would take 5 s; shared connections finish with the
 // total bandwidth.
 func BenchmarkThrottledImage(b *testing.B) {
-	srv := newBlobServer(b)
+	srv := newBlobServer(b, faults{})
 	var ds []ocispec.Descriptor
 	var total int64
 	for i, mib := range []int{48, 24, 12, 6, 3} {
