@@ -27,8 +27,10 @@ const maxRedirects = 5
 // and host. A redirect target that starts refusing (an expired signature)
 // is dropped and the origin asked again.
 type HTTPSource struct {
-	// Client sends the requests; nil uses one whose connection pool keeps
-	// enough idle connections per host for parallel ranges. Its
+	// Client sends the requests; nil uses one that speaks HTTP/1.1 only
+	// and keeps enough idle connections per host for parallel ranges.
+	// (Over HTTP/2 every range would share one TCP connection, and a link
+	// that throttles or drops per connection would gain nothing.) Its
 	// CheckRedirect is not used: HTTPSource follows redirects itself.
 	Client *http.Client
 	// URL is where the blob d is served.
@@ -46,10 +48,15 @@ type target struct {
 	authorize bool
 }
 
-// defaultTransport keeps idle connections for a full connection budget.
+// defaultTransport opens one TCP connection per range in flight (HTTP/1.1)
+// and keeps them idle for the next ranges.
 var defaultTransport = func() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 4 * DefaultConnections
+	t.ForceAttemptHTTP2 = false
+	var p http.Protocols
+	p.SetHTTP1(true)
+	t.Protocols = &p
 	return t
 }()
 

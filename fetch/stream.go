@@ -7,7 +7,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/ferrytool/ferry/progress"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -24,7 +23,8 @@ const streamChunk = 1 << 20
 // take a stream (a registry upload, an archive being written), where a
 // cached copy would only cost disk. A connection that breaks continues
 // from its last byte. Stream does not verify the content: the caller's
-// verifying reader does, as for any stream. Blobs under the Fetcher's
+// verifying reader does, as for any stream, and reports progress as it
+// reads. Blobs under the Fetcher's
 // threshold, and servers that ignore Range, are read over one connection.
 func (f *Fetcher) Stream(ctx context.Context, src RangeReader, d ocispec.Descriptor) (io.ReadCloser, error) {
 	if d.Size < f.o.threshold || d.Size < 2*streamChunk {
@@ -133,7 +133,6 @@ func (s *stream) fetch(i int, body io.ReadCloser) {
 			body.Close()
 			body = nil
 			if m > 0 {
-				s.f.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: s.d, Bytes: int64(m)})
 				got += int64(m)
 				failures = 0
 			}
