@@ -138,7 +138,7 @@ func (c *job) copyBlob(ctx context.Context, d ocispec.Descriptor) error {
 	if fd, rr, ok := c.viaCache(d); ok {
 		return c.copyViaCache(ctx, d, rr, fd)
 	}
-	rc, err := c.src.Blob(ctx, d)
+	rc, err := c.openBlob(ctx, d)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", d.Digest, err)
 	}

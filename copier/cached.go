@@ -3,6 +3,7 @@ package copier
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/progress"
@@ -27,6 +28,16 @@ func (c *job) viaCache(d ocispec.Descriptor) (transport.BlobFileDestination, fet
 	}
 	fd, ok := c.dst.(transport.BlobFileDestination)
 	return fd, rr, ok
+}
+
+// openBlob opens d for streaming: over several ranged connections when the
+// copy has a Fetcher and the source serves ranges (nothing on disk), else
+// the source's own single stream.
+func (c *job) openBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	if rr, ok := c.src.(fetch.RangeReader); ok && c.o.Fetcher != nil && d.Size > 0 {
+		return c.o.Fetcher.Stream(ctx, rr, d)
+	}
+	return c.src.Blob(ctx, d)
 }
 
 // copyViaCache downloads d into the Fetcher's cache (several connections,

@@ -238,3 +238,44 @@ func (r *srcRef) String() string { return "testimage" }
 func (r *srcRef) NewSource(context.Context, *transport.Options) (transport.Source, error) {
 	return r.img.Source(), nil
 }
+
+// TestFetcherStreamsToRegistry: with a Fetcher, a large layer going to a
+// destination that takes a stream (here another registry) is fetched as
+// parallel byte ranges and kept nowhere on disk.
+func TestFetcherStreamsToRegistry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var count rangeCounter
+	src := testregistry.New(t, testregistry.Options{Wrap: count.wrap})
+	dst := testregistry.New(t, testregistry.Options{})
+	img := testimage.New(testimage.Options{LayerSizes: []int{6 << 20}})
+	src.Push(t, "big", "1", img)
+	count.bytes.Store(0)
+	cacheDir := t.TempDir()
+	f, err := fetch.New(fetch.WithDir(cacheDir), fetch.WithThreshold(1<<20), fetch.WithConnections(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := insecure
+	o.Fetcher = f
+	res, err := copier.Copy(ctx, parse(t, "docker://"+src.Ref("big:1")), parse(t, "docker://"+dst.Ref("big:1")), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Digest != img.Digest || !dst.HasBlob(t, "big", img.Layers[0].Digest) {
+		t.Fatal("the destination registry lacks the image")
+	}
+	if count.ranged.Load() < 2 {
+		t.Errorf("%d ranged GETs, want the layer split over several", count.ranged.Load())
+	}
+	var total int64
+	for _, b := range img.Blobs {
+		total += int64(len(b))
+	}
+	if got := count.bytes.Load(); got != total {
+		t.Errorf("source served %d blob bytes, want exactly %d", got, total)
+	}
+	if entries, _ := f.Cache().List(); len(entries) != 0 {
+		t.Errorf("a registry-to-registry copy left %d blobs in the cache", len(entries))
+	}
+}
