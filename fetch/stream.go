@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -63,6 +64,8 @@ type stream struct {
 	n      int // number of ranges
 	window int
 	wg     sync.WaitGroup
+	// consumed mirrors next for the budget, which asks without our lock.
+	consumed atomic.Int64
 
 	mu    sync.Mutex
 	cond  *sync.Cond
@@ -107,7 +110,7 @@ func (s *stream) dispatch(first io.ReadCloser) {
 
 // left is the blob's unread byte count: the budget favours blobs with more
 // to go.
-func (s *stream) left() int64 { return s.d.Size - int64(s.next)*streamChunk }
+func (s *stream) left() int64 { return s.d.Size - s.consumed.Load()*streamChunk }
 
 // fetch reads range i (from body when the request is already made),
 // continuing from its last byte after a broken connection.
@@ -195,6 +198,7 @@ func (s *stream) Read(p []byte) (int, error) {
 		s.cur = s.ready[s.next]
 		delete(s.ready, s.next)
 		s.next++
+		s.consumed.Store(int64(s.next))
 		s.cond.Broadcast() // the window moved
 	}
 	n := copy(p, s.cur)
