@@ -16,8 +16,10 @@ const (
 	DefaultThreshold = 8 << 20
 	// DefaultChunkSize is the largest range handed to a connection at once.
 	DefaultChunkSize = 16 << 20
-	// DefaultConnections bounds the connections open to one host.
-	DefaultConnections = 8
+	// DefaultConnections bounds the connections open to one host. Links
+	// that cap each connection (the case ferry is for) scale with it;
+	// download accelerators use the same order of magnitude.
+	DefaultConnections = 16
 	// DefaultStallTimeout: a connection that delivers no byte for this long
 	// is dropped and its range fetched again from its last byte.
 	DefaultStallTimeout = 30 * time.Second
@@ -30,8 +32,8 @@ const (
 	// file is fsynced and its sidecar rewritten after this many new bytes,
 	// or this long after the last save when new bytes arrived, bounding
 	// what a crash can lose.
-	DefaultCheckpointBytes    = 32 << 20
-	DefaultCheckpointInterval = time.Second
+	DefaultCheckpointBytes    = 4 << 20
+	DefaultCheckpointInterval = 100 * time.Millisecond
 	// DefaultMaxBytes bounds the cache; completed blobs are evicted least
 	// recently used first.
 	DefaultMaxBytes = 10 << 30
