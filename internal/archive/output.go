@@ -1,14 +1,13 @@
 package archive
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/fsutil"
 )
 
 // Output is where an archive is written. For a file it is a temporary file
@@ -34,17 +33,15 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%w: %s is a directory, not an archive", errdefs.ErrInvalidArgument, path)
 	}
-	var suffix [6]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
-		return nil, err
-	}
-	dir, base := filepath.Split(path)
-	tmp := filepath.Join(dir, "."+base+".ferry-"+hex.EncodeToString(suffix[:])+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	dir := filepath.Dir(path)
+	// A copy killed before its rename left a hidden temporary archive
+	// here; its process is gone, so it goes.
+	fsutil.RemoveStale(dir)
+	f, err := os.CreateTemp(dir, fsutil.TempPattern())
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
-	return &Output{w: f, f: f, path: path, tmp: tmp}, nil
+	return &Output{w: f, f: f, path: path, tmp: f.Name()}, nil
 }
 
 // NewStreamOutput writes to w directly; Commit and Close leave w open.
@@ -69,6 +66,9 @@ func (o *Output) Commit() error {
 		return nil
 	}
 	err := o.f.Sync()
+	if err == nil {
+		err = o.f.Chmod(0o644) // temporary files start private
+	}
 	if cerr := o.f.Close(); err == nil {
 		err = cerr
 	}

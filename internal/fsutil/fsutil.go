@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // TempPrefix starts the name of every temporary file these helpers create,
@@ -63,7 +65,7 @@ type Temp struct {
 
 // NewTemp creates an empty temporary file in dir.
 func NewTemp(dir string) (*Temp, error) {
-	f, err := os.CreateTemp(dir, TempPrefix+"*")
+	f, err := os.CreateTemp(dir, TempPattern())
 	if err != nil {
 		return nil, fmt.Errorf("create a temporary file: %w", err)
 	}
@@ -75,7 +77,7 @@ func NewTemp(dir string) (*Temp, error) {
 // cache) enters a destination without its bytes being copied. It fails
 // when src is on another file system; callers then copy.
 func NewTempLink(dir, src string) (*Temp, error) {
-	f, err := os.CreateTemp(dir, TempPrefix+"*")
+	f, err := os.CreateTemp(dir, TempPattern())
 	if err != nil {
 		return nil, fmt.Errorf("create a temporary file: %w", err)
 	}
@@ -97,6 +99,38 @@ func NewTempLink(dir, src string) (*Temp, error) {
 		return nil, err
 	}
 	return &Temp{f: f, size: st.Size()}, nil
+}
+
+// TempPattern names temporary files after the process that writes them
+// (".ferry-tmp-PID-RANDOM"), so RemoveStale can tell a dead writer's
+// leftovers from a live one's work.
+func TempPattern() string { return TempPrefix + strconv.Itoa(os.Getpid()) + "-*" }
+
+// RemoveStale deletes the temporary files in dir that a ferry process left
+// when it was killed: those whose PID names no running process. Files of
+// live processes, and anything not named by TempPattern, are left alone.
+// It returns how many it removed.
+func RemoveStale(dir string) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), TempPrefix)
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Name is the temporary file's path.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -110,6 +111,32 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 	for i := range got {
 		if got[i] != names[i] {
 			t.Fatalf("%s holds %v, want %v", dir, got, names)
+		}
+	}
+}
+
+func TestRemoveStale(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// A PID far above pid_max names no process: a killed writer's leftover.
+	dead := filepath.Join(dir, TempPrefix+"999999999-123")
+	mine := filepath.Join(dir, TempPrefix+strconv.Itoa(os.Getpid())+"-456")
+	other := filepath.Join(dir, "blob")
+	old := filepath.Join(dir, TempPrefix+"nopid")
+	for _, p := range []string{dead, mine, other, old} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := RemoveStale(dir); n != 1 {
+		t.Errorf("removed %d files, want 1", n)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Error("the dead writer's file is still there")
+	}
+	for _, p := range []string{mine, other, old} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed", p)
 		}
 	}
 }

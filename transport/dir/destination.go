@@ -77,6 +77,9 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	case !st.IsDir():
 		return nil, fmt.Errorf("%s: %w: %s exists and is not a directory", d.name, errdefs.ErrInvalidArgument, r.Path)
 	}
+	if n := fsutil.RemoveStale(r.Path); n > 0 {
+		d.log.Debug("dir: removed temporary files of an interrupted copy", "count", n)
+	}
 	ents, err := os.ReadDir(r.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.name, err)

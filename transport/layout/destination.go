@@ -96,6 +96,9 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	if err := os.MkdirAll(filepath.Join(r.Path, blobsDir), fsutil.DirPerm); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if n := fsutil.RemoveStale(filepath.Join(r.Path, blobsDir)); n > 0 {
+		o.Log().Debug("oci: removed temporary files of an interrupted copy", "count", n)
+	}
 	return &Destination{root: r.Path, ref: r.Ref, name: name, log: o.Log(), algs: map[digest.Algorithm]bool{}}, nil
 }
 
