@@ -24,6 +24,7 @@ func (c *Client) GetBlob(ctx context.Context, repo string, d ocispec.Descriptor)
 	if err != nil {
 		return nil, err
 	}
+	c.record(repo, d.Digest)
 	return &netErrorBody{ReadCloser: resp.Body}, nil
 }
 
@@ -53,6 +54,7 @@ func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descri
 	if err != nil {
 		return nil, err
 	}
+	c.record(repo, d.Digest)
 	body := &netErrorBody{ReadCloser: resp.Body}
 	if resp.StatusCode == http.StatusOK {
 		if start != 0 {
@@ -72,6 +74,9 @@ func (c *Client) HeadBlob(ctx context.Context, repo string, d ocispec.Descriptor
 		return false, err
 	}
 	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		c.record(repo, d.Digest)
+	}
 	return resp.StatusCode == http.StatusOK, nil
 }
 

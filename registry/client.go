@@ -18,6 +18,7 @@ import (
 
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry/auth"
+	"github.com/ferrytool/ferry/registry/hints"
 	"github.com/ferrytool/ferry/transport"
 )
 
@@ -41,6 +42,14 @@ type Client struct {
 
 	retry retryPolicy
 
+	// chunkSize is the chunk size asked for (WithChunkSize), 0 for
+	// streamed uploads unless the registry wants chunks.
+	chunkSize int64
+	// hints records where blobs were seen and what requests get through
+	// (nil: nothing recorded).
+	hints *hints.Store
+	push  pushState
+
 	pingMu sync.Mutex
 	base   string // "https://host" once pinged
 }
@@ -59,6 +68,27 @@ func ForPush() Option {
 // (doubled each time), and the longest Retry-After it will wait.
 func WithRetry(attempts int, backoff, maxWait time.Duration) Option {
 	return func(c *Client) { c.retry = retryPolicy{attempts: attempts, backoff: backoff, maxWait: maxWait} }
+}
+
+// WithChunkSize makes uploads of blobs larger than n bytes go in chunks of
+// at most n bytes (distribution spec, "Pushing a blob in chunks"), each a
+// bounded request that is re-sent from memory when it fails. n is kept
+// between MinChunkSize and MaxChunkSize; 0 keeps the default: one
+// streamed request per blob, switching to chunks only when the registry,
+// or a proxy in front of it, refuses or cuts large requests.
+func WithChunkSize(n int64) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.chunkSize = min(max(n, MinChunkSize), MaxChunkSize)
+		}
+	}
+}
+
+// WithHints makes the client record in s where it sees blobs (pulls,
+// pushes, existence checks, mounts) and the request sizes the registry
+// accepts, and read back what earlier copies recorded. Close saves s.
+func WithHints(s *hints.Store) Option {
+	return func(c *Client) { c.hints = s }
 }
 
 // New prepares a client for the registry that serves name (Docker Hub
@@ -102,9 +132,17 @@ func (c *Client) Host() string { return c.host }
 // Repository is the repository the client was made for.
 func (c *Client) Repository() string { return c.repo }
 
-// Close releases idle connections.
+// Close releases idle connections and saves the hints learned, if any
+// (a failure to save them is logged, not returned: they are only hints).
 func (c *Client) Close() error {
 	c.tr.CloseIdleConnections()
+	if c.hints != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.hints.Save(ctx); err != nil {
+			c.log.Debug("registry hints not saved", "error", err)
+		}
+	}
 	return nil
 }
 

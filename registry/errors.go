@@ -37,11 +37,17 @@ func (e *Error) RetryAfter() time.Duration { return e.Wait }
 // Unwrap returns the errdefs sentinel (nil for an unclassified failure).
 func (e *Error) Unwrap() error { return e.kind }
 
+// ErrManifestType is the kind of a registry's refusal of a manifest for
+// its media type (see manifestTypeRefused). It wraps
+// errdefs.ErrNotSupported.
+var ErrManifestType = fmt.Errorf("%w: manifest media type refused", errdefs.ErrNotSupported)
+
 // errorBody is the distribution spec's error response.
 type errorBody struct {
 	Errors []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
 	} `json:"errors"`
 }
 
@@ -58,12 +64,19 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		e.Wait = retryAfter(resp.Header.Get("Retry-After"), 0)
 	}
-	var msg string
+	var msg, detail string
 	if len(body.Errors) > 0 {
 		e.Code = body.Errors[0].Code
 		msg = strings.ToLower(strings.TrimSpace(body.Errors[0].Message))
+		detail = detailText(body.Errors[0].Detail)
 	}
 	switch {
+	case manifestTypeRefused(resp, e.Code, msg+" "+detail):
+		e.kind = ErrManifestType
+		e.Message = "the registry does not accept manifests of type " + resp.Request.Header.Get("Content-Type")
+		if why := strings.TrimSpace(strings.Trim(msg+": "+detail, ": ")); why != "" {
+			e.Message += " (" + why + ")"
+		}
 	case resp.StatusCode == http.StatusUnauthorized || e.Code == "UNAUTHORIZED":
 		e.kind = errdefs.ErrUnauthorized
 		bearer, isBearer := auth.Find(auth.ParseChallenges(resp.Header.Values("WWW-Authenticate")), "bearer")
@@ -125,4 +138,51 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 		}
 	}
 	return e
+}
+
+// manifestTypeRefused recognizes a registry refusing a manifest PUT for
+// its media type: 415 Unsupported Media Type, or 400 MANIFEST_INVALID (or
+// UNSUPPORTED) whose message or detail is about the type or schema, as
+// registries without OCI support (or without Docker schema 2) answer.
+func manifestTypeRefused(resp *http.Response, code, text string) bool {
+	req := resp.Request
+	if req.Method != http.MethodPut || !strings.Contains(req.URL.Path, "/manifests/") {
+		return false
+	}
+	if resp.StatusCode == http.StatusUnsupportedMediaType {
+		return true
+	}
+	if resp.StatusCode != http.StatusBadRequest || (code != "MANIFEST_INVALID" && code != "UNSUPPORTED" && code != "") {
+		return false
+	}
+	text = strings.ToLower(text)
+	for _, s := range []string{"media type", "mediatype", "content type", "content-type", "manifest type",
+		"schema version", "schemaversion", "unsupported", "not supported", "unknown manifest"} {
+		if strings.Contains(text, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// detailText is an error's detail as text: a JSON string as is, an object
+// by its "message" or as JSON.
+func detailText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	var m struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(raw, &m) == nil && m.Message != "" {
+		return strings.TrimSpace(m.Message)
+	}
+	if len(raw) > 200 {
+		raw = raw[:200]
+	}
+	return string(raw)
 }

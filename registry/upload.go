@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -18,41 +19,58 @@ import (
 )
 
 // MonolithicMax is the largest blob sent in a single PUT. Such a blob is
-// held in memory so the PUT can be retried; larger ones are streamed in
-// one PATCH, never buffered.
+// held in memory so the PUT can be retried; larger ones go in a session
+// of PATCH requests (see PutBlob), never buffered whole.
 const MonolithicMax = 1 << 20
 
 func uploadsPath(repo string) string { return "/v2/" + repo + "/blobs/uploads/" }
 
 // PutBlob uploads the blob d to repo from r, reading r to its end. Small
-// blobs go in one retryable POST + PUT; larger ones in POST, a streamed
-// PATCH and PUT ?digest= (distribution spec, "Pushing a blob in
-// chunks", with a single chunk). Nothing is committed unless every Read
-// succeeded and the content matches d's digest and size; otherwise the
-// upload session is cancelled.
+// blobs go in one retryable POST + PUT (distribution spec, "Pushing a
+// blob monolithically"). Larger ones open a session (POST), send the
+// bytes in PATCH requests and close it with PUT ?digest= ("Pushing a
+// blob in chunks"): by default one streamed PATCH, in chunks of bounded
+// size when asked (WithChunkSize) or when the registry or a proxy in
+// front of it refuses (413) or cuts a large request; a failed chunk is
+// resumed from the offset the registry reports. Nothing is committed
+// unless every Read succeeded and the content matches d's digest and
+// size; otherwise the upload session is cancelled.
 func (c *Client) PutBlob(ctx context.Context, repo string, d ocispec.Descriptor, r io.Reader) error {
 	if err := d.Digest.Validate(); err != nil {
 		return fmt.Errorf("%w: blob digest %q: %v", errdefs.ErrInvalidArgument, d.Digest, err)
 	}
-	head, err := io.ReadAll(io.LimitReader(r, MonolithicMax+1))
+	limit := c.monolithicMax()
+	head, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return err
 	}
-	if len(head) <= MonolithicMax {
+	if int64(len(head)) <= limit {
 		if err := verify.Bytes(head, d.Digest, d.Size); err != nil {
 			return err
 		}
-		return c.putMonolithic(ctx, repo, d.Digest, head)
+		err := c.putMonolithic(ctx, repo, d.Digest, head)
+		if !tooLarge(err) {
+			if err == nil {
+				c.record(repo, d.Digest)
+			}
+			return err
+		}
+		// A proxy refuses even this small a request: chunks of half.
+		c.log.Debug("blob refused as too large, sending it in chunks", "digest", d.Digest, "size", len(head))
+		c.learnLimit(int64(len(head))/2, true)
+		_, err = c.upload(ctx, repo, bytes.NewReader(head), d.Size, d.Digest, true)
+		return err
 	}
-	_, err = c.upload(ctx, repo, io.MultiReader(bytes.NewReader(head), r), d.Size, d.Digest)
+	_, err = c.upload(ctx, repo, io.MultiReader(bytes.NewReader(head), r), d.Size, d.Digest, false)
 	return err
 }
 
 // PutBlobStream uploads a blob whose digest and size are known only at
-// its end (transport.StreamingDestination): it streams r in one PATCH,
-// hashing as it goes, and commits with the digest it computed.
+// its end (transport.StreamingDestination): it sends r in a session as
+// PutBlob does, hashing as it goes, and commits with the digest it
+// computed.
 func (c *Client) PutBlobStream(ctx context.Context, repo, mediaType string, r io.Reader) (ocispec.Descriptor, error) {
-	d, err := c.upload(ctx, repo, r, -1, "")
+	d, err := c.upload(ctx, repo, r, -1, "", false)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -81,6 +99,8 @@ func (c *Client) MountBlob(ctx context.Context, repo, from string, d ocispec.Des
 	}
 	drain(resp)
 	if resp.StatusCode == http.StatusCreated {
+		c.record(repo, d.Digest)
+		c.record(from, d.Digest)
 		return true, nil
 	}
 	if loc, err := resp.Location(); err == nil {
@@ -89,27 +109,29 @@ func (c *Client) MountBlob(ctx context.Context, repo, from string, d ocispec.Des
 	return false, nil
 }
 
-// startUpload opens an upload session and returns its location.
-func (c *Client) startUpload(ctx context.Context, repo string) (*url.URL, error) {
+// startUpload opens an upload session and returns its location and the
+// registry's minimum chunk size (OCI-Chunk-Min-Length, 0 when unsaid).
+func (c *Client) startUpload(ctx context.Context, repo string) (*url.URL, int64, error) {
 	resp, err := c.do(ctx, &request{
 		method: http.MethodPost, url: uploadsPath(repo),
 		getBody: func() (io.ReadCloser, error) { return http.NoBody, nil },
 		scopes:  c.scopes(repo, auth.ActionPush),
 	}, http.StatusAccepted)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	drain(resp)
 	loc, err := resp.Location()
 	if err != nil {
-		return nil, fmt.Errorf("the registry opened an upload without a Location: %w", errdefs.ErrUnavailable)
+		return nil, 0, fmt.Errorf("the registry opened an upload without a Location: %w", errdefs.ErrUnavailable)
 	}
-	return loc, nil
+	minChunk, _ := strconv.ParseInt(resp.Header.Get("OCI-Chunk-Min-Length"), 10, 64)
+	return loc, max(minChunk, 0), nil
 }
 
 // putMonolithic sends b in one PUT to a fresh upload session.
 func (c *Client) putMonolithic(ctx context.Context, repo string, d digest.Digest, b []byte) error {
-	loc, err := c.startUpload(ctx, repo)
+	loc, _, err := c.startUpload(ctx, repo)
 	if err != nil {
 		return err
 	}
@@ -126,75 +148,6 @@ func (c *Client) putMonolithic(ctx context.Context, repo string, d digest.Digest
 	}
 	drain(resp)
 	return nil
-}
-
-// upload streams r in one PATCH and commits it with PUT ?digest=. want
-// (may be empty) and size (may be -1) are checked against what was read
-// before the commit.
-func (c *Client) upload(ctx context.Context, repo string, r io.Reader, size int64, want digest.Digest) (ocispec.Descriptor, error) {
-	loc, err := c.startUpload(ctx, repo)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	alg := digest.Canonical
-	if want != "" {
-		alg = want.Algorithm()
-	}
-	h := alg.Digester()
-	cr := &hashingReader{r: r, w: h.Hash()}
-	length := int64(-1)
-	if size > 0 {
-		length = size
-	}
-	resp, err := c.do(ctx, &request{
-		method: http.MethodPatch, url: loc.String(),
-		header: http.Header{"Content-Type": {"application/octet-stream"}},
-		stream: cr, length: length,
-		scopes: c.scopes(repo, auth.ActionPush),
-	}, http.StatusAccepted, http.StatusNoContent, http.StatusCreated)
-	if err != nil {
-		c.cancel(ctx, repo, loc)
-		if cr.err != nil {
-			return ocispec.Descriptor{}, cr.err
-		}
-		if size >= 0 && cr.n != size && errors.Is(err, errdefs.ErrUnavailable) {
-			return ocispec.Descriptor{}, fmt.Errorf("%w: blob %s: got %d bytes, want %d", errdefs.ErrSizeMismatch, want, cr.n, size)
-		}
-		return ocispec.Descriptor{}, err
-	}
-	drain(resp)
-	if next, err := resp.Location(); err == nil {
-		loc = next
-	}
-	// The transport may stop at Content-Length: read on to the end so a
-	// verifying reader reports a bad tail.
-	if extra, err := io.Copy(io.Discard, cr); err != nil || extra > 0 {
-		c.cancel(ctx, repo, loc)
-		if err == nil {
-			err = fmt.Errorf("%w: blob %s: more than %d bytes", errdefs.ErrSizeMismatch, want, size)
-		}
-		return ocispec.Descriptor{}, err
-	}
-	got := h.Digest()
-	if want != "" && got != want {
-		c.cancel(ctx, repo, loc)
-		return ocispec.Descriptor{}, fmt.Errorf("%w: content has digest %s, want %s", errdefs.ErrDigestMismatch, got, want)
-	}
-	if size >= 0 && cr.n != size {
-		c.cancel(ctx, repo, loc)
-		return ocispec.Descriptor{}, fmt.Errorf("%w: blob %s: got %d bytes, want %d", errdefs.ErrSizeMismatch, got, cr.n, size)
-	}
-	resp, err = c.do(ctx, &request{
-		method: http.MethodPut, url: withDigest(loc, got),
-		getBody: func() (io.ReadCloser, error) { return http.NoBody, nil },
-		scopes:  c.scopes(repo, auth.ActionPush),
-	}, http.StatusCreated)
-	if err != nil {
-		c.cancel(ctx, repo, loc)
-		return ocispec.Descriptor{}, err
-	}
-	drain(resp)
-	return ocispec.Descriptor{Digest: got, Size: cr.n}, nil
 }
 
 // cancel deletes an upload session, best effort, even when ctx is done.

@@ -37,6 +37,20 @@ type Options struct {
 	Stdout io.Writer
 	// UserAgent is sent to registries.
 	UserAgent string
+	// ChunkSize, when positive, makes pushes to a registry send blobs
+	// larger than it in chunks of at most this many bytes, each re-sent
+	// on failure from memory (--dest-chunk-size, a ferry extension). 0
+	// sends each blob in one streamed request and switches to chunks only
+	// when the registry, or a proxy in front of it, refuses or cuts one.
+	ChunkSize int64
+	// RegistryHints is the file where the docker transport records what it
+	// learns about registries: which repositories hold which blobs (so a
+	// push can mount a blob from another repository instead of uploading
+	// it) and the largest request a registry's proxy lets through. ""
+	// means $XDG_CACHE_HOME/ferry/registry-hints.json.
+	RegistryHints string
+	// NoRegistryHints neither reads nor writes that file.
+	NoRegistryHints bool
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
 	// Progress receives transfer events; nil discards.

@@ -2,8 +2,11 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/manifest"
@@ -24,7 +27,21 @@ type Destination struct {
 	name string
 	repo string
 	c    *registry.Client
+	log  *slog.Logger
+
+	// hintMisses counts mounts from recorded locations that failed in a
+	// row; past maxHintMisses with none working, the record is not tried
+	// again in this copy (a registry that does not mount, or stale hints).
+	hintMu     sync.Mutex
+	hintMisses int
+	hintHits   int
 }
+
+// Bounds on mounts tried from the hint record.
+const (
+	maxHintCandidates = 3 // repositories tried per blob
+	maxHintMisses     = 4 // failures in a row before giving up on hints
+)
 
 var (
 	_ transport.Destination          = (*Destination)(nil)
@@ -33,11 +50,14 @@ var (
 )
 
 func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
-	c, err := registry.New(ctx, r.named, o, registry.ForPush())
+	if o == nil {
+		o = &transport.Options{}
+	}
+	c, err := registry.New(ctx, r.named, o, append(clientOptions(o), registry.ForPush(), registry.WithChunkSize(o.ChunkSize))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
-	return &Destination{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c}, nil
+	return &Destination{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, log: o.Log()}, nil
 }
 
 // Capabilities implements transport.Destination: any manifest type, kept
@@ -73,28 +93,76 @@ func (d *Destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 	return desc, nil
 }
 
-// MountBlob implements transport.BlobMounter: when from is a docker://
-// reference on the same registry host, in another repository, the
-// registry is asked to link the blob in. It reports false, nil when that
-// is not possible, so the copier moves the bytes.
+// MountBlob implements transport.BlobMounter: the registry is asked to
+// link the blob in from another of its repositories, without the bytes
+// travelling. First from the copy's source, when from is a docker://
+// reference on the same registry host; then from repositories the hint
+// record saw holding the blob (earlier pulls and pushes, whatever their
+// source). It reports false, nil when no mount worked, so the copier
+// moves the bytes.
 func (d *Destination) MountBlob(ctx context.Context, desc ocispec.Descriptor, from transport.Reference) (bool, error) {
-	if from == nil || from.Transport().Name() != Transport.Name() || from.DockerReference() == nil {
-		return false, nil
+	tried := ""
+	if from != nil && from.Transport().Name() == Transport.Name() && from.DockerReference() != nil {
+		src := from.DockerReference()
+		if reference.RegistryHost(src) == d.c.Host() && reference.Path(src) != d.repo {
+			tried = reference.Path(src)
+			ok, err := d.c.MountBlob(ctx, d.repo, tried, desc)
+			if err != nil {
+				return false, fmt.Errorf("%s: mounting blob %s from %s: %w", d.name, desc.Digest, tried, err)
+			}
+			if ok {
+				return true, nil
+			}
+		}
 	}
-	src := from.DockerReference()
-	if reference.RegistryHost(src) != d.c.Host() || reference.Path(src) == d.repo {
-		return false, nil
+	return d.mountFromHints(ctx, desc, tried), nil
+}
+
+// mountFromHints tries the repositories recorded as holding desc. A hint
+// is only a hint: failures are logged, stale entries forgotten, and the
+// copy goes on.
+func (d *Destination) mountFromHints(ctx context.Context, desc ocispec.Descriptor, tried string) bool {
+	d.hintMu.Lock()
+	off := d.hintMisses >= maxHintMisses && d.hintHits == 0
+	d.hintMu.Unlock()
+	if off {
+		return false
 	}
-	ok, err := d.c.MountBlob(ctx, d.repo, reference.Path(src), desc)
-	if err != nil {
-		return false, fmt.Errorf("%s: mounting blob %s from %s: %w", d.name, desc.Digest, reference.Path(src), err)
+	n := 0
+	for _, repo := range d.c.KnownRepositories(desc.Digest) {
+		if repo == d.repo || repo == tried {
+			continue
+		}
+		if n++; n > maxHintCandidates {
+			break
+		}
+		ok, err := d.c.MountBlob(ctx, d.repo, repo, desc)
+		d.hintMu.Lock()
+		if ok {
+			d.hintHits++
+			d.hintMisses = 0
+		} else {
+			d.hintMisses++
+		}
+		d.hintMu.Unlock()
+		if err != nil {
+			d.log.Debug("mount from a recorded location failed", "digest", desc.Digest, "from", repo, "error", err)
+			return false
+		}
+		if ok {
+			d.log.Debug("blob mounted from a recorded location", "digest", desc.Digest, "from", repo, "to", d.repo)
+			return true
+		}
+		d.c.ForgetRepository(desc.Digest, repo)
 	}
-	return ok, nil
+	return false
 }
 
 // PutManifest implements transport.Destination: the top manifest goes
 // under the reference's tag (or its digest, which must then match), an
-// instance of an index under its own digest.
+// instance of an index under its own digest. A registry that refuses the
+// manifest's media type yields a *transport.ManifestTypeError (matching
+// errdefs.ErrNotSupported).
 func (d *Destination) PutManifest(ctx context.Context, b []byte, mediaType string, instance *digest.Digest) error {
 	ref := tagOrDigest(d.ref.named)
 	if instance != nil {
@@ -109,6 +177,11 @@ func (d *Destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 		}
 	}
 	if _, err := d.c.PutManifest(ctx, d.repo, ref, b, mediaType); err != nil {
+		if errors.Is(err, registry.ErrManifestType) {
+			// The registry refused the type: a copy that may convert
+			// tries the other format.
+			err = &transport.ManifestTypeError{MediaType: mediaType, Err: err}
+		}
 		return fmt.Errorf("%s: storing manifest %s: %w", d.name, ref, err)
 	}
 	return nil

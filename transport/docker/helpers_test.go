@@ -25,9 +25,11 @@ func ref(t *testing.T, reg *testregistry.Registry, name string) *docker.Referenc
 }
 
 // opts are the options to reach reg anonymously: its CA when it has one,
-// plain HTTP allowed otherwise (skopeo's --tls-verify=false).
+// plain HTTP allowed otherwise (skopeo's --tls-verify=false). The hint
+// record is off, so tests never write to the user's cache; the tests of
+// hints name a file of their own.
 func opts(reg *testregistry.Registry) *transport.Options {
-	o := &transport.Options{CertDir: reg.CertDir(), Auth: transport.Auth{NoCreds: true}}
+	o := &transport.Options{CertDir: reg.CertDir(), Auth: transport.Auth{NoCreds: true}, NoRegistryHints: true}
 	if reg.CertDir() == "" {
 		o.Insecure = true
 	}

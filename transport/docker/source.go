@@ -31,7 +31,7 @@ var (
 )
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
-	c, err := registry.New(ctx, r.named, o)
+	c, err := registry.New(ctx, r.named, o, clientOptions(o)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
