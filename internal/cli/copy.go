@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
@@ -27,6 +30,7 @@ type copyOptions struct {
 	parallel         int
 	additionalTags   []string
 	fetch            fetchFlags
+	chunkSize        string
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -68,6 +72,7 @@ Supported transports: ` + supportedTransports(),
 	fs.BoolVar(&o.removeSignatures, "remove-signatures", false, "do not copy signatures from SOURCE-IMAGE")
 	fs.IntVar(&o.parallel, "image-parallel-copies", 0, "maximum number of blobs copied in parallel (default 6)")
 	fs.StringSliceVar(&o.additionalTags, "additional-tag", nil, "additional `NAME:TAG`s (docker-archive destinations)")
+	fs.StringVar(&o.chunkSize, "dest-chunk-size", "", "push blobs to a registry in chunks of at most `SIZE` (e.g. 16MiB), each resent on failure; by default a blob goes in one request, and in chunks only when the registry or a proxy refuses or cuts large ones")
 	o.shared.register(fs)
 	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
 	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
@@ -139,6 +144,9 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copier.Options,
 		return opts, err
 	}
 	opts.Destination.AdditionalTags = o.additionalTags
+	if opts.Destination.ChunkSize, err = parseChunkSize(o.chunkSize); err != nil {
+		return opts, err
+	}
 	opts.Platform = a.global.platform()
 	if o.all {
 		opts.MultiArch = copier.All
@@ -163,6 +171,28 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copier.Options,
 		return opts, err
 	}
 	return opts, nil
+}
+
+// parseChunkSize reads --dest-chunk-size: bytes, or a number with a unit
+// (k, M, G, with or without B or iB; all powers of 1024), "" or 0 for the
+// default. skopeo has no such option; the name follows its --dest- flags.
+func parseChunkSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "b"), "i")
+	shift, ok := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || n < 0 || n > registry.MaxChunkSize>>shift {
+		return 0, fmt.Errorf("%w: --dest-chunk-size %q: want a size such as 16MiB, at most %dMiB", errdefs.ErrInvalidArgument, s, registry.MaxChunkSize>>20)
+	}
+	n <<= shift
+	if n != 0 && n < registry.MinChunkSize {
+		return 0, fmt.Errorf("%w: --dest-chunk-size %q: want at least %dKiB", errdefs.ErrInvalidArgument, s, registry.MinChunkSize>>10)
+	}
+	return n, nil
 }
 
 // writeFileAtomic writes b to path through a temporary file in the same
