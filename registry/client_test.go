@@ -265,6 +265,9 @@ func TestRetries(t *testing.T) {
 	isUploadPut := func(r *http.Request) bool {
 		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/")
 	}
+	isUploadPost := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/")
+	}
 	isManifestPut := func(r *http.Request) bool {
 		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/")
 	}
@@ -278,6 +281,8 @@ func TestRetries(t *testing.T) {
 		{"503-manifest-get", isManifestGet, http.StatusServiceUnavailable, ""},
 		{"429-upload-put", isUploadPut, http.StatusTooManyRequests, "0"},
 		{"502-manifest-put", isManifestPut, http.StatusBadGateway, ""},
+		{"429-manifest-put", isManifestPut, http.StatusTooManyRequests, "0"},
+		{"429-upload-post", isUploadPost, http.StatusTooManyRequests, "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

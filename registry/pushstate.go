@@ -85,6 +85,10 @@ func (c *Client) confirmed() int64 {
 // size was asked for, or a body limit is known.
 func (c *Client) wantChunks() bool { return c.chunkSize > 0 || c.bodyLimit() > 0 }
 
+// wantChunksOnly reports whether a body limit is known: a request larger
+// than a chunk would be refused, so there is no falling back to one.
+func (c *Client) wantChunksOnly() bool { return c.bodyLimit() > 0 }
+
 // chunkFor is the chunk size for an upload whose session asked for chunks
 // of at least minChunk (OCI-Chunk-Min-Length, 0 when unsaid): the size
 // asked for (or DefaultChunkSize), lowered to the known body limit, raised

@@ -179,13 +179,16 @@ type hashingReader struct {
 	w   io.Writer
 	n   int64
 	err error
+	eof bool // the source reached its end
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.n += int64(n)
 	h.w.Write(p[:n])
-	if err != nil && err != io.EOF && h.err == nil {
+	if err == io.EOF {
+		h.eof = true
+	} else if err != nil && h.err == nil {
 		h.err = err
 	}
 	return n, err

@@ -47,6 +47,11 @@ func (s *session) chunks(ctx context.Context) error {
 			return s.src.err
 		}
 		if !retryableUpload(err) {
+			if chunkRefused(err) && !s.c.wantChunksOnly() {
+				// A registry without chunked uploads: the rest in one go.
+				s.c.log.Debug("chunk refused, sending the rest in one request", "repository", s.repo, "offset", s.offset, "error", err)
+				return s.streamRest(ctx)
+			}
 			return err
 		}
 		if tooLarge(err) {
@@ -93,7 +98,54 @@ func (s *session) chunks(ctx context.Context) error {
 	}
 }
 
+// streamRest sends what is pending and the rest of the source in one
+// PATCH without Content-Range, for a registry that refuses chunks.
+func (s *session) streamRest(ctx context.Context) error {
+	f := &fence{}
+	pending := f.reader(s.mem[s.lo:s.hi])
+	rest := &teeReader{r: s.src, tail: newTail(1, 0)}
+	length := int64(-1)
+	if s.size >= 0 {
+		length = s.size - s.offset
+	}
+	resp, err := s.c.do(ctx, &request{
+		method: http.MethodPatch, url: s.loc.String(),
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		stream: io.MultiReader(pending, rest), length: length,
+		scopes: s.c.scopes(s.repo, auth.ActionPush),
+	}, http.StatusAccepted, http.StatusNoContent, http.StatusCreated)
+	f.close()
+	sent := rest.stop()
+	if err != nil {
+		if s.src.err != nil {
+			return s.src.err
+		}
+		return err
+	}
+	drain(resp)
+	s.moveTo(resp)
+	s.offset += s.pending() + sent
+	s.lo, s.hi, s.eof = 0, 0, true
+	return nil
+}
+
+// chunkRefused reports a registry refusing a PATCH with Content-Range
+// outright (400, 405, 501), as one without chunked uploads may.
+func chunkRefused(err error) bool {
+	var re *Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.Status {
+	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return re.Code != "DIGEST_INVALID" && re.Code != "SIZE_INVALID" && re.Code != "BLOB_UPLOAD_INVALID"
+	}
+	return false
+}
+
 // fill reads from the source until a chunk is pending or the source ends.
+// With the size known, it reads at most one byte past it (which shows a
+// source longer than said) and allocates no more than the blob needs.
 func (s *session) fill(chunk int64) error {
 	if s.eof || s.pending() >= chunk {
 		return nil
@@ -102,12 +154,16 @@ func (s *session) fill(chunk int64) error {
 		s.hi = copy(s.mem, s.mem[s.lo:s.hi])
 		s.lo = 0
 	}
-	if int64(len(s.mem)) < chunk {
-		mem := make([]byte, chunk)
+	limit := chunk
+	if s.size >= 0 {
+		limit = max(min(chunk, s.size-s.offset+1), s.pending()+1)
+	}
+	if int64(len(s.mem)) < limit {
+		mem := make([]byte, limit)
 		copy(mem, s.mem[:s.hi])
 		s.mem = mem
 	}
-	n, err := io.ReadFull(s.src, s.mem[s.hi:chunk])
+	n, err := io.ReadFull(s.src, s.mem[s.hi:limit])
 	s.hi += n
 	switch err {
 	case nil:

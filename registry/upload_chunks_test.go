@@ -67,6 +67,7 @@ func TestChunkedUploads(t *testing.T) {
 		{name: "asked", size: 5*mib + 123, chunk: mib, wantChunk: mib, wantMin: mib},
 		{name: "proxy-limit", size: 30 * mib, limit: 8 * mib, wantChunk: 8 * mib},
 		{name: "proxy-limit-stream", size: 30 * mib, limit: 8 * mib, stream: true, wantChunk: 8 * mib},
+		{name: "proxy-limit-monolithic", size: 900 << 10, limit: 700 << 10, wantChunk: 700 << 10},
 		{name: "proxy-limit-small-chunks", size: 3 * mib, chunk: 2 * mib, limit: 700 << 10, wantChunk: 700 << 10},
 		{name: "min-chunk-length", size: 10 * mib, chunk: mib, min: 3 * mib, wantChunk: 3 * mib, wantMin: 3 * mib},
 		{name: "cut-mid-chunk", size: 9 * mib, chunk: 2 * mib, wantChunk: 2 * mib, wantResent: 2 * mib,
@@ -272,4 +273,59 @@ func TestBodyLimitRemembered(t *testing.T) {
 		t.Errorf("a later client: %d requests refused, want none: the hint says chunks", after-before)
 	}
 	checkBlob(t, c2, "r", b)
+}
+
+// TestStreamedPatchRefused: a streamed PATCH answered 429 (Retry-After) or
+// 503 before its body was read is not lost: the upload goes on in chunks
+// from what the registry holds.
+func TestStreamedPatchRefused(t *testing.T) {
+	t.Parallel()
+	isStream := func(r *http.Request) bool { return r.Method == http.MethodPatch && chunkStart(r) < 0 }
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
+		reg := testregistry.New(t, testregistry.Options{Wrap: failOnce(isStream, status, "0")})
+		c := newClient(t, reg, "r", nil, registry.ForPush())
+		content := randomBytes(3*mib, int64(status))
+		if err := c.PutBlob(context.Background(), "r", desc(content), bytes.NewReader(content)); err != nil {
+			t.Fatalf("status %d: PutBlob: %v", status, err)
+		}
+		checkBlob(t, c, "r", content)
+		failed := 0
+		for _, r := range reg.Requests() {
+			if r.Status == status {
+				failed++
+			}
+		}
+		if failed != 1 {
+			t.Errorf("requests answered %d: %d, want 1", status, failed)
+		}
+	}
+}
+
+// TestChunksRefused: a registry that refuses PATCH requests with a
+// Content-Range (a wrapper answers 400 UNSUPPORTED, as registries without
+// chunked uploads may; the in-process one takes them) gets the rest of
+// the blob in one streamed request instead, after the first chunk or at
+// any later one.
+func TestChunksRefused(t *testing.T) {
+	t.Parallel()
+	for _, from := range []int64{0, 2 * mib} {
+		refuse := func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPatch && chunkStart(r) >= from {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					io.WriteString(w, `{"errors":[{"code":"UNSUPPORTED","message":"chunked uploads are not supported"}]}`)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}
+		reg := testregistry.New(t, testregistry.Options{Wrap: refuse})
+		c := newClient(t, reg, "r", nil, registry.ForPush(), registry.WithChunkSize(mib))
+		content := randomBytes(5*mib+3, from)
+		if err := c.PutBlob(context.Background(), "r", desc(content), bytes.NewReader(content)); err != nil {
+			t.Fatalf("chunks refused from %d: %v", from, err)
+		}
+		checkBlob(t, c, "r", content)
+	}
 }

@@ -20,7 +20,7 @@ import (
 // starting with the bytes kept in memory; the client then sends every
 // later blob in chunks too.
 func (s *session) stream(ctx context.Context) (bool, error) {
-	tail := newTail(s.c.chunkFor(s.minChunk))
+	tail := newTail(s.c.chunkFor(s.minChunk), s.size)
 	body := &teeReader{r: s.src, tail: tail}
 	length := int64(-1)
 	if s.size > 0 {
@@ -42,19 +42,31 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 	if s.src.err != nil {
 		return false, s.src.err // the source failed: the reason to report
 	}
-	if s.size >= 0 && sent > s.size {
-		return false, fmt.Errorf("%w: blob %s: more than %d bytes", errdefs.ErrSizeMismatch, s.want, s.size)
+	if s.size >= 0 && (sent > s.size || (s.src.eof && sent != s.size)) {
+		return false, fmt.Errorf("%w: blob %s: got %d bytes, want %d", errdefs.ErrSizeMismatch, s.want, s.src.n, s.size)
 	}
 	if ctx.Err() != nil || !retryableUpload(err) {
 		return false, err
 	}
 	if tooLarge(err) || cut(err) {
-		// A proxy limit or a proxy timeout: chunks from now on.
+		// A proxy's body limit (remembered for later copies too) or a
+		// proxy's timeout, perhaps (chunks for the rest of this copy).
 		chunk := s.c.chunkFor(s.minChunk)
 		if tooLarge(err) && sent == 0 && s.size > 0 {
 			chunk = min(chunk, s.size/2)
 		}
-		s.c.learnLimit(chunk, true)
+		s.c.learnLimit(chunk, tooLarge(err))
+	}
+	var re *Error
+	if errors.As(err, &re) && re.Status != http.StatusRequestEntityTooLarge {
+		// 429, 5xx: wait as asked (Retry-After) or a first backoff.
+		wait := s.c.backoff(1)
+		if re.Wait > 0 && re.Wait <= s.c.retry.maxWait {
+			wait = re.Wait
+		}
+		if werr := s.c.wait(ctx, wait); werr != nil {
+			return false, werr
+		}
 	}
 	// With "Range: 0-0" (none or one byte) k is 0: if the registry holds
 	// one byte, the first chunk gets a 416 and the chunk loop finds out.
@@ -117,7 +129,15 @@ type tail struct {
 	total int64 // bytes written in all
 }
 
-func newTail(max int64) *tail { return &tail{max: max} }
+// newTail keeps up to max bytes; size, when known (> 0), bounds the
+// memory set aside at once.
+func newTail(max, size int64) *tail {
+	t := &tail{max: max}
+	if size > 0 {
+		t.buf = make([]byte, 0, min(max, size))
+	}
+	return t
+}
 
 func (t *tail) write(p []byte) {
 	if n := int64(len(p)); n > t.max {
