@@ -245,3 +245,23 @@ func TestCopySerialAndRetry(t *testing.T) {
 		t.Errorf("serial destination saw %d concurrent PutBlob calls", dst2.maxFlight)
 	}
 }
+
+func TestCopyFallsBackWhenTheManifestTypeIsRefused(t *testing.T) {
+	t.Parallel()
+	img := testimage.New(testimage.Options{})
+	dst := newMemDest()
+	dst.refuse = manifest.MediaTypeOCIManifest
+	res, err := copyTo(t, img.Source(), dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MediaType != manifest.MediaTypeDockerManifest || dst.topType != manifest.MediaTypeDockerManifest {
+		t.Errorf("wrote %s, want the Docker format the destination takes", res.MediaType)
+	}
+	// With digests to keep, the refusal stands.
+	dst2 := newMemDest()
+	dst2.refuse = manifest.MediaTypeOCIManifest
+	if _, err := copyTo(t, img.Source(), dst2, Options{PreserveDigests: true}); !errors.Is(err, errdefs.ErrNotSupported) {
+		t.Errorf("got %v, want the refusal", err)
+	}
+}

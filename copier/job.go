@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -236,10 +237,31 @@ func (c *job) copyInstance(ctx context.Context, raw []byte, mt string, asInstanc
 		}
 		outMT = target
 	}
-	if err := c.putManifest(ctx, out, outMT, asInstance); err != nil {
+	return c.putImageManifest(ctx, m, out, outMT, asInstance)
+}
+
+// putImageManifest writes an image manifest; when the destination refuses
+// its media type (a registry without OCI support) and the copy may change
+// digests, it writes the other format instead.
+func (c *job) putImageManifest(ctx context.Context, m *manifest.Image, out []byte, mt string, asInstance bool) ([]byte, string, error) {
+	err := c.putManifest(ctx, out, mt, asInstance)
+	var refused *transport.ManifestTypeError
+	if err == nil || !errors.As(err, &refused) || c.o.Format != "" || c.o.PreserveDigests || dstDigest(c.dstRef) != "" {
+		return out, mt, err
+	}
+	other := manifest.MediaTypeDockerManifest
+	if mt == other {
+		other = manifest.MediaTypeOCIManifest
+	}
+	conv, cerr := manifest.ConvertImage(m, other)
+	if cerr != nil {
+		return nil, "", fmt.Errorf("%w (and converting to %s failed: %v)", err, other, cerr)
+	}
+	c.o.Destination.Log().Info("destination refused the manifest type, writing the other format", "refused", mt, "writing", other)
+	if err := c.putManifest(ctx, conv, other, asInstance); err != nil {
 		return nil, "", err
 	}
-	return out, outMT, nil
+	return conv, other, nil
 }
 
 func (c *job) putManifest(ctx context.Context, b []byte, mt string, asInstance bool) error {

@@ -3,6 +3,7 @@ package copier
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -45,8 +46,11 @@ func (r *memRef) NewDestination(context.Context, *transport.Options) (transport.
 
 type memDest struct {
 	caps transport.Capabilities
-	// failAfter makes PutBlob fail for the named digest (a fault injection).
+	// failBlob makes PutBlob fail for the named digest (a fault injection).
 	failBlob digest.Digest
+	// refuse makes PutManifest refuse this media type, as a registry
+	// without OCI support does.
+	refuse string
 
 	mu        sync.Mutex
 	pending   map[digest.Digest][]byte
@@ -104,6 +108,9 @@ func (m *memDest) PutBlob(_ context.Context, d ocispec.Descriptor, r io.Reader) 
 func (m *memDest) PutManifest(_ context.Context, b []byte, mt string, instance *digest.Digest) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if mt == m.refuse {
+		return &transport.ManifestTypeError{MediaType: mt, Err: errors.New("415 unsupported media type")}
+	}
 	if instance != nil {
 		if digest.FromBytes(b) != *instance {
 			return fmt.Errorf("instance digest %s does not match its bytes", *instance)
