@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -65,8 +66,8 @@ func TestChunkedUploads(t *testing.T) {
 		wantResent int64
 	}{
 		{name: "asked", size: 5*mib + 123, chunk: mib, wantChunk: mib, wantMin: mib},
-		{name: "proxy-limit", size: 30 * mib, limit: 8 * mib, wantChunk: 8 * mib},
-		{name: "proxy-limit-stream", size: 30 * mib, limit: 8 * mib, stream: true, wantChunk: 8 * mib},
+		{name: "proxy-limit", size: 20 * mib, limit: 8 * mib, wantChunk: 8 * mib},
+		{name: "proxy-limit-stream", size: 20 * mib, limit: 8 * mib, stream: true, wantChunk: 8 * mib},
 		{name: "proxy-limit-monolithic", size: 900 << 10, limit: 700 << 10, wantChunk: 700 << 10},
 		{name: "proxy-limit-small-chunks", size: 3 * mib, chunk: 2 * mib, limit: 700 << 10, wantChunk: 700 << 10},
 		{name: "min-chunk-length", size: 10 * mib, chunk: mib, min: 3 * mib, wantChunk: 3 * mib, wantMin: 3 * mib},
@@ -284,7 +285,7 @@ func TestStreamedPatchRefused(t *testing.T) {
 	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 		reg := testregistry.New(t, testregistry.Options{Wrap: failOnce(isStream, status, "0")})
 		c := newClient(t, reg, "r", nil, registry.ForPush())
-		content := randomBytes(3*mib, int64(status))
+		content := randomBytes(mib+mib/2, int64(status))
 		if err := c.PutBlob(context.Background(), "r", desc(content), bytes.NewReader(content)); err != nil {
 			t.Fatalf("status %d: PutBlob: %v", status, err)
 		}
@@ -308,7 +309,7 @@ func TestStreamedPatchRefused(t *testing.T) {
 // any later one.
 func TestChunksRefused(t *testing.T) {
 	t.Parallel()
-	for _, from := range []int64{0, 2 * mib} {
+	for _, from := range []int64{0, mib} {
 		refuse := func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodPatch && chunkStart(r) >= from {
@@ -321,11 +322,59 @@ func TestChunksRefused(t *testing.T) {
 			})
 		}
 		reg := testregistry.New(t, testregistry.Options{Wrap: refuse})
-		c := newClient(t, reg, "r", nil, registry.ForPush(), registry.WithChunkSize(mib))
-		content := randomBytes(5*mib+3, from)
+		c := newClient(t, reg, "r", nil, registry.ForPush(), registry.WithChunkSize(mib/2))
+		content := randomBytes(2*mib+3, from)
 		if err := c.PutBlob(context.Background(), "r", desc(content), bytes.NewReader(content)); err != nil {
 			t.Fatalf("chunks refused from %d: %v", from, err)
 		}
 		checkBlob(t, c, "r", content)
+	}
+}
+
+// TestStreamCutBeyondMemory: a proxy that buffers whole requests (nginx's
+// proxy_request_buffering) cuts a streamed PATCH after more than a chunk
+// (a fake: the in-process registry never cuts). The registry holds
+// nothing and the bytes sent are no longer all in memory: the upload
+// fails as unavailable (the copy's retry reads the blob again), its
+// session is cancelled, and the next blob of the copy goes in chunks.
+func TestStreamCutBeyondMemory(t *testing.T) {
+	t.Parallel()
+	var cuts atomic.Int32
+	log := &patchLog{}
+	buffering := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPatch || chunkStart(r) >= 0 || cuts.Add(1) > 1 {
+				log.wrap(h).ServeHTTP(w, r)
+				return
+			}
+			io.CopyN(io.Discard, r.Body, registry.DefaultChunkSize+mib)
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+		})
+	}
+	reg := testregistry.New(t, testregistry.Options{Wrap: buffering})
+	c := newClient(t, reg, "r", nil, registry.ForPush())
+	big := randomBytes(registry.DefaultChunkSize+2*mib, 5)
+	err := c.PutBlob(context.Background(), "r", desc(big), bytes.NewReader(big))
+	if !errors.Is(err, errdefs.ErrUnavailable) {
+		t.Fatalf("PutBlob cut beyond memory: got %v, want ErrUnavailable", err)
+	}
+	if n := countRequests(reg.Requests(), http.MethodDelete, "/blobs/uploads/"); n != 1 {
+		t.Errorf("upload session cancelled %d times, want 1", n)
+	}
+	next := randomBytes(3*mib, 6)
+	if err := c.PutBlob(context.Background(), "r", desc(next), bytes.NewReader(next)); err != nil {
+		t.Fatalf("the next PutBlob: %v", err)
+	}
+	checkBlob(t, c, "r", next)
+	patches := log.get()
+	if len(patches) == 0 {
+		t.Fatal("no PATCH reached the registry")
+	}
+	for _, p := range patches {
+		if p.start < 0 {
+			t.Errorf("a streamed PATCH after the cut, want chunks: %+v", patches)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -76,8 +77,8 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 	}
 	b, ok := tail.since(k, sent)
 	if !ok {
-		return false, fmt.Errorf("%w: the upload failed after %d bytes (%v) and the registry kept %d; the rest cannot be sent again from memory, so the blob must be read again (later uploads to %s go in chunks)",
-			errdefs.ErrUnavailable, sent, err, k, s.c.host)
+		return false, fmt.Errorf("%w: the upload broke after %d bytes, of which the registry kept %d, and the rest is no longer in memory to resume from; retry the copy (uploads to %s now go in chunks): %v",
+			errdefs.ErrUnavailable, sent, k, s.c.host, unwrapUnavailable(err))
 	}
 	s.c.log.Debug("streamed upload failed, resuming in chunks", "repository", s.repo, "sent", sent, "held", k, "error", err)
 	s.offset = k
@@ -178,4 +179,10 @@ func (t *tail) since(from, to int64) ([]byte, bool) {
 		p += n
 	}
 	return out, true
+}
+
+// unwrapUnavailable drops a leading "service unavailable: " from err's
+// text, for a message that already says so.
+func unwrapUnavailable(err error) string {
+	return strings.TrimPrefix(err.Error(), errdefs.ErrUnavailable.Error()+": ")
 }
