@@ -1,8 +1,10 @@
 // Package registry is a client for the OCI distribution spec 1.1 and
 // Docker's Registry HTTP API v2: ping, auth, manifests, blobs (with
-// ranges), uploads (monolithic, streamed, cross-repository mounts), tag
-// lists and deletes. It retries what is safe to retry, never follows a
-// redirect with credentials to another host, and never logs a secret.
+// ranges), uploads (monolithic, streamed, chunked with resume,
+// cross-repository mounts), tag lists and deletes. It retries what is
+// safe to retry, never follows a redirect with credentials to another
+// host, and never logs a secret. With WithHints it records where it saw
+// blobs and which request sizes get through, for later copies.
 package registry
 
 import (

@@ -120,6 +120,9 @@ func (s *session) streamRest(ctx context.Context) error {
 		if s.src.err != nil {
 			return s.src.err
 		}
+		if s.size >= 0 && s.src.eof && s.src.n != s.size {
+			return fmt.Errorf("%w: blob %s: got %d bytes, want %d", errdefs.ErrSizeMismatch, s.want, s.src.n, s.size)
+		}
 		return err
 	}
 	drain(resp)
