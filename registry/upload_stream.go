@@ -13,9 +13,10 @@ import (
 )
 
 // stream sends the whole content in one PATCH, the fastest way when
-// nothing stands in its way. It asks "Expect: 100-continue", so a proxy
-// that refuses the size answers 413 before any byte is sent, and it keeps
-// the last bytes sent (up to a chunk) in memory. When the PATCH is
+// nothing stands in its way. It keeps the last bytes sent (up to a chunk)
+// in memory and, for a blob larger than that, asks "Expect:
+// 100-continue", so a proxy that refuses the size answers 413 before the
+// bytes travel. When the PATCH is
 // refused as too large, cut or failed, it learns from the registry how
 // much it holds and reports that the rest must go in chunks (true),
 // starting with the bytes kept in memory; the client then sends every
@@ -27,9 +28,15 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 	if s.size > 0 {
 		length = s.size
 	}
+	h := http.Header{"Content-Type": {"application/octet-stream"}}
+	if s.size < 0 || s.size > tail.max {
+		// Only for blobs larger than the tail: a smaller one is resent
+		// from memory anyway, and a server that ignores Expect costs a
+		// second of waiting.
+		h.Set("Expect", "100-continue")
+	}
 	resp, err := s.c.do(ctx, &request{
-		method: http.MethodPatch, url: s.loc.String(),
-		header: http.Header{"Content-Type": {"application/octet-stream"}, "Expect": {"100-continue"}},
+		method: http.MethodPatch, url: s.loc.String(), header: h,
 		stream: body, length: length,
 		scopes: s.c.scopes(s.repo, auth.ActionPush),
 	}, http.StatusAccepted, http.StatusNoContent, http.StatusCreated)
