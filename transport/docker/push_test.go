@@ -351,6 +351,23 @@ func TestManifestTypeRefused(t *testing.T) {
 			if err := docker.Write(ctx, dst); err != nil {
 				t.Fatalf("Docker manifest: %v", err)
 			}
+			// A copy may convert: it writes the Docker format instead.
+			src, err := layout.Transport.ParseReference(filepath.Join(t.TempDir(), "oci") + ":1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ldst, err := src.NewDestination(ctx, &transport.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := oci.Write(ctx, ldst); err != nil {
+				t.Fatal(err)
+			}
+			ldst.Close()
+			res, err := copier.Copy(ctx, src, ref(t, reg, "app:copied"), copier.Options{Destination: *opts(reg)})
+			if err != nil || res.MediaType == oci.MediaType {
+				t.Fatalf("copy to a registry refusing OCI: %v (type %v), want the Docker format written", err, res)
+			}
 		})
 	}
 	// A refusal for another reason is not a type refusal.
