@@ -148,15 +148,18 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// newTransport speaks HTTP/1.1 only: ranged blob downloads gain from
+// several TCP connections on links that throttle each one, and HTTP/2
+// would multiplex them all onto a single connection.
 func newTransport(tc *tls.Config) *http.Transport {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           d.DialContext,
 		TLSClientConfig:       tc,
-		ForceAttemptHTTP2:     true,
+		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{},
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
