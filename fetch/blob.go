@@ -24,6 +24,31 @@ type segment struct {
 	next, end int64
 	owned     bool
 	dead      bool // dropped when the blob fell back to one stream
+	// since and from mark when the current owner took the segment and
+	// where it stood, so its rate shows whether splitting it pays.
+	since time.Time
+	from  int64
+}
+
+// minStealTime: a range in flight is split for an idle connection only if
+// its owner would need longer than this for the rest. On a fast link the
+// owner finishes sooner than a new request could help, and the bytes
+// already in flight past the split point would be wasted.
+const minStealTime = time.Second
+
+// worthSplitting reports whether v's owner, at the rate it has shown,
+// needs more than minStealTime for what is left.
+func (v *segment) worthSplitting(now time.Time) bool {
+	elapsed := now.Sub(v.since)
+	done := v.next - v.from
+	if v.since.IsZero() || elapsed < 100*time.Millisecond {
+		return false // no rate yet
+	}
+	if done <= 0 {
+		return true // nothing arrived at all: a slow start
+	}
+	rate := float64(done) / elapsed.Seconds()
+	return float64(v.end-v.next)/rate > minStealTime.Seconds()
 }
 
 // blobFetch is one blob being fetched into its partial file.
@@ -175,9 +200,10 @@ func (b *blobFetch) take() *segment {
 		b.single.owned = true
 		return b.single
 	}
+	now := time.Now()
 	for _, s := range b.segs {
 		if !s.owned {
-			s.owned = true
+			s.owned, s.since, s.from = true, now, s.next
 			b.pending.Add(-(s.end - s.next))
 			return s
 		}
@@ -192,11 +218,11 @@ func (b *blobFetch) take() *segment {
 		return nil
 	}
 	v := b.segs[vi]
-	if v.end-v.next < 2*b.minSplit {
+	if v.end-v.next < 2*b.minSplit || !v.worthSplitting(now) {
 		return nil
 	}
 	mid := v.next + (v.end-v.next)/2
-	s := &segment{next: mid, end: v.end, owned: true}
+	s := &segment{next: mid, end: v.end, owned: true, since: now, from: mid}
 	v.end = mid
 	b.segs = slices.Insert(b.segs, vi+1, s)
 	return s
@@ -294,6 +320,9 @@ func (b *blobFetch) write(s *segment, p []byte) (int64, bool, error) {
 	b.mu.Unlock()
 
 	b.received.Add(k)
+	if k > 0 && off < prefix {
+		b.hasher.offer(off, p[:k])
+	}
 	b.hasher.advance(prefix)
 	if k > 0 {
 		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: k})

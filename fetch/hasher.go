@@ -41,6 +41,23 @@ func newPrefixHasher(f *os.File, size int64, alg digest.Algorithm, h hash.Hash, 
 	return p
 }
 
+// offer hashes bytes just written at off straight from the writer's
+// buffer when they extend the hashed prefix exactly, sparing the read-back
+// for the connection at the front (the common case: ranges are handed out
+// lowest first). It reports whether it took them.
+func (p *prefixHasher) offer(off int64, b []byte) bool {
+	if !p.mu.TryLock() {
+		return false // the hasher is reading back; it will get there
+	}
+	defer p.mu.Unlock()
+	if off != p.n {
+		return false
+	}
+	p.h.Write(b)
+	p.n += int64(len(b))
+	return true
+}
+
 // advance says the first to bytes of the file are complete.
 func (p *prefixHasher) advance(to int64) {
 	for {

@@ -59,6 +59,7 @@ type options struct {
 	maxBytes        int64
 	log             *slog.Logger
 	progress        progress.Reporter
+	stream          streamTuning
 }
 
 func defaultOptions() options {
@@ -68,6 +69,7 @@ func defaultOptions() options {
 		checkpointBytes: DefaultCheckpointBytes, checkpointEvery: DefaultCheckpointInterval,
 		maxBytes: DefaultMaxBytes,
 		log:      slog.New(slog.DiscardHandler), progress: progress.Discard,
+		stream: streamTuning{probe: probeTime, fast: fastRate},
 	}
 }
 
@@ -145,4 +147,13 @@ func WithProgress(r progress.Reporter) Option {
 			o.progress = r
 		}
 	}
+}
+
+// WithLinkProbe tunes Stream's choice between one connection and parallel
+// ranges: a blob whose first bytes arrive, over probe, slower than
+// fastRate bytes per second gets the rest in parallel ranges. The defaults
+// are 300 ms and 64 MiB/s; a fastRate of 0 keeps every stream on one
+// connection, a very large one sends every large blob in ranges.
+func WithLinkProbe(probe time.Duration, fastRate float64) Option {
+	return func(o *options) { o.stream = streamTuning{probe: probe, fast: fastRate} }
 }

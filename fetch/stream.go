@@ -7,49 +7,68 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// streamChunk is the range one connection fetches at a time when a blob is
-// streamed rather than cached. Small enough that a few per blob stay cheap
-// in memory, large enough that a request's round trip is a fraction of its
-// transfer on a slow link.
-const streamChunk = 1 << 20
+// Stream tuning. A blob starts with one request for its first probeSize
+// bytes; if after probeTime they arrive slower than fastRate, the rest is
+// fetched as streamChunk ranges over parallel connections, at most
+// streamWindow of them ahead of the reader, so memory stays at a few MiB
+// per blob; a fast link gets the rest over one more request and pays no
+// per-range overhead.
+const (
+	streamChunk  = 1 << 20
+	streamWindow = 4
+	probeSize    = 4 * streamChunk
+	probeTime    = 300 * time.Millisecond
+	fastRate     = 64 << 20 // bytes per second
+)
 
-// Stream returns blob d as a reader that yields its bytes in order while
-// up to the host's connection budget fetches the ranges ahead of the
-// reader in parallel. At most one window of ranges (one per connection)
-// sits in memory and nothing touches the disk: it is for destinations that
-// take a stream (a registry upload, an archive being written), where a
-// cached copy would only cost disk. A connection that breaks continues
-// from its last byte. Stream does not verify the content: the caller's
-// verifying reader does, as for any stream, and reports progress as it
-// reads. Blobs under the Fetcher's
-// threshold, and servers that ignore Range, are read over one connection.
+// streamTuning holds the probe's settings; tests lower them to force the
+// parallel path on a fast loopback server.
+type streamTuning struct {
+	probe time.Duration
+	fast  float64
+}
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
+
+// Stream returns blob d as a reader that yields its bytes in order with
+// nothing on disk: for destinations that take a stream (a registry upload,
+// an archive being written), where a cached copy would only cost disk. The
+// blob starts on one connection; when that proves slow (a link that
+// throttles each connection) the bytes ahead are fetched as ranges over
+// parallel connections within the host's budget, and the first connection
+// stops where they begin. A broken range continues from its last byte.
+// Stream does not verify the content: the caller's verifying reader does,
+// and reports progress as it reads.
 func (f *Fetcher) Stream(ctx context.Context, src RangeReader, d ocispec.Descriptor) (io.ReadCloser, error) {
-	if d.Size < f.o.threshold || d.Size < 2*streamChunk {
-		return src.ReadRange(ctx, d, 0, -1)
+	if d.Size < f.o.threshold || d.Size < probeSize+2*streamChunk {
+		rc, err := src.ReadRange(ctx, d, 0, -1)
+		if errors.Is(err, ErrRangeIgnored) {
+			err = nil // asked for the whole blob anyway
+		}
+		return rc, err
 	}
-	// The first range goes alone: a server that ignores Range answers it
-	// with the whole blob, which then is the stream.
-	first, err := src.ReadRange(ctx, d, 0, streamChunk)
+	// The first connection asks for the first probeSize bytes only, so
+	// that switching to ranges after it wastes nothing.
+	first, err := src.ReadRange(ctx, d, 0, probeSize)
 	if errors.Is(err, ErrRangeIgnored) {
-		return first, nil
+		return first, nil // the server sent the whole blob: that is the stream
 	}
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stream{
-		ctx: ctx, cancel: cancel, f: f, src: src, d: d, budget: f.budgetFor(src, d),
-		n:      int((d.Size + streamChunk - 1) / streamChunk),
-		window: max(2, f.o.conns/2),
-		ready:  map[int][]byte{},
+		ctx: ctx, cancel: cancel, f: f, src: src, d: d,
+		first: first, boundary: probeSize, started: time.Now(),
+		n:     int((d.Size + streamChunk - 1) / streamChunk),
+		ready: map[int]*[]byte{},
 	}
 	s.cond = sync.NewCond(&s.mu)
-	s.wg.Add(1)
-	go s.dispatch(first)
 	return s, nil
 }
 
@@ -60,35 +79,102 @@ type stream struct {
 	f      *Fetcher
 	src    RangeReader
 	d      ocispec.Descriptor
-	budget *budget
-	n      int // number of ranges
-	window int
-	wg     sync.WaitGroup
+
+	// The first connection serves [0, boundary); until the probe decides,
+	// boundary is the blob's end.
+	first    io.ReadCloser
+	pos      int64
+	boundary int64
+	started  time.Time
+	decided  bool
+	parallel bool
+
+	n  int // ranges in the blob
+	wg sync.WaitGroup
 	// consumed mirrors next for the budget, which asks without our lock.
 	consumed atomic.Int64
 
 	mu    sync.Mutex
 	cond  *sync.Cond
-	ready map[int][]byte // fetched ranges not yet read
-	next  int            // the range the reader is on
-	cur   []byte         // what is left of range next-1
+	ready map[int]*[]byte // fetched ranges not yet read
+	next  int             // the range the reader is on
+	cur   []byte          // what is left of the range being read
+	held  *[]byte         // its buffer, back to the pool when read
 	err   error
 }
 
-func (s *stream) bounds(i int) (off, n int64) {
-	off = int64(i) * streamChunk
-	return off, min(streamChunk, s.d.Size-off)
+// Read implements io.Reader: bytes in blob order.
+func (s *stream) Read(p []byte) (int, error) {
+	switch {
+	case s.pos < s.boundary:
+		return s.readFirst(p)
+	case s.parallel:
+		return s.readRanges(p)
+	}
+	return 0, io.EOF
+}
+
+// readFirst reads from the first connection. Within probeTime it decides
+// whether the rest comes as parallel ranges (a slow link) or, once the
+// probe range is read, over one more connection to the end (a fast one).
+func (s *stream) readFirst(p []byte) (int, error) {
+	if int64(len(p)) > s.boundary-s.pos {
+		p = p[:s.boundary-s.pos]
+	}
+	n, err := s.first.Read(p)
+	s.pos += int64(n)
+	if err == io.EOF && s.pos < s.boundary {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil && err != io.EOF {
+		return n, err
+	}
+	if !s.decided && time.Since(s.started) >= s.f.o.stream.probe {
+		s.decide()
+	}
+	if s.pos < s.boundary {
+		return n, nil
+	}
+	s.first.Close()
+	if s.boundary == s.d.Size {
+		return n, io.EOF
+	}
+	if s.parallel {
+		return n, nil // readRanges takes over on the next Read
+	}
+	// A fast link: the rest over one connection.
+	s.decided = true
+	rest, err := s.src.ReadRange(s.ctx, s.d, s.pos, -1)
+	if err != nil {
+		return n, err
+	}
+	s.first, s.boundary = rest, s.d.Size
+	return n, nil
+}
+
+// decide starts the parallel ranges when the first connection proved slow.
+func (s *stream) decide() {
+	s.decided = true
+	rate := float64(s.pos) / max(time.Since(s.started).Seconds(), 1e-9)
+	if rate >= s.f.o.stream.fast {
+		return
+	}
+	s.parallel = true
+	s.next = int(s.boundary / streamChunk)
+	s.consumed.Store(int64(s.next))
+	s.f.o.log.Debug("fetch: slow connection, fetching the rest in parallel ranges",
+		"digest", s.d.Digest, "rate", int64(rate), "from", s.boundary)
+	s.wg.Add(1)
+	go s.dispatch(s.next, s.f.budgetFor(s.src, s.d))
 }
 
 // dispatch starts a fetch for each range in turn, never more than a window
 // ahead of the reader and never beyond the host's connection budget.
-func (s *stream) dispatch(first io.ReadCloser) {
+func (s *stream) dispatch(from int, b *budget) {
 	defer s.wg.Done()
-	s.wg.Add(1)
-	go s.fetch(0, first)
-	for i := 1; i < s.n; i++ {
+	for i := from; i < s.n; i++ {
 		s.mu.Lock()
-		for i >= s.next+s.window && s.err == nil {
+		for i >= s.next+streamWindow && s.err == nil {
 			s.cond.Wait()
 		}
 		failed := s.err != nil
@@ -96,14 +182,14 @@ func (s *stream) dispatch(first io.ReadCloser) {
 		if failed {
 			return
 		}
-		if err := s.budget.acquire(s.ctx, s.left); err != nil {
+		if err := b.acquire(s.ctx, s.left); err != nil {
 			s.fail(err)
 			return
 		}
 		s.wg.Add(1)
 		go func() {
-			defer s.budget.release()
-			s.fetch(i, nil)
+			defer b.release()
+			s.fetch(i)
 		}()
 	}
 }
@@ -112,31 +198,27 @@ func (s *stream) dispatch(first io.ReadCloser) {
 // to go.
 func (s *stream) left() int64 { return s.d.Size - s.consumed.Load()*streamChunk }
 
-// fetch reads range i (from body when the request is already made),
-// continuing from its last byte after a broken connection.
-func (s *stream) fetch(i int, body io.ReadCloser) {
+// fetch reads range i, continuing from its last byte after a broken
+// connection.
+func (s *stream) fetch(i int) {
 	defer s.wg.Done()
-	off, n := s.bounds(i)
-	buf := make([]byte, n)
+	off := int64(i) * streamChunk
+	n := min(streamChunk, s.d.Size-off)
+	bp := chunkPool.Get().(*[]byte)
+	buf := (*bp)[:n]
 	got, failures := int64(0), 0
 	for got < n {
-		var err error
-		if body == nil {
-			body, err = s.src.ReadRange(s.ctx, s.d, off+got, n-got)
-			if errors.Is(err, ErrRangeIgnored) {
-				body.Close()
-				err = fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest)
-				s.fail(&permanentError{err})
-				return
-			}
+		body, err := s.src.ReadRange(s.ctx, s.d, off+got, n-got)
+		if errors.Is(err, ErrRangeIgnored) {
+			body.Close()
+			err = &permanentError{fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest)}
 		}
 		if err == nil {
 			var m int
 			m, err = io.ReadFull(body, buf[got:])
 			body.Close()
-			body = nil
+			got += int64(m)
 			if m > 0 {
-				got += int64(m)
 				failures = 0
 			}
 			if got == n {
@@ -147,22 +229,24 @@ func (s *stream) fetch(i int, body io.ReadCloser) {
 			}
 		}
 		failures++
-		if s.ctx.Err() != nil {
-			s.fail(s.ctx.Err())
-			return
-		}
-		if !retryable(err) || failures > s.f.o.retries {
+		if s.ctx.Err() != nil || !retryable(err) || failures > s.f.o.retries {
+			if s.ctx.Err() != nil {
+				err = s.ctx.Err()
+			}
+			chunkPool.Put(bp)
 			s.fail(err)
 			return
 		}
 		s.f.o.log.Debug("fetch: range failed, continuing from its last byte", "digest", s.d.Digest, "offset", off+got, "error", err)
 		if err := sleep(s.ctx, backoff(err, failures, s.f.o.retryDelay)); err != nil {
+			chunkPool.Put(bp)
 			s.fail(err)
 			return
 		}
 	}
+	*bp = buf
 	s.mu.Lock()
-	s.ready[i] = buf
+	s.ready[i] = bp
 	s.cond.Broadcast()
 	s.mu.Unlock()
 }
@@ -177,25 +261,30 @@ func (s *stream) fail(err error) {
 	s.cancel()
 }
 
-// Read implements io.Reader: bytes in blob order, waiting for the next
-// range when it has not arrived yet.
-func (s *stream) Read(p []byte) (int, error) {
+// readRanges delivers the fetched ranges in order, waiting for the next
+// one when it has not arrived yet.
+func (s *stream) readRanges(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == errClosed {
 		return 0, s.err
 	}
 	for len(s.cur) == 0 {
+		if s.held != nil {
+			chunkPool.Put(s.held)
+			s.held = nil
+		}
 		if s.next == s.n {
 			return 0, io.EOF
 		}
 		for s.ready[s.next] == nil && s.err == nil {
 			s.cond.Wait()
 		}
-		if s.err != nil && s.ready[s.next] == nil {
+		if s.ready[s.next] == nil {
 			return 0, s.err
 		}
-		s.cur = s.ready[s.next]
+		s.held = s.ready[s.next]
+		s.cur = *s.held
 		delete(s.ready, s.next)
 		s.next++
 		s.consumed.Store(int64(s.next))
@@ -203,11 +292,13 @@ func (s *stream) Read(p []byte) (int, error) {
 	}
 	n := copy(p, s.cur)
 	s.cur = s.cur[n:]
+	s.pos += int64(n)
 	return n, nil
 }
 
 // Close stops the fetches and waits for them.
 func (s *stream) Close() error {
+	s.first.Close()
 	s.fail(errClosed)
 	s.wg.Wait()
 	return nil

@@ -7,13 +7,21 @@ import (
 	"testing"
 )
 
+// slowFetcher treats every link as slow, so streams go parallel at once
+// even from a loopback server.
+func slowFetcher(t *testing.T) *Fetcher {
+	f := newFetcher(t, t.TempDir())
+	f.o.stream = streamTuning{probe: 0, fast: 1 << 62}
+	return f
+}
+
 func TestStreamInOrderOverSeveralConnections(t *testing.T) {
 	t.Parallel()
-	srv := newBlobServer(t, faults{barrier: 2})
-	blob, d := testBlob(1, 5<<20+123)
+	srv := newBlobServer(t, faults{})
+	blob, d := testBlob(1, 9<<20+123)
 	srv.add(blob, d)
 	src := &counting{RangeReader: srv.source()}
-	f := newFetcher(t, t.TempDir())
+	f := slowFetcher(t)
 	rc, err := f.Stream(context.Background(), src, d)
 	if err != nil {
 		t.Fatal(err)
@@ -26,9 +34,9 @@ func TestStreamInOrderOverSeveralConnections(t *testing.T) {
 	if !bytes.Equal(got, blob) {
 		t.Fatal("streamed bytes differ from the blob")
 	}
-	// The barrier only opens once two requests are in flight at once.
-	if src.maxOpen() < 2 {
-		t.Errorf("at most %d requests in flight, want parallel ranges", src.maxOpen())
+	// The probe range, then one request per remaining 1 MiB range.
+	if calls, want := src.calls.Load(), int64(1+(d.Size-probeSize+streamChunk-1)/streamChunk); calls != want {
+		t.Errorf("%d requests, want %d: the probe range, then a range each", calls, want)
 	}
 	if sent := srv.sent.Load(); sent != d.Size {
 		t.Errorf("server sent %d bytes, want exactly the blob's %d", sent, d.Size)
@@ -43,7 +51,7 @@ func TestStreamServerIgnoringRange(t *testing.T) {
 	srv := newBlobServer(t, faults{ignoreRange: true})
 	blob, d := testBlob(2, 3<<20)
 	srv.add(blob, d)
-	f := newFetcher(t, t.TempDir())
+	f := slowFetcher(t)
 	rc, err := f.Stream(context.Background(), srv.source(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -60,11 +68,11 @@ func TestStreamServerIgnoringRange(t *testing.T) {
 
 func TestStreamRetriesFailedRanges(t *testing.T) {
 	t.Parallel()
-	// The first answer after the probe is a 503 (an overloaded server).
+	// The first range requests meet 503s (an overloaded server).
 	srv := newBlobServer(t, faults{failNext: []int{0, 503, 503}})
-	blob, d := testBlob(3, 4<<20)
+	blob, d := testBlob(3, 6<<20)
 	srv.add(blob, d)
-	f := newFetcher(t, t.TempDir())
+	f := slowFetcher(t)
 	rc, err := f.Stream(context.Background(), srv.source(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +89,7 @@ func TestStreamCloseEarly(t *testing.T) {
 	srv := newBlobServer(t, faults{})
 	blob, d := testBlob(4, 6<<20)
 	srv.add(blob, d)
-	f := newFetcher(t, t.TempDir())
+	f := slowFetcher(t)
 	rc, err := f.Stream(context.Background(), srv.source(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -93,5 +101,25 @@ func TestStreamCloseEarly(t *testing.T) {
 	rc.Close() // returns only once every fetch has stopped
 	if _, err := rc.Read(buf); err == nil {
 		t.Error("a closed stream still reads")
+	}
+}
+
+// TestStreamFastLinkStaysSingle: on a link faster than the probe's bar, the
+// blob comes over two requests: the probe range, then the rest.
+func TestStreamFastLinkStaysSingle(t *testing.T) {
+	t.Parallel()
+	srv := newBlobServer(t, faults{})
+	blob, d := testBlob(5, 6<<20)
+	srv.add(blob, d)
+	f := newFetcher(t, t.TempDir())
+	f.o.stream = streamTuning{probe: 0, fast: 0}
+	rc, err := f.Stream(context.Background(), srv.source(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, blob) || len(srv.requests()) != 2 || srv.sent.Load() != d.Size {
+		t.Errorf("%d requests, %d bytes sent; want two requests for the %d-byte blob", len(srv.requests()), srv.sent.Load(), d.Size)
 	}
 }

@@ -12,7 +12,7 @@ const (
 	// registry did not say: large enough that a round trip per chunk
 	// costs little, small enough to pass common proxy limits and to keep
 	// in memory for re-sending.
-	DefaultChunkSize = 16 << 20
+	DefaultChunkSize = 4 << 20
 	// MinChunkSize is the smallest chunk sent (except a blob's last):
 	// halving a refused chunk stops there.
 	MinChunkSize = 64 << 10

@@ -12,6 +12,10 @@ import (
 	"github.com/ferrytool/ferry/registry/auth"
 )
 
+// unknownSizeTail is how much of a stream of unknown size is kept in
+// memory for resending after a cut.
+const unknownSizeTail = 16 << 20
+
 // stream sends the whole content in one PATCH, the fastest way when
 // nothing stands in its way. It keeps the last bytes sent (up to a chunk)
 // in memory and, for a blob larger than that, asks "Expect:
@@ -22,7 +26,14 @@ import (
 // starting with the bytes kept in memory; the client then sends every
 // later blob in chunks too.
 func (s *session) stream(ctx context.Context) (bool, error) {
-	tail := newTail(s.c.chunkFor(s.minChunk), s.size)
+	keep := s.c.chunkFor(s.minChunk)
+	if s.size < 0 {
+		// A stream of unknown size (a layer compressed on the way) cannot
+		// be read again, and a proxy that cuts it may have let several
+		// MiB through socket buffers first: keep more of it.
+		keep = max(keep, unknownSizeTail)
+	}
+	tail := newTail(keep, s.size)
 	body := &teeReader{r: s.src, tail: tail}
 	length := int64(-1)
 	if s.size > 0 {
