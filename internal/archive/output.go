@@ -1,8 +1,10 @@
 package archive
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -38,7 +40,14 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	// here; its process is gone, so it goes.
 	fsutil.RemoveStale(dir)
 	f, err := os.CreateTemp(dir, fsutil.TempPattern())
+	if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("creating %s: %w: the directory %s does not exist", path, errdefs.ErrInvalidArgument, dir)
+	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary name means nothing to the user
+		}
 		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
 	return &Output{w: f, f: f, path: path, tmp: f.Name()}, nil
