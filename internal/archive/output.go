@@ -40,7 +40,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	// here; its process is gone, so it goes.
 	fsutil.RemoveStale(dir)
 	f, err := os.CreateTemp(dir, fsutil.TempPattern())
-	if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+	if _, serr := os.Stat(dir); err != nil && errors.Is(serr, fs.ErrNotExist) {
 		return nil, fmt.Errorf("creating %s: %w: the directory %s does not exist", path, errdefs.ErrInvalidArgument, dir)
 	}
 	if err != nil {
