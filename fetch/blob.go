@@ -83,6 +83,10 @@ type blobFetch struct {
 
 	probed    chan struct{} // closed once the first response arrived
 	probeOnce sync.Once
+	// parallel is closed when the first connection proved slow (so more
+	// connections pay off); alone when it proved fast or finished first.
+	parallel, alone chan struct{}
+	soloOnce        sync.Once
 	saveMu    sync.Mutex
 	saveKick  chan struct{}
 }
@@ -93,6 +97,8 @@ func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.Fi
 		hasher:   newPrefixHasher(file, d.Size, d.Digest.Algorithm(), st.h, st.hashed),
 		done:     st.done,
 		probed:   make(chan struct{}),
+		parallel: make(chan struct{}),
+		alone:    make(chan struct{}),
 		saveKick: make(chan struct{}, 1),
 		minSplit: max(o.chunk/16, minSplitFloor),
 	}
@@ -141,6 +147,9 @@ func (b *blobFetch) run(ctx context.Context) error {
 	for i := range b.workers {
 		g.Go(func() error { return b.worker(gctx, i == 0) })
 	}
+	if b.workers > 1 {
+		go b.probeLink(gctx)
+	}
 	err := g.Wait()
 	close(stopSaver)
 	<-saverDone
@@ -180,6 +189,30 @@ func (b *blobFetch) run(ctx context.Context) error {
 	}
 	b.log.Debug("fetch: complete", "digest", b.d.Digest, "size", b.d.Size, "received", b.received.Load())
 	return nil
+}
+
+// probeLink decides, probeTime into the fetch, whether the other
+// connections join the first: only when it is slower than the fast-link
+// bar, since on a fast link extra connections add requests and CPU work
+// but no speed. A first connection that finishes sooner decides "alone".
+func (b *blobFetch) probeLink(ctx context.Context) {
+	start, before := time.Now(), b.received.Load()
+	t := time.NewTimer(b.o.stream.probe)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-b.alone:
+		return
+	case <-ctx.Done():
+		return
+	}
+	rate := float64(b.received.Load()-before) / max(time.Since(start).Seconds(), 1e-9)
+	if rate < b.o.stream.fast {
+		b.log.Debug("fetch: slow connection, adding parallel ranges", "digest", b.d.Digest, "rate", int64(rate))
+		close(b.parallel)
+		return
+	}
+	b.soloOnce.Do(func() { close(b.alone) })
 }
 
 // priority is the budget priority of this blob's connections: the bytes

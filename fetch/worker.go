@@ -19,13 +19,22 @@ var errStalled = errors.New("the connection stalled")
 // a range, fetch it, give the slot back; on a failure give the range back
 // for any connection to continue, wait, and try again. Every connection
 // but the first waits for the first response, which tells whether the
-// server honours ranges at all.
+// server honours ranges at all, and then for the link probe, which tells
+// whether they are needed.
 func (b *blobFetch) worker(ctx context.Context, first bool) error {
 	if first {
 		defer b.probeOnce.Do(func() { close(b.probed) })
+		defer b.soloOnce.Do(func() { close(b.alone) }) // done: nobody else need start
 	} else {
 		select {
 		case <-b.probed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-b.parallel:
+		case <-b.alone:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
