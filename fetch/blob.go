@@ -87,8 +87,8 @@ type blobFetch struct {
 	// connections pay off); alone when it proved fast or finished first.
 	parallel, alone chan struct{}
 	soloOnce        sync.Once
-	saveMu    sync.Mutex
-	saveKick  chan struct{}
+	saveMu          sync.Mutex
+	saveKick        chan struct{}
 }
 
 func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.File, statePath string, b *budget, st resumeState) *blobFetch {
