@@ -87,6 +87,9 @@ type blobFetch struct {
 	// connections pay off); alone when it proved fast or finished first.
 	parallel, alone chan struct{}
 	soloOnce        sync.Once
+	decideOnce      sync.Once
+	probeStart      time.Time
+	probeFrom       int64
 	saveMu          sync.Mutex
 	saveKick        chan struct{}
 }
@@ -143,6 +146,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 	saverDone := make(chan struct{})
 	go b.saver(stopSaver, saverDone)
 
+	b.probeStart, b.probeFrom = time.Now(), b.received.Load()
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range b.workers {
 		g.Go(func() error { return b.worker(gctx, i == 0) })
@@ -192,27 +196,46 @@ func (b *blobFetch) run(ctx context.Context) error {
 }
 
 // probeLink decides, probeTime into the fetch, whether the other
-// connections join the first: only when it is slower than the fast-link
-// bar, since on a fast link extra connections add requests and CPU work
-// but no speed. A first connection that finishes sooner decides "alone".
+// connections join the first (see decide), unless the first connection's
+// first range decided it sooner.
 func (b *blobFetch) probeLink(ctx context.Context) {
-	start, before := time.Now(), b.received.Load()
 	t := time.NewTimer(b.o.stream.probe)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		b.decide()
 	case <-b.alone:
-		return
+	case <-b.parallel:
 	case <-ctx.Done():
-		return
 	}
-	rate := float64(b.received.Load()-before) / max(time.Since(start).Seconds(), 1e-9)
-	if rate < b.o.stream.fast {
-		b.log.Debug("fetch: slow connection, adding parallel ranges", "digest", b.d.Digest, "rate", int64(rate))
-		close(b.parallel)
-		return
+}
+
+// decide settles, once, whether the blob is fetched over one connection or
+// several: several only when the first is slower than the fast-link bar,
+// since on a fast link extra connections add requests and CPU work but no
+// speed.
+func (b *blobFetch) decide() {
+	b.decideOnce.Do(func() {
+		rate := float64(b.received.Load()-b.probeFrom) / max(time.Since(b.probeStart).Seconds(), 1e-9)
+		if rate < b.o.stream.fast {
+			b.log.Debug("fetch: slow connection, adding parallel ranges", "digest", b.d.Digest, "rate", int64(rate))
+			close(b.parallel)
+			return
+		}
+		b.soloOnce.Do(func() { close(b.alone) })
+	})
+}
+
+// solo reports whether the blob was settled on one connection.
+func (b *blobFetch) solo() bool {
+	select {
+	case <-b.parallel:
+		return false
+	case <-b.alone:
+		return true
+	default:
+		return false
 	}
-	b.soloOnce.Do(func() { close(b.alone) })
 }
 
 // priority is the budget priority of this blob's connections: the bytes
@@ -234,9 +257,24 @@ func (b *blobFetch) take() *segment {
 		return b.single
 	}
 	now := time.Now()
-	for _, s := range b.segs {
+	if b.workers > 1 && b.received.Load() > b.probeFrom {
+		// The first range is in: its rate decides without waiting for
+		// the probe's timer.
+		b.decide()
+	}
+	solo := b.solo()
+	for i, s := range b.segs {
 		if !s.owned {
 			s.owned, s.since, s.from = true, now, s.next
+			if solo {
+				// One connection: one request for the whole unowned run.
+				j := i + 1
+				for j < len(b.segs) && !b.segs[j].owned && b.segs[j].next == s.end {
+					s.end = b.segs[j].end
+					j++
+				}
+				b.segs = slices.Delete(b.segs, i+1, j)
+			}
 			b.pending.Add(-(s.end - s.next))
 			return s
 		}

@@ -32,7 +32,7 @@ const (
 	// file is fsynced and its sidecar rewritten after this many new bytes,
 	// or this long after the last save when new bytes arrived, bounding
 	// what a crash can lose.
-	DefaultCheckpointBytes    = 4 << 20
+	DefaultCheckpointBytes    = 64 << 20
 	DefaultCheckpointInterval = 100 * time.Millisecond
 	// DefaultMaxBytes bounds the cache; completed blobs are evicted least
 	// recently used first.
@@ -152,7 +152,7 @@ func WithProgress(r progress.Reporter) Option {
 // WithLinkProbe tunes Stream's choice between one connection and parallel
 // ranges: a blob whose first bytes arrive, over probe, slower than
 // fastRate bytes per second gets the rest in parallel ranges. The defaults
-// are 300 ms and 64 MiB/s; a fastRate of 0 keeps every stream on one
+// are 200 ms and 64 MiB/s; a fastRate of 0 keeps every stream on one
 // connection, a very large one sends every large blob in ranges.
 func WithLinkProbe(probe time.Duration, fastRate float64) Option {
 	return func(o *options) { o.stream = streamTuning{probe: probe, fast: fastRate} }

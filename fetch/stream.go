@@ -22,7 +22,7 @@ const (
 	streamChunk  = 1 << 20
 	streamWindow = 4
 	probeSize    = 4 * streamChunk
-	probeTime    = 300 * time.Millisecond
+	probeTime    = 200 * time.Millisecond
 	fastRate     = 64 << 20 // bytes per second
 )
 
