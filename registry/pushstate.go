@@ -31,6 +31,27 @@ type pushState struct {
 	loaded    bool
 	maxBody   int64
 	confirmed int64
+	tails     int64 // memory reserved by resend tails of uploads under way
+}
+
+// maxTailMemory bounds the memory that concurrent streamed uploads of
+// known size keep for resending after a cut connection: the first uploads
+// get whole tails, later ones what is left (a cut then costs a retry of
+// that blob, not the copy's memory bound).
+const maxTailMemory = 8 << 20
+
+// reserveTail sets aside up to want bytes of tail memory and returns what
+// it granted with the func that gives it back.
+func (c *Client) reserveTail(want int64) (int64, func()) {
+	c.push.mu.Lock()
+	defer c.push.mu.Unlock()
+	grant := max(0, min(want, maxTailMemory-c.push.tails))
+	c.push.tails += grant
+	return grant, func() {
+		c.push.mu.Lock()
+		c.push.tails -= grant
+		c.push.mu.Unlock()
+	}
 }
 
 // bodyLimit is the largest request body known to reach the registry, 0

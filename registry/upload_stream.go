@@ -32,6 +32,10 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 		// be read again, and a proxy that cuts it may have let several
 		// MiB through socket buffers first: keep more of it.
 		keep = max(keep, unknownSizeTail)
+	} else {
+		var release func()
+		keep, release = s.c.reserveTail(min(keep, s.size))
+		defer release()
 	}
 	tail := newTail(keep, s.size)
 	body := &teeReader{r: s.src, tail: tail}
