@@ -208,25 +208,16 @@ func (s *stream) fetch(i int) {
 	buf := (*bp)[:n]
 	got, failures := int64(0), 0
 	for got < n {
-		body, err := s.src.ReadRange(s.ctx, s.d, off+got, n-got)
-		if errors.Is(err, ErrRangeIgnored) {
-			body.Close()
-			err = &permanentError{fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest)}
+		m, err := s.fetchOnce(off+got, buf[got:])
+		got += m
+		if m > 0 {
+			failures = 0
+		}
+		if got == n {
+			break
 		}
 		if err == nil {
-			var m int
-			m, err = io.ReadFull(body, buf[got:])
-			body.Close()
-			got += int64(m)
-			if m > 0 {
-				failures = 0
-			}
-			if got == n {
-				break
-			}
-			if err == nil || err == io.ErrUnexpectedEOF {
-				err = fmt.Errorf("%s: connection ended early", s.d.Digest)
-			}
+			err = fmt.Errorf("%s: connection ended early", s.d.Digest)
 		}
 		failures++
 		if s.ctx.Err() != nil || !retryable(err) || failures > s.f.o.retries {
@@ -249,6 +240,47 @@ func (s *stream) fetch(i int) {
 	s.ready[i] = bp
 	s.cond.Broadcast()
 	s.mu.Unlock()
+}
+
+// fetchOnce makes one request for the bytes at off filling buf and returns
+// how many arrived. A connection that delivers nothing for the stall
+// timeout is dropped (errStalled), to be continued from its last byte.
+func (s *stream) fetchOnce(off int64, buf []byte) (int64, error) {
+	rctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(s.f.o.stall, func() {
+		stalled.Store(true)
+		cancel()
+	})
+	defer watchdog.Stop()
+	body, err := s.src.ReadRange(rctx, s.d, off, int64(len(buf)))
+	if errors.Is(err, ErrRangeIgnored) {
+		body.Close()
+		return 0, &permanentError{fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest)}
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer body.Close()
+	var got int64
+	for got < int64(len(buf)) {
+		m, rerr := body.Read(buf[got:])
+		if m > 0 {
+			got += int64(m)
+			watchdog.Reset(s.f.o.stall)
+		}
+		if rerr != nil {
+			if stalled.Load() && s.ctx.Err() == nil {
+				return got, fmt.Errorf("%w: no data for %v", errStalled, s.f.o.stall)
+			}
+			if rerr == io.EOF {
+				return got, nil
+			}
+			return got, rerr
+		}
+	}
+	return got, nil
 }
 
 func (s *stream) fail(err error) {

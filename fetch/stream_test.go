@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"testing"
+	"time"
 )
 
 // slowFetcher treats every link as slow, so streams go parallel at once
@@ -121,5 +122,30 @@ func TestStreamFastLinkStaysSingle(t *testing.T) {
 	rc.Close()
 	if !bytes.Equal(got, blob) || len(srv.requests()) != 2 || srv.sent.Load() != d.Size {
 		t.Errorf("%d requests, %d bytes sent; want two requests for the %d-byte blob", len(srv.requests()), srv.sent.Load(), d.Size)
+	}
+}
+
+// TestStreamReplacesStalledConnection: a range whose connection stops
+// delivering (a wedged connection, which the test server imitates) is
+// dropped after the stall timeout and continued from its last byte.
+func TestStreamReplacesStalledConnection(t *testing.T) {
+	t.Parallel()
+	blob, d := testBlob(6, 8<<20)
+	srv := newBlobServer(t, faults{stall: true, stallAt: probeSize + streamChunk, stallAfter: 1000})
+	srv.add(blob, d)
+	f := newFetcher(t, t.TempDir(), WithStallTimeout(200*time.Millisecond))
+	f.o.stream = streamTuning{probe: 0, fast: 1 << 62}
+	rc, err := f.Stream(context.Background(), srv.source(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("stream with a stalled range: %v", err)
+	}
+	// The stalled range was continued from its last byte, not refetched.
+	if sent := srv.sent.Load(); sent > d.Size+1000 {
+		t.Errorf("server sent %d bytes for a %d-byte blob", sent, d.Size)
 	}
 }
