@@ -23,9 +23,7 @@ import (
 // load and skopeo detect it), then manifest.json and repositories at
 // Commit. Nothing is buffered: a layer goes from the reader to the tar.
 type destination struct {
-	name   string
-	out    *archive.Output
-	tw     *archive.Writer
+	archive.Sink
 	tags   []reference.Named
 	plain  bool // Options.ArchiveUncompressed
 	noZstd bool // WithoutZstd
@@ -34,8 +32,6 @@ type destination struct {
 	mu      sync.Mutex
 	written map[digest.Digest]string // blob digest -> member
 	item    *manifestItem
-	err     error // sticky: once a write failed the stream is broken
-	done    bool
 }
 
 var (
@@ -107,7 +103,7 @@ func additionalTags(o *transport.Options) ([]reference.Named, error) {
 }
 
 func newTarDestination(name string, out *archive.Output, tags []reference.Named, o *transport.Options) *destination {
-	d := &destination{name: name, out: out, tw: archive.NewWriter(out), tags: tags, written: map[digest.Digest]string{}}
+	d := &destination{Sink: archive.NewSink(name, out), tags: tags, written: map[digest.Digest]string{}}
 	if o != nil {
 		d.plain, d.tmpDir = o.ArchiveUncompressed, o.TmpDir
 	}
@@ -150,7 +146,7 @@ func member(desc ocispec.Descriptor) (string, error) {
 func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return err
 	}
 	if _, ok := d.written[desc.Digest]; ok {
@@ -158,7 +154,7 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 		return err
 	}
 	if desc.Size < 0 {
-		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.name, desc.Digest)
+		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.Name, desc.Digest)
 	}
 	if d.noZstd && desc.MediaType == manifest.MediaTypeOCILayerZst {
 		return d.putDecompressed(ctx, desc, r)
@@ -167,9 +163,9 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	if err != nil {
 		return err
 	}
-	if err := d.tw.WriteFile(ctx, name, desc.Size, r); err != nil {
-		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
-		return d.err
+	if err := d.TW.WriteFile(ctx, name, desc.Size, r); err != nil {
+		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
+		return d.Err
 	}
 	d.written[desc.Digest] = name
 	return nil
@@ -182,7 +178,7 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 func (d *destination) putDecompressed(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
 	plain, err := archive.NewReader(r, archive.Zstd)
 	if err != nil {
-		return fmt.Errorf("%s: blob %s: %w", d.name, desc.Digest, err)
+		return fmt.Errorf("%s: blob %s: %w", d.Name, desc.Digest, err)
 	}
 	t, size, diffID, err := archive.SpoolDigest(ctx, plain, d.tmpDir)
 	plain.Close()
@@ -193,13 +189,13 @@ func (d *destination) putDecompressed(ctx context.Context, desc ocispec.Descript
 		if t != nil {
 			t.Close()
 		}
-		return fmt.Errorf("%s: blob %s: %w", d.name, desc.Digest, err)
+		return fmt.Errorf("%s: blob %s: %w", d.Name, desc.Digest, err)
 	}
 	defer t.Close()
 	name, _ := member(ocispec.Descriptor{Digest: diffID})
-	if err := d.tw.WriteFile(ctx, name, size, t); err != nil {
-		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
-		return d.err
+	if err := d.TW.WriteFile(ctx, name, size, t); err != nil {
+		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
+		return d.Err
 	}
 	d.written[desc.Digest] = name
 	return nil
@@ -212,12 +208,12 @@ func (d *destination) putDecompressed(ctx context.Context, desc ocispec.Descript
 func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.Reader) (ocispec.Descriptor, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	t, size, dg, err := archive.SpoolDigest(ctx, r, d.tmpDir)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", d.name, err)
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	defer t.Close()
 	desc := ocispec.Descriptor{MediaType: mediaType, Digest: dg, Size: size}
@@ -228,9 +224,9 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if err := d.tw.WriteFile(ctx, name, size, t); err != nil {
-		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
-		return ocispec.Descriptor{}, d.err
+	if err := d.TW.WriteFile(ctx, name, size, t); err != nil {
+		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
+		return ocispec.Descriptor{}, d.Err
 	}
 	d.written[desc.Digest] = name
 	return desc, nil
@@ -241,7 +237,7 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 func (d *destination) PutManifest(ctx context.Context, b []byte, mediaType string, instance *digest.Digest) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return err
 	}
 	mt := manifest.Normalize(mediaType)
@@ -249,24 +245,24 @@ func (d *destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 		mt = manifest.Detect(b)
 	}
 	if instance != nil || manifest.IsIndex(mt) {
-		return fmt.Errorf("%w: %s: a docker-archive holds a single image, not a list; choose one platform", errdefs.ErrNotSupported, d.name)
+		return fmt.Errorf("%w: %s: a docker-archive holds a single image, not a list; choose one platform", errdefs.ErrNotSupported, d.Name)
 	}
 	if !manifest.IsImage(mt) {
-		return fmt.Errorf("%w: %s: manifest type %q (want Docker schema 2 or OCI)", errdefs.ErrNotSupported, d.name, mt)
+		return fmt.Errorf("%w: %s: manifest type %q (want Docker schema 2 or OCI)", errdefs.ErrNotSupported, d.Name, mt)
 	}
 	m, err := manifest.ParseImage(b)
 	if err != nil {
-		return fmt.Errorf("%s: %w", d.name, err)
+		return fmt.Errorf("%s: %w", d.Name, err)
 	}
 	item := &manifestItem{RepoTags: []string{}}
 	var ok bool
 	if item.Config, ok = d.written[m.Config.Digest]; !ok {
-		return fmt.Errorf("%w: %s: config %s was not written before the manifest", errdefs.ErrInvalidArgument, d.name, m.Config.Digest)
+		return fmt.Errorf("%w: %s: config %s was not written before the manifest", errdefs.ErrInvalidArgument, d.Name, m.Config.Digest)
 	}
 	for _, l := range m.Layers {
 		p, ok := d.written[l.Digest]
 		if !ok {
-			return fmt.Errorf("%w: %s: layer %s was not written before the manifest", errdefs.ErrInvalidArgument, d.name, l.Digest)
+			return fmt.Errorf("%w: %s: layer %s was not written before the manifest", errdefs.ErrInvalidArgument, d.Name, l.Digest)
 		}
 		item.Layers = append(item.Layers, p)
 	}
@@ -301,18 +297,18 @@ func (d *destination) repositories() ([]byte, error) {
 func (d *destination) Commit(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return err
 	}
 	if d.item == nil {
-		return fmt.Errorf("%w: %s: commit before the manifest was written", errdefs.ErrInvalidArgument, d.name)
+		return fmt.Errorf("%w: %s: commit before the manifest was written", errdefs.ErrInvalidArgument, d.Name)
 	}
 	err := d.finish()
 	if err != nil {
-		d.err = fmt.Errorf("%s: %w", d.name, err)
-		return d.err
+		d.Err = fmt.Errorf("%s: %w", d.Name, err)
+		return d.Err
 	}
-	d.done = true
+	d.Done = true
 	return nil
 }
 
@@ -321,7 +317,7 @@ func (d *destination) finish() error {
 	if err != nil {
 		return err
 	}
-	if err := d.tw.WriteBytes(manifestFile, mb); err != nil {
+	if err := d.TW.WriteBytes(manifestFile, mb); err != nil {
 		return err
 	}
 	if len(d.tags) > 0 {
@@ -329,24 +325,14 @@ func (d *destination) finish() error {
 		if err != nil {
 			return err
 		}
-		if err := d.tw.WriteBytes(repositoriesFile, rb); err != nil {
+		if err := d.TW.WriteBytes(repositoriesFile, rb); err != nil {
 			return err
 		}
 	}
-	if err := d.tw.Close(); err != nil {
+	if err := d.TW.Close(); err != nil {
 		return err
 	}
-	return d.out.Commit()
-}
-
-func (d *destination) usable() error {
-	switch {
-	case d.err != nil:
-		return d.err
-	case d.done:
-		return fmt.Errorf("%w: %s is already committed or closed", errdefs.ErrInvalidArgument, d.name)
-	}
-	return nil
+	return d.Out.Commit()
 }
 
 // Close discards an archive that was not committed: a file output's
@@ -354,9 +340,5 @@ func (d *destination) usable() error {
 func (d *destination) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.done {
-		return nil
-	}
-	d.done = true
-	return d.out.Close()
+	return d.Discard()
 }

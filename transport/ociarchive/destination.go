@@ -23,17 +23,13 @@ import (
 // written under a temporary name and renamed at Commit; an existing
 // archive is replaced whole, as skopeo does.
 type destination struct {
-	name   string
+	archive.Sink
 	ref    string
-	out    *archive.Output
-	tw     *archive.Writer
 	tmpDir string
 
 	mu      sync.Mutex
 	written map[digest.Digest]bool
 	top     *ocispec.Descriptor
-	err     error // sticky: once a write failed the stream is broken
-	done    bool
 }
 
 var (
@@ -55,9 +51,9 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	d := &destination{name: name, ref: r.Ref, out: out, tw: archive.NewWriter(out), tmpDir: tmp, written: map[digest.Digest]bool{}}
+	d := &destination{Sink: archive.NewSink(name, out), ref: r.Ref, tmpDir: tmp, written: map[digest.Digest]bool{}}
 	lb, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
-	if err := d.tw.WriteBytes(layoutFile, lb); err != nil {
+	if err := d.TW.WriteBytes(layoutFile, lb); err != nil {
 		out.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -89,7 +85,7 @@ func (d *destination) HasBlob(ctx context.Context, desc ocispec.Descriptor) (boo
 func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return err
 	}
 	if d.written[desc.Digest] {
@@ -98,14 +94,14 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	}
 	p, err := blobMember(desc.Digest)
 	if err != nil {
-		return fmt.Errorf("%s: %w", d.name, err)
+		return fmt.Errorf("%s: %w", d.Name, err)
 	}
 	if desc.Size < 0 {
-		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.name, desc.Digest)
+		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.Name, desc.Digest)
 	}
-	if err := d.tw.WriteFile(ctx, p, desc.Size, r); err != nil {
-		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, desc.Digest, err)
-		return d.err
+	if err := d.TW.WriteFile(ctx, p, desc.Size, r); err != nil {
+		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
+		return d.Err
 	}
 	d.written[desc.Digest] = true
 	return nil
@@ -117,12 +113,12 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.Reader) (ocispec.Descriptor, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	t, size, dg, err := archive.SpoolDigest(ctx, r, d.tmpDir)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", d.name, err)
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	defer t.Close()
 	desc := ocispec.Descriptor{MediaType: mediaType, Digest: dg, Size: size}
@@ -130,9 +126,9 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 		return desc, nil
 	}
 	p, _ := blobMember(dg)
-	if err := d.tw.WriteFile(ctx, p, size, t); err != nil {
-		d.err = fmt.Errorf("%s: writing blob %s: %w", d.name, dg, err)
-		return ocispec.Descriptor{}, d.err
+	if err := d.TW.WriteFile(ctx, p, size, t); err != nil {
+		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, dg, err)
+		return ocispec.Descriptor{}, d.Err
 	}
 	d.written[dg] = true
 	return desc, nil
@@ -143,13 +139,13 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 func (d *destination) PutManifest(ctx context.Context, b []byte, mediaType string, instance *digest.Digest) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return err
 	}
 	dg := digest.FromBytes(b)
 	if instance != nil {
 		if err := verify.Bytes(b, *instance, -1); err != nil {
-			return fmt.Errorf("%s: manifest %s: %w", d.name, *instance, err)
+			return fmt.Errorf("%s: manifest %s: %w", d.Name, *instance, err)
 		}
 		dg = *instance
 	}
@@ -158,16 +154,16 @@ func (d *destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 		mt = manifest.Detect(b)
 	}
 	if mt == "" {
-		return fmt.Errorf("%s: manifest %s: %w: no media type and not a recognizable manifest", d.name, dg, errdefs.ErrInvalidManifest)
+		return fmt.Errorf("%s: manifest %s: %w: no media type and not a recognizable manifest", d.Name, dg, errdefs.ErrInvalidManifest)
 	}
 	if !d.written[dg] {
 		p, err := blobMember(dg)
 		if err != nil {
-			return fmt.Errorf("%s: %w", d.name, err)
+			return fmt.Errorf("%s: %w", d.Name, err)
 		}
-		if err := d.tw.WriteBytes(p, b); err != nil {
-			d.err = fmt.Errorf("%s: writing manifest %s: %w", d.name, dg, err)
-			return d.err
+		if err := d.TW.WriteBytes(p, b); err != nil {
+			d.Err = fmt.Errorf("%s: writing manifest %s: %w", d.Name, dg, err)
+			return d.Err
 		}
 		d.written[dg] = true
 	}
@@ -183,17 +179,17 @@ func (d *destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 func (d *destination) Commit(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
+	if err := d.Usable(); err != nil {
 		return err
 	}
 	if d.top == nil {
-		return fmt.Errorf("%w: %s: commit before the manifest was written", errdefs.ErrInvalidArgument, d.name)
+		return fmt.Errorf("%w: %s: commit before the manifest was written", errdefs.ErrInvalidArgument, d.Name)
 	}
 	if err := d.finish(); err != nil {
-		d.err = fmt.Errorf("%s: %w", d.name, err)
-		return d.err
+		d.Err = fmt.Errorf("%s: %w", d.Name, err)
+		return d.Err
 	}
-	d.done = true
+	d.Done = true
 	return nil
 }
 
@@ -204,32 +200,19 @@ func (d *destination) finish() error {
 	if err != nil {
 		return err
 	}
-	if err := d.tw.WriteBytes(indexFile, ib); err != nil {
+	if err := d.TW.WriteBytes(indexFile, ib); err != nil {
 		return err
 	}
-	if err := d.tw.Close(); err != nil {
+	if err := d.TW.Close(); err != nil {
 		return err
 	}
-	return d.out.Commit()
+	return d.Out.Commit()
 }
 
-func (d *destination) usable() error {
-	switch {
-	case d.err != nil:
-		return d.err
-	case d.done:
-		return fmt.Errorf("%w: %s is already committed or closed", errdefs.ErrInvalidArgument, d.name)
-	}
-	return nil
-}
-
-// Close discards an archive that was not committed.
+// Close discards an archive that was not committed: a file output's
+// temporary file is removed.
 func (d *destination) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.done {
-		return nil
-	}
-	d.done = true
-	return d.out.Close()
+	return d.Discard()
 }
