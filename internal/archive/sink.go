@@ -1,9 +1,12 @@
 package archive
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/opencontainers/go-digest"
 )
 
 // Sink is what the archive destinations (docker-archive, oci-archive)
@@ -41,4 +44,14 @@ func (s *Sink) Discard() error {
 	}
 	s.Done = true
 	return s.Out.Close()
+}
+
+// WriteBlob appends a member of size bytes read from r, for the blob d.
+// A failure breaks the stream for good: it becomes the sticky error.
+func (s *Sink) WriteBlob(ctx context.Context, member string, size int64, r io.Reader, d digest.Digest) error {
+	if err := s.TW.WriteFile(ctx, member, size, r); err != nil {
+		s.Err = fmt.Errorf("%s: writing blob %s: %w", s.Name, d, err)
+		return s.Err
+	}
+	return nil
 }

@@ -163,9 +163,8 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	if err != nil {
 		return err
 	}
-	if err := d.TW.WriteFile(ctx, name, desc.Size, r); err != nil {
-		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
-		return d.Err
+	if err := d.WriteBlob(ctx, name, desc.Size, r, desc.Digest); err != nil {
+		return err
 	}
 	d.written[desc.Digest] = name
 	return nil
@@ -193,9 +192,8 @@ func (d *destination) putDecompressed(ctx context.Context, desc ocispec.Descript
 	}
 	defer t.Close()
 	name, _ := member(ocispec.Descriptor{Digest: diffID})
-	if err := d.TW.WriteFile(ctx, name, size, t); err != nil {
-		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
-		return d.Err
+	if err := d.WriteBlob(ctx, name, size, t, desc.Digest); err != nil {
+		return err
 	}
 	d.written[desc.Digest] = name
 	return nil
@@ -224,9 +222,8 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if err := d.TW.WriteFile(ctx, name, size, t); err != nil {
-		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
-		return ocispec.Descriptor{}, d.Err
+	if err := d.WriteBlob(ctx, name, size, t, desc.Digest); err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	d.written[desc.Digest] = name
 	return desc, nil

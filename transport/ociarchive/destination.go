@@ -99,9 +99,8 @@ func (d *destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	if desc.Size < 0 {
 		return fmt.Errorf("%w: %s: blob %s has no size", errdefs.ErrInvalidArgument, d.Name, desc.Digest)
 	}
-	if err := d.TW.WriteFile(ctx, p, desc.Size, r); err != nil {
-		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, desc.Digest, err)
-		return d.Err
+	if err := d.WriteBlob(ctx, p, desc.Size, r, desc.Digest); err != nil {
+		return err
 	}
 	d.written[desc.Digest] = true
 	return nil
@@ -126,9 +125,8 @@ func (d *destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 		return desc, nil
 	}
 	p, _ := blobMember(dg)
-	if err := d.TW.WriteFile(ctx, p, size, t); err != nil {
-		d.Err = fmt.Errorf("%s: writing blob %s: %w", d.Name, dg, err)
-		return ocispec.Descriptor{}, d.Err
+	if err := d.WriteBlob(ctx, p, size, t, dg); err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	d.written[dg] = true
 	return desc, nil
