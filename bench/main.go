@@ -47,6 +47,7 @@ type options struct {
 	resumeAt      float64
 	jsonOut       string
 	ferryBin      string
+	baselineBin   string
 	peers         string
 	keep          bool
 }
@@ -84,6 +85,7 @@ func main() {
 	flag.Float64Var(&o.resumeAt, "resume-at", 0.5, "resume scenario: kill the first run after this share of the image")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every result to this JSON file")
 	flag.StringVar(&o.ferryBin, "ferry", "", "ferry binary to measure (default: go build ./cmd/ferry)")
+	flag.StringVar(&o.baselineBin, "baseline", "", "an earlier ferry binary measured in the same run as \"ferry-base\" (before/after a change)")
 	flag.StringVar(&o.peers, "peers", peersDefault, "directory searched for peers before PATH ($FERRY_BENCH_PEERS)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory and outputs (for debugging)")
 	flag.StringVar(&probeRef, "probe", "", "internal: run the limit probe on http://HOST/REPO:TAG")
@@ -194,7 +196,7 @@ func runBench(ctx context.Context, o options) error {
 
 	b := &bench{opts: o, work: work, logf: logf,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil}}}
-	b.tools = findTools(ctx, o.tools, o.ferryBin, moduleRoot(), work, o.peers, logf)
+	b.tools = findTools(ctx, o.tools, o.ferryBin, o.baselineBin, moduleRoot(), work, o.peers, logf)
 	rep.Tools = b.tools
 	for _, t := range b.tools {
 		if t.Missing != "" {

@@ -67,7 +67,7 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 func summarize(res *scenarioResult, im *benchImage) []string {
 	var ferry *row
 	var peers []*row
-	var limit *row
+	var limit, base *row
 	for _, r := range res.Rows {
 		switch {
 		case r.Status != "ok":
@@ -75,6 +75,8 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 			ferry = r
 		case r.Tool == probeName:
 			limit = r
+		case r.Tool == baselineName:
+			base = r
 		default:
 			peers = append(peers, r)
 		}
@@ -83,7 +85,11 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 		return []string{"ferry vs best peer: no ferry result"}
 	}
 	if len(peers) == 0 {
-		return []string{"ferry vs best peer: no peer result"}
+		out := []string{"ferry vs best peer: no peer result"}
+		if base != nil && !res.Resume {
+			out = append(out, baselineLine(ferry, base))
+		}
+		return out
 	}
 	best := func(v func(*row) float64) *row {
 		return slices.MinFunc(peers, func(a, b *row) int {
@@ -118,11 +124,21 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 	if res.Kind == kindArchive {
 		out = append(out, line("disk peak", func(r *row) float64 { return float64(r.Median.DiskPeak) }, mbs))
 	}
+	if base != nil {
+		out = append(out, baselineLine(ferry, base))
+	}
 	if limit != nil {
 		out = append(out, fmt.Sprintf("  ferry runs at %.0f%% of the limit probe's speed (%s vs %s)",
 			100*limit.Median.Wall.Seconds()/ferry.Median.Wall.Seconds(), fmtDur(ferry.Median.Wall), fmtDur(limit.Median.Wall)))
 	}
 	return out
+}
+
+// baselineLine compares ferry with the earlier build given by -baseline.
+func baselineLine(ferry, base *row) string {
+	return fmt.Sprintf("  ferry vs %s: time %.2fx, peak RSS %.2fx (%s / %s; above 1 = ferry better)", baselineName,
+		base.Median.Wall.Seconds()/ferry.Median.Wall.Seconds(), ratio(base.Median.MaxRSSKiB, ferry.Median.MaxRSSKiB),
+		fmtDur(base.Median.Wall), fmtDur(ferry.Median.Wall))
 }
 
 func ratio(a, b int64) float64 {

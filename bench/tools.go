@@ -44,9 +44,12 @@ type tool struct {
 }
 
 // Peer reports whether the tool is one ferry is compared with.
-func (t *tool) Peer() bool { return t.Name != "ferry" && t.Name != probeName }
+func (t *tool) Peer() bool { return t.Name != "ferry" && t.Name != probeName && t.Name != baselineName }
 
-const probeName = "limit"
+const (
+	probeName    = "limit"
+	baselineName = "ferry-base"
+)
 
 // skopeoArgs is skopeo's syntax, which ferry shares.
 func skopeoArgs(k outKind, t target) []string {
@@ -101,10 +104,11 @@ func probeArgs(k outKind, t target) []string {
 }
 
 // findTools locates the peers (first in peerDir, then on PATH), the probe
-// (this executable) and ferry (binary given, or built from the module at
-// modRoot into binDir). Tools not wanted are left out; missing ones are
-// kept with the reason so the report can say "n/a".
-func findTools(ctx context.Context, wanted map[string]bool, ferryBin, modRoot, binDir, peerDir string, logf func(string, ...any)) []*tool {
+// (this executable), ferry (binary given, or built from the module at
+// modRoot into binDir) and, when baselineBin is given, an earlier ferry
+// to compare with. Tools not wanted are left out; missing ones are kept
+// with the reason so the report can say "n/a".
+func findTools(ctx context.Context, wanted map[string]bool, ferryBin, baselineBin, modRoot, binDir, peerDir string, logf func(string, ...any)) []*tool {
 	var out []*tool
 	want := func(n string) bool { return len(wanted) == 0 || wanted[n] }
 
@@ -127,6 +131,15 @@ func findTools(ctx context.Context, wanted map[string]bool, ferryBin, modRoot, b
 		}
 		if t.Missing == "" {
 			t.Version = ferryVersion(ctx, t.Path, modRoot)
+		}
+		out = append(out, t)
+	}
+	if baselineBin != "" {
+		t := &tool{Name: baselineName, Path: baselineBin, argv: skopeoArgs}
+		if !isExecutable(baselineBin) {
+			t.Missing, t.Path = "not an executable file: "+baselineBin, ""
+		} else {
+			t.Version = output(ctx, baselineBin, "--version")
 		}
 		out = append(out, t)
 	}
@@ -216,10 +229,12 @@ func moduleRoot() string {
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil {
-			if bytes.Contains(b, []byte("module github.com/ferrytool/ferry\n")) {
-				return dir
-			}
+		if err == nil && bytes.Contains(b, []byte("module github.com/ferrytool/ferry\n")) {
+			return dir
+		}
+		// Keep walking up through bench's own module (run from bench/);
+		// any other module means we are not in ferry's tree.
+		if err == nil && !bytes.Contains(b, []byte("module github.com/ferrytool/ferry/bench\n")) {
 			return ""
 		}
 		parent := filepath.Dir(dir)
