@@ -3,7 +3,9 @@ package manifest
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/ferrytool/ferry/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -28,7 +30,9 @@ func (p Platform) String() string {
 // ParsePlatform reads "os/arch[/variant]".
 func ParsePlatform(s string) (Platform, error) {
 	parts := strings.Split(strings.TrimSpace(s), "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+	if len(parts) < 2 || len(parts) > 3 || slices.ContainsFunc(parts, func(p string) bool {
+		return p == "" || strings.ContainsFunc(p, unicode.IsSpace)
+	}) {
 		return Platform{}, fmt.Errorf("%w: platform %q, want os/arch[/variant]", errdefs.ErrInvalidArgument, s)
 	}
 	p := Platform{OS: parts[0], Architecture: parts[1]}

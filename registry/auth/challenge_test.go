@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,16 +55,35 @@ func TestScopes(t *testing.T) {
 	}
 }
 
-// FuzzParseChallenges: any header parses without panic or hang.
+// FuzzParseChallenges feeds WWW-Authenticate values a hostile registry
+// may send: no panic or hang, schemes and keys come out lower-cased and
+// non-empty, and a challenge written with quoted values (as registries
+// write them) parses back to those values whatever they hold.
 func FuzzParseChallenges(f *testing.F) {
 	for _, s := range []string{`Bearer realm="a",service=b`, `Basic realm==`, `a=,"`, `Bearer realm="\`, `,,, x y z = "q"`} {
-		f.Add(s)
+		f.Add(s, "https://auth.example/token", "registry.example")
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, c := range ParseChallenges([]string{s}) {
-			if c.Scheme == "" {
-				t.Fatalf("%q: a challenge without a scheme", s)
+	f.Add(`Basic realm="x", Bearer realm=y`, `a"b\c`, "")
+	f.Fuzz(func(t *testing.T, header, realm, service string) {
+		for _, c := range ParseChallenges([]string{header}) {
+			if c.Scheme == "" || c.Scheme != strings.ToLower(c.Scheme) {
+				t.Fatalf("%q: scheme %q", header, c.Scheme)
 			}
+			for k := range c.Params {
+				if k == "" || k != strings.ToLower(k) {
+					t.Fatalf("%q: parameter key %q", header, k)
+				}
+			}
+		}
+		q := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+		h := `Bearer realm="` + q.Replace(realm) + `",service="` + q.Replace(service) + `"`
+		chs := ParseChallenges([]string{h})
+		c, ok := Find(chs, "bearer")
+		if !ok || len(chs) != 1 {
+			t.Fatalf("%q parsed to %+v", h, chs)
+		}
+		if c.Params["realm"] != realm || c.Params["service"] != service {
+			t.Fatalf("%q parsed to realm %q, service %q", h, c.Params["realm"], c.Params["service"])
 		}
 	})
 }

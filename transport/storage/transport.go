@@ -47,6 +47,9 @@ func ParseReference(s string) (*Reference, error) {
 		// NAME@sha256:... is a digested name, not NAME@ID.
 		name, id = rest, ""
 	}
+	if name == "" && id == "" {
+		return nil, fmt.Errorf("%w: containers-storage: %q: an image name or ID is required", errdefs.ErrInvalidReference, s)
+	}
 	if name != "" {
 		n, err := reference.ParseNamed(name, true)
 		if err != nil {
