@@ -48,7 +48,7 @@ var (
 )
 
 func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
-	c, err := newClient(o)
+	c, err := newClient(r.config().Host)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,12 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 		opts = append(opts, dockerarchive.WithoutZstd())
 	}
 	pr, pw := io.Pipe()
-	archive, err := dockerarchive.NewStreamDestination(name, pw, []reference.Named{r.Named}, o, opts...)
+	extra, err := dockerarchive.ParseAdditionalTags(r.config().AdditionalTags)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	archive, err := dockerarchive.NewStreamDestination(name, pw, append([]reference.Named{r.Named}, extra...), o, opts...)
 	if err != nil {
 		c.close()
 		return nil, err
