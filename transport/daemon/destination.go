@@ -62,12 +62,12 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if !api.atLeast(1, 42) { // Docker 23 learned to load zstd layers
 		opts = append(opts, dockerarchive.WithoutZstd())
 	}
-	pr, pw := io.Pipe()
 	extra, err := dockerarchive.ParseAdditionalTags(r.config().AdditionalTags)
 	if err != nil {
 		c.close()
 		return nil, err
 	}
+	pr, pw := io.Pipe()
 	archive, err := dockerarchive.NewStreamDestination(name, pw, append([]reference.Named{r.Named}, extra...), o, opts...)
 	if err != nil {
 		c.close()
