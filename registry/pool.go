@@ -61,9 +61,6 @@ func NewPool(o PoolOptions) *Pool {
 	return p
 }
 
-// Hints is the pool's hints store (nil without one).
-func (p *Pool) Hints() *hints.Store { return p.hints }
-
 // endpoint is where requests for a name go.
 type endpoint struct {
 	host   string // host[:port] serving the API
