@@ -19,21 +19,25 @@ import (
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/ferrytool/ferry/transports"
 	"github.com/opencontainers/go-digest"
 )
 
 func parse(t *testing.T, s string) transport.Reference {
 	t.Helper()
-	r, err := transports.Parse(s)
+	r, err := plainHTTP.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-// insecure lets both ends talk plain HTTP to the test registry.
-var insecure = copier.Options{Source: transport.Options{Insecure: true}, Destination: transport.Options{Insecure: true}}
+// plainHTTP's docker transport talks plain HTTP to the test registry.
+var plainHTTP = transports.New(transports.Config{Docker: docker.Config{Insecure: true}})
+
+// insecure are the copy options of the tests over plainHTTP.
+var insecure = copier.Options{}
 
 func TestRoundTripRegistryOCIRegistryDir(t *testing.T) {
 	t.Parallel()

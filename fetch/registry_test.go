@@ -14,7 +14,7 @@ import (
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/internal/testregistry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport/docker"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/rs/zerolog"
@@ -57,15 +57,15 @@ func TestFetchFromRegistry(t *testing.T) {
 			if tc.toxics != nil {
 				host = proxy(t, host, tc.toxics)
 			}
-			ref, err := docker.ParseReference(host + "/app:1")
+			cfg := docker.Config{Insecure: true, Auth: auth.Settings{NoCreds: true}}
+			if tc.opts.Basic != nil {
+				cfg.Auth = auth.Settings{Username: creds.Username, Password: creds.Password}
+			}
+			ref, err := docker.New(cfg).ParseReference("//" + host + "/app:1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := &transport.Options{Insecure: true, Auth: transport.Auth{NoCreds: true}}
-			if tc.opts.Basic != nil {
-				o.Auth = transport.Auth{Username: creds.Username, Password: creds.Password}
-			}
-			s, err := ref.NewSource(context.Background(), o)
+			s, err := ref.NewSource(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package inspect
 import (
 	"context"
 
-	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/docker"
 )
@@ -16,5 +15,5 @@ func repoTags(ctx context.Context, ref transport.Reference, o *transport.Options
 	if !ok {
 		return nil, nil
 	}
-	return docker.ListTags(ctx, reference.TrimNamed(dr.Named()), o)
+	return dr.ListTags(ctx, o)
 }

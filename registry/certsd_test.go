@@ -9,7 +9,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/reference"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 )
 
 // TestSystemCertDirs finds a registry's CA and client certificate in a
@@ -38,7 +38,7 @@ func TestSystemCertDirs(t *testing.T) {
 	systemCertDirs = []string{filepath.Join(root, "containers-certs.d"), filepath.Join(root, "docker-certs.d")}
 
 	n, _ := reference.ParseNamed(reg.Host()+"/app", false)
-	c, err := New(context.Background(), n, &transport.Options{Auth: transport.Auth{NoCreds: true}})
+	c, err := New(context.Background(), n, &Options{Auth: auth.Settings{NoCreds: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestSystemCertDirs(t *testing.T) {
 	if err := os.Remove(filepath.Join(hostDir, "client.cert")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(context.Background(), n, &transport.Options{Auth: transport.Auth{NoCreds: true}}); err == nil {
+	if _, err := New(context.Background(), n, &Options{Auth: auth.Settings{NoCreds: true}}); err == nil {
 		t.Fatal("a client.key without client.cert was accepted")
 	}
 }

@@ -3,8 +3,10 @@
 // ranges), uploads (monolithic, streamed, chunked with resume,
 // cross-repository mounts), tag lists and deletes. It retries what is
 // safe to retry, never follows a redirect with credentials to another
-// host, and never logs a secret. With WithHints it records where it saw
-// blobs and which request sizes get through, for later copies.
+// host, and never logs a secret. A Pool shares one session per registry
+// (connections, ping, credentials, tokens, upload budget) across every
+// Client of a process, and records where blobs were seen and which
+// request sizes get through, for later copies (package hints).
 package registry
 
 import (
@@ -21,39 +23,37 @@ import (
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/registry/hints"
-	"github.com/ferrytool/ferry/transport"
 )
 
 // DefaultUserAgent is sent when Options.UserAgent is empty.
 const DefaultUserAgent = "ferry"
 
-// Client talks to one registry on behalf of one repository (whose
-// credentials it uses). Safe for concurrent use; Close releases idle
-// connections.
+// Client is a handle on one repository of a registry (whose credentials
+// it uses), on a session shared through a Pool: making one is cheap.
+// Safe for concurrent use.
 type Client struct {
-	host     string // host[:port] serving the API
-	domain   string // the name's domain as written (docker.io), for credentials and messages
-	repo     string // the repository the client is for
-	insecure bool
-	ua       string
-	log      *slog.Logger
-	tr       *http.Transport
-	hc       *http.Client
-	auth     *auth.Authenticator
-	actions  []string // on repo: pull, plus push for a destination
+	*hostSession
+	finder  *auth.Finder
+	own     *Pool    // the pool New made for this client alone, closed by Close
+	domain  string   // the name's domain as written (docker.io), for credentials and messages
+	repo    string   // the repository the client is for
+	actions []string // on repo: pull, plus push for a destination
+	log     *slog.Logger
 
 	retry retryPolicy
 
 	// chunkSize is the chunk size asked for (WithChunkSize), 0 for
 	// streamed uploads unless the registry wants chunks.
 	chunkSize int64
-	// hints records where blobs were seen and what requests get through
-	// (nil: nothing recorded).
-	hints *hints.Store
-	push  pushState
+	// ownHints is WithHints' store, for a client made by New.
+	ownHints *hints.Store
 
-	pingMu sync.Mutex
-	base   string // "https://host" once pinged
+	// credMu guards the credential, looked up on the first request, and
+	// the session's authenticator for it.
+	credMu   sync.Mutex
+	credDone bool
+	cred     auth.Credential
+	auth     *auth.Authenticator
 }
 
 // Option tunes a Client.
@@ -86,45 +86,30 @@ func WithChunkSize(n int64) Option {
 	}
 }
 
-// WithHints makes the client record in s where it sees blobs (pulls,
-// pushes, existence checks, mounts) and the request sizes the registry
-// accepts, and read back what earlier copies recorded. Close saves s.
+// WithHints makes a client made by New record in s where it sees blobs
+// (pulls, pushes, existence checks, mounts) and the request sizes the
+// registry accepts, and read back what earlier copies recorded; Close
+// saves s. Clients of a Pool share the pool's store instead.
 func WithHints(s *hints.Store) Option {
-	return func(c *Client) { c.hints = s }
+	return func(c *Client) { c.ownHints = s }
 }
 
-// New prepares a client for the registry that serves name (Docker Hub
-// names go to registry-1.docker.io) and finds the credentials for name's
-// repository as o.Auth says. It does no network I/O; the first call pings
-// the registry.
-func New(ctx context.Context, name reference.Named, o *transport.Options, opts ...Option) (*Client, error) {
-	if o == nil {
-		o = &transport.Options{}
-	}
-	domain, repo := reference.Domain(name), reference.Path(name)
-	c := &Client{
-		host: reference.RegistryHost(name), domain: domain, repo: repo,
-		insecure: o.Insecure, ua: o.UserAgent, log: o.Log(),
-		actions: []string{auth.ActionPull},
-		retry:   defaultRetry,
-	}
-	if c.ua == "" {
-		c.ua = DefaultUserAgent
-	}
-	for _, opt := range opts {
-		opt(c)
-	}
-	tc, err := tlsConfig(c.host, o.CertDir, o.Insecure, c.log)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", domain, err)
-	}
-	c.tr = newTransport(tc)
-	c.hc = &http.Client{Transport: c.tr, CheckRedirect: checkRedirect}
-	cred, err := auth.Lookup(ctx, domain, repo, o.Auth, c.log)
+// New prepares a client, on a pool of its own that records no hints
+// (unless WithHints), for the registry that serves name (Docker Hub names
+// go to registry-1.docker.io). It does no network I/O: the first call
+// looks up the credentials for name's repository as o.Auth says and pings
+// the registry. Close releases its connections. A process that makes more
+// than one client shares a Pool instead.
+func New(ctx context.Context, name reference.Named, o *Options, opts ...Option) (*Client, error) {
+	p := NewPool(PoolOptions{NoHints: true, Logger: o.log()})
+	c, err := p.Client(name, o, opts...)
 	if err != nil {
 		return nil, err
 	}
-	c.auth = auth.NewAuthenticator(domain, cred, c.hc, c.ua, c.log)
+	c.own = p
+	if c.ownHints != nil {
+		p.hints, c.hints = c.ownHints, c.ownHints
+	}
 	return c, nil
 }
 
@@ -134,16 +119,11 @@ func (c *Client) Host() string { return c.host }
 // Repository is the repository the client was made for.
 func (c *Client) Repository() string { return c.repo }
 
-// Close releases idle connections and saves the hints learned, if any
-// (a failure to save them is logged, not returned: they are only hints).
+// Close closes the client's own pool when New made it (releasing idle
+// connections and saving hints); a pool's clients leave that to the pool.
 func (c *Client) Close() error {
-	c.tr.CloseIdleConnections()
-	if c.hints != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := c.hints.Save(ctx); err != nil {
-			c.log.Debug("registry hints not saved", "error", err)
-		}
+	if c.own != nil {
+		return c.own.Close()
 	}
 	return nil
 }
@@ -181,10 +161,45 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// ping finds the API's base URL and its auth challenge with GET /v2/
-// (distribution spec, "Determining support"): https first, then, only
-// when insecure access is allowed, plain http.
+// ping makes the client ready for requests and returns the API's base
+// URL: the credential looked up (once per client; the pool's Finder reads
+// files and runs helpers once), the registry pinged (once per session),
+// and the session's authenticator for the credential picked.
 func (c *Client) ping(ctx context.Context) (string, error) {
+	cred, err := c.credential(ctx)
+	if err != nil {
+		return "", err
+	}
+	base, err := c.pingSession(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.credMu.Lock()
+	if c.auth == nil {
+		c.auth = c.authenticator(c.domain, cred, c.log)
+	}
+	c.credMu.Unlock()
+	return base, nil
+}
+
+// credential looks up the client's credential once.
+func (c *Client) credential(ctx context.Context) (auth.Credential, error) {
+	c.credMu.Lock()
+	defer c.credMu.Unlock()
+	if !c.credDone {
+		cred, err := c.finder.Lookup(ctx, c.domain, c.repo)
+		if err != nil {
+			return auth.Credential{}, err
+		}
+		c.cred, c.credDone = cred, true
+	}
+	return c.cred, nil
+}
+
+// pingSession finds the API's base URL and its auth challenge with GET
+// /v2/ (distribution spec, "Determining support"), once per session:
+// https first, then, only when insecure access is allowed, plain http.
+func (c *Client) pingSession(ctx context.Context) (string, error) {
 	c.pingMu.Lock()
 	defer c.pingMu.Unlock()
 	if c.base != "" {
@@ -235,9 +250,9 @@ func (c *Client) pingOne(ctx context.Context, base string, once bool) error {
 		resp.Body.Close()
 		return nil
 	case http.StatusUnauthorized:
-		chs := auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
+		// c.pingMu is held.
+		c.challenges = auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
 		resp.Body.Close()
-		c.auth.SetChallenges(chs)
 		return nil
 	case http.StatusNotFound:
 		resp.Body.Close()

@@ -14,7 +14,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -28,20 +28,20 @@ func TestAuthModes(t *testing.T) {
 	tests := []struct {
 		name string
 		reg  testregistry.Options
-		auth transport.Auth
+		auth auth.Settings
 	}{
-		{"anonymous", testregistry.Options{}, transport.Auth{}},
-		{"basic", testregistry.Options{Basic: alice}, transport.Auth{Username: alice.Username, Password: alice.Password}},
-		{"token", testregistry.Options{Token: true, Basic: alice}, transport.Auth{Username: alice.Username, Password: alice.Password}},
-		{"token-anonymous", testregistry.Options{Token: true}, transport.Auth{}},
-		{"basic-tls", testregistry.Options{TLS: true, Basic: alice}, transport.Auth{Username: alice.Username, Password: alice.Password}},
+		{"anonymous", testregistry.Options{}, auth.Settings{}},
+		{"basic", testregistry.Options{Basic: alice}, auth.Settings{Username: alice.Username, Password: alice.Password}},
+		{"token", testregistry.Options{Token: true, Basic: alice}, auth.Settings{Username: alice.Username, Password: alice.Password}},
+		{"token-anonymous", testregistry.Options{Token: true}, auth.Settings{}},
+		{"basic-tls", testregistry.Options{TLS: true, Basic: alice}, auth.Settings{Username: alice.Username, Password: alice.Password}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			reg := testregistry.New(t, tt.reg)
 			var logs logBuffer
-			o := &transport.Options{Auth: tt.auth, CertDir: reg.CertDir(), Logger: logs.logger(), UserAgent: "ferry/test"}
+			o := &registry.Options{Auth: tt.auth, CertDir: reg.CertDir(), Logger: logs.logger(), UserAgent: "ferry/test"}
 			c := newClient(t, reg, "team/app", o, registry.ForPush())
 			img := testimage.New(testimage.Options{Seed: 11})
 			pushImage(t, c, "team/app", "v1", img)
@@ -90,7 +90,7 @@ func TestTokenCacheAndScopeWidening(t *testing.T) {
 	reg.Push(t, "app", "1", img)
 	reg.ResetRequests()
 
-	c := newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{Username: alice.Username, Password: alice.Password}})
+	c := newClient(t, reg, "app", &registry.Options{Auth: auth.Settings{Username: alice.Username, Password: alice.Password}})
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
 		if _, _, _, err := c.GetManifest(ctx, "app", "1"); err != nil {
@@ -125,7 +125,7 @@ func TestWrongPassword(t *testing.T) {
 			t.Parallel()
 			reg := testregistry.New(t, mode)
 			reg.Push(t, "app", "1", testimage.New(testimage.Options{}))
-			c := newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{Username: "alice", Password: "hunter2-wrong"}})
+			c := newClient(t, reg, "app", &registry.Options{Auth: auth.Settings{Username: "alice", Password: "hunter2-wrong"}})
 			_, _, _, err := c.GetManifest(context.Background(), "app", "1")
 			if !errors.Is(err, errdefs.ErrUnauthorized) {
 				t.Fatalf("got %v, want ErrUnauthorized", err)
@@ -220,7 +220,7 @@ func TestRedirectDropsAuthorization(t *testing.T) {
 			reg := testregistry.New(t, mode)
 			img := testimage.New(testimage.Options{Seed: 5})
 			reg.Push(t, "app", "1", img)
-			c := newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{Username: alice.Username, Password: alice.Password}})
+			c := newClient(t, reg, "app", &registry.Options{Auth: auth.Settings{Username: alice.Username, Password: alice.Password}})
 			l := img.Layers[1]
 			rc, err := c.GetBlob(context.Background(), "app", l)
 			if err != nil {
@@ -345,14 +345,14 @@ func TestRegistryToken(t *testing.T) {
 	img := testimage.New(testimage.Options{})
 	reg.Push(t, "app", "1", img)
 	reg.ResetRequests()
-	c := newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{BearerToken: reg.MintToken(t, "repository:app:pull")}})
+	c := newClient(t, reg, "app", &registry.Options{Auth: auth.Settings{BearerToken: reg.MintToken(t, "repository:app:pull")}})
 	if _, _, _, err := c.GetManifest(context.Background(), "app", "1"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(reg.TokenRequests()); n != 0 {
 		t.Fatalf("token service asked %d times, want 0", n)
 	}
-	c = newClient(t, reg, "app", &transport.Options{Auth: transport.Auth{BearerToken: "not-a-token"}})
+	c = newClient(t, reg, "app", &registry.Options{Auth: auth.Settings{BearerToken: "not-a-token"}})
 	if _, _, _, err := c.GetManifest(context.Background(), "app", "1"); !errors.Is(err, errdefs.ErrUnauthorized) {
 		t.Fatalf("bad registry token: got %v, want ErrUnauthorized", err)
 	}
@@ -363,8 +363,8 @@ func TestRegistryToken(t *testing.T) {
 func TestConcurrentUploads(t *testing.T) {
 	t.Parallel()
 	reg := testregistry.New(t, testregistry.Options{Token: true, Basic: alice})
-	c := newClient(t, reg, "many", &transport.Options{
-		Auth:      transport.Auth{Username: alice.Username, Password: alice.Password},
+	c := newClient(t, reg, "many", &registry.Options{
+		Auth:      auth.Settings{Username: alice.Username, Password: alice.Password},
 		UserAgent: "ferry/9.9",
 	}, registry.ForPush())
 	ctx := context.Background()

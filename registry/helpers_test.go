@@ -13,20 +13,19 @@ import (
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/transport"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // newClient makes a client for HOST/repo of reg. Plain-HTTP registries
 // need Insecure, as with skopeo's --tls-verify=false.
-func newClient(t *testing.T, reg *testregistry.Registry, repo string, o *transport.Options, opts ...registry.Option) *registry.Client {
+func newClient(t *testing.T, reg *testregistry.Registry, repo string, o *registry.Options, opts ...registry.Option) *registry.Client {
 	t.Helper()
 	n, err := reference.ParseNamed(reg.Host()+"/"+repo, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o == nil {
-		o = &transport.Options{}
+		o = &registry.Options{}
 	}
 	if o.CertDir == "" && !o.Insecure && reg.CertDir() == "" {
 		o.Insecure = true

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
-	"github.com/ferrytool/ferry/transport"
 )
 
 // Login checks that the credentials o.Auth gives are accepted by the
@@ -18,7 +17,7 @@ import (
 // credentials, or with a token the token service issued for them without
 // a particular scope. A refusal wraps errdefs.ErrUnauthorized. A registry
 // that asks for no auth at all accepts any login, as with skopeo.
-func Login(ctx context.Context, server string, o *transport.Options, opts ...Option) error {
+func Login(ctx context.Context, server string, o *Options, opts ...Option) error {
 	n, err := loginName(server)
 	if err != nil {
 		return err
@@ -28,7 +27,11 @@ func Login(ctx context.Context, server string, o *transport.Options, opts ...Opt
 		return err
 	}
 	defer c.Close()
-	if c.auth.Credential().IsZero() {
+	cred, err := c.credential(ctx)
+	if err != nil {
+		return err
+	}
+	if cred.IsZero() {
 		return fmt.Errorf("%w: %s: no credentials to log in with", errdefs.ErrInvalidArgument, c.domain)
 	}
 	resp, err := c.do(ctx, &request{method: http.MethodGet, url: "/v2/"}, http.StatusOK)

@@ -22,20 +22,23 @@ const (
 	MaxChunkSize = 512 << 20
 )
 
-// pushState is what a client learned about uploads to its registry, for
-// every blob of the copy: the largest request body known to get through
-// (set when the registry or a proxy refused or cut a larger one; from
-// then on uploads go in chunks no larger), and the largest one that did.
+// pushState is what a session learned about uploads to its registry, for
+// every blob of every copy in the process: the largest request body known
+// to get through (set when the registry or a proxy refused or cut a
+// larger one; from then on uploads go in chunks no larger), the limit an
+// earlier process recorded, the largest body that did get through, and
+// the memory held by resend tails.
 type pushState struct {
 	mu        sync.Mutex
 	loaded    bool
+	hinted    int64 // the recorded limit, read once
 	maxBody   int64
 	confirmed int64
 	tails     int64 // memory reserved by resend tails of uploads under way
 }
 
-// maxTailMemory bounds the memory that concurrent streamed uploads of
-// known size keep for resending after a cut connection: the first uploads
+// maxTailMemory bounds the memory that concurrent streamed uploads (of
+// every client of a session) of known size keep for resending after a cut connection: the first uploads
 // get whole tails, later ones what is left (a cut then costs a retry of
 // that blob, not the copy's memory bound).
 const maxTailMemory = 8 << 20
@@ -55,28 +58,35 @@ func (c *Client) reserveTail(want int64) (int64, func()) {
 }
 
 // bodyLimit is the largest request body known to reach the registry, 0
-// when no limit was met. The first call reads the hint recorded by
-// earlier copies, unless a chunk size was asked for explicitly.
+// when no limit was met. The limit recorded by earlier copies is read
+// once per session and applies unless this client was given a chunk size
+// explicitly.
 func (c *Client) bodyLimit() int64 {
 	c.push.mu.Lock()
 	defer c.push.mu.Unlock()
 	if !c.push.loaded {
 		c.push.loaded = true
-		if c.chunkSize == 0 {
-			if n := c.hints.MaxBody(c.host); n > 0 {
-				c.push.maxBody = max(n, MinChunkSize)
-				c.log.Debug("sending blobs in chunks, as an earlier copy learned", "registry", c.host, "chunk", c.push.maxBody)
-			}
+		if n := c.hints.MaxBody(c.host); n > 0 {
+			c.push.hinted = max(n, MinChunkSize)
+			c.log.Debug("an earlier copy learned the registry's request size limit", "registry", c.host, "limit", c.push.hinted)
 		}
 	}
-	return c.push.maxBody
+	if c.push.maxBody > 0 {
+		return c.push.maxBody
+	}
+	if c.chunkSize == 0 && c.push.hinted > 0 {
+		return c.push.hinted
+	}
+	return 0
 }
 
 // learnLimit records that requests of more than n bytes do not get
-// through, for this copy and (when persist is set) later ones.
+// through, for this process and (when persist is set) later ones.
 func (c *Client) learnLimit(n int64, persist bool) {
 	n = max(n, MinChunkSize)
-	c.bodyLimit() // load first, so the hint does not overwrite what is learned
+	if limit := c.bodyLimit(); limit > 0 && limit < n {
+		n = limit // a hint already said less
+	}
 	c.push.mu.Lock()
 	if c.push.maxBody == 0 || n < c.push.maxBody {
 		c.push.maxBody = n
@@ -148,7 +158,7 @@ func (c *Client) record(repo string, d digest.Digest) {
 
 // KnownRepositories lists other repositories of this registry recorded as
 // holding the blob d, most recent first: candidates for a cross-repository
-// mount (empty without WithHints).
+// mount (empty without a hints store).
 func (c *Client) KnownRepositories(d digest.Digest) []string {
 	return c.hints.Repos(c.host, d)
 }

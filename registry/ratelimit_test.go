@@ -8,7 +8,7 @@ import (
 
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry"
 )
 
 // TestRateLimitLogged: Docker Hub's RateLimit-* headers (added by a
@@ -26,7 +26,7 @@ func TestRateLimitLogged(t *testing.T) {
 	reg := testregistry.New(t, testregistry.Options{Wrap: hub})
 	reg.Push(t, "app", "1", testimage.New(testimage.Options{}))
 	logs := &logBuffer{}
-	c := newClient(t, reg, "app", &transport.Options{Logger: logs.logger()})
+	c := newClient(t, reg, "app", &registry.Options{Logger: logs.logger()})
 	if _, _, _, err := c.GetManifest(context.Background(), "app", "1"); err != nil {
 		t.Fatal(err)
 	}

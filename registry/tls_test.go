@@ -15,7 +15,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 )
 
 // TestTLS covers certificate directories, --tls-verify=false and plain
@@ -40,16 +40,16 @@ func TestTLS(t *testing.T) {
 	tests := []struct {
 		name    string
 		reg     *testregistry.Registry
-		o       transport.Options
+		o       registry.Options
 		wantErr string // "" for success
 	}{
-		{"cert-dir", tlsReg, transport.Options{CertDir: tlsReg.CertDir()}, ""},
-		{"no-ca", tlsReg, transport.Options{CertDir: t.TempDir()}, "certificate"},
-		{"tls-verify-false", tlsReg, transport.Options{Insecure: true}, ""},
-		{"client-cert", mtlsReg, transport.Options{CertDir: mtlsReg.CertDir()}, ""},
-		{"client-cert-missing", mtlsReg, transport.Options{CertDir: mtlsCAOnly}, "certificate"},
-		{"plain-http-needs-insecure", plainReg, transport.Options{}, "HTTP"},
-		{"plain-http-insecure", plainReg, transport.Options{Insecure: true}, ""},
+		{"cert-dir", tlsReg, registry.Options{CertDir: tlsReg.CertDir()}, ""},
+		{"no-ca", tlsReg, registry.Options{CertDir: t.TempDir()}, "certificate"},
+		{"tls-verify-false", tlsReg, registry.Options{Insecure: true}, ""},
+		{"client-cert", mtlsReg, registry.Options{CertDir: mtlsReg.CertDir()}, ""},
+		{"client-cert-missing", mtlsReg, registry.Options{CertDir: mtlsCAOnly}, "certificate"},
+		{"plain-http-needs-insecure", plainReg, registry.Options{}, "HTTP"},
+		{"plain-http-insecure", plainReg, registry.Options{Insecure: true}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestNotARegistry(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	n, _ := reference.ParseNamed(strings.TrimPrefix(srv.URL, "http://")+"/app", false)
-	c, err := registry.New(context.Background(), n, &transport.Options{Insecure: true, Auth: transport.Auth{NoCreds: true}})
+	c, err := registry.New(context.Background(), n, &registry.Options{Insecure: true, Auth: auth.Settings{NoCreds: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -155,7 +155,7 @@ func TestMountBlob(t *testing.T) {
 			img := testimage.New(testimage.Options{Seed: 31})
 			reg.Push(t, "src/app", "1", img)
 			reg.ResetRequests()
-			c := newClient(t, reg, "dst/app", &transport.Options{Auth: transport.Auth{Username: alice.Username, Password: alice.Password}}, registry.ForPush())
+			c := newClient(t, reg, "dst/app", &registry.Options{Auth: auth.Settings{Username: alice.Username, Password: alice.Password}}, registry.ForPush())
 			ctx := context.Background()
 			for _, l := range img.Layers {
 				ok, err := c.MountBlob(ctx, "dst/app", "src/app", l)

@@ -1,5 +1,10 @@
 // Package transports is the explicit list of ferry's transports and the
 // parser of full image names ("docker://nginx", "oci:/srv/img:1", ...).
+//
+// New builds a Set whose transports carry a configuration (registry
+// credentials and TLS, the daemon's address, archive tags); the
+// references it parses take their transport's configuration with them.
+// The package-level Parse and All use the zero configuration.
 package transports
 
 import (
@@ -18,27 +23,55 @@ import (
 	"github.com/ferrytool/ferry/transport/tarball"
 )
 
-// All lists every transport ferry knows, by the name users type.
-var All = []transport.Transport{
-	docker.Transport,
-	layout.Transport,
-	ociarchive.Transport,
-	dockerarchive.Transport,
-	daemon.Transport,
-	dir.Transport,
-	tarball.Transport,
-	storage.Transport,
+// Config holds the configuration of each transport that takes one. The
+// zero value configures each with its zero Config.
+type Config struct {
+	Docker        docker.Config
+	Daemon        daemon.Config
+	DockerArchive dockerarchive.Config
 }
 
-// Get returns the transport called name, or nil.
-func Get(name string) transport.Transport {
-	for _, t := range All {
-		if t.Name() == name {
-			return t
-		}
-	}
-	return nil
+// Set is ferry's transports, configured. Safe for concurrent use.
+type Set struct {
+	all []transport.Transport
 }
+
+// New returns every transport, configured by cfg.
+func New(cfg Config) *Set {
+	return &Set{all: list(docker.New(cfg.Docker), daemon.New(cfg.Daemon), dockerarchive.New(cfg.DockerArchive))}
+}
+
+// list is every transport, in the order users see them listed, with the
+// configured ones given.
+func list(dockerT, daemonT, archiveT transport.Transport) []transport.Transport {
+	return []transport.Transport{
+		dockerT,
+		layout.Transport,
+		ociarchive.Transport,
+		archiveT,
+		daemonT,
+		dir.Transport,
+		tarball.Transport,
+		storage.Transport,
+	}
+}
+
+// All lists every transport ferry knows, with zero configuration, by the
+// name users type.
+var All = list(docker.Transport, daemon.Transport, dockerarchive.Transport)
+
+// All lists the set's transports.
+func (s *Set) All() []transport.Transport { return append([]transport.Transport(nil), s.all...) }
+
+// Get returns the set's transport called name, or nil.
+func (s *Set) Get(name string) transport.Transport { return get(s.all, name) }
+
+// Parse parses a full image name "TRANSPORT:DETAILS" with the set's
+// transports.
+func (s *Set) Parse(name string) (transport.Reference, error) { return parse(s.all, name) }
+
+// Get returns the transport called name, or nil.
+func Get(name string) transport.Transport { return get(All, name) }
 
 // Names lists the transport names.
 func Names() []string {
@@ -49,14 +82,26 @@ func Names() []string {
 	return out
 }
 
-// Parse parses a full image name "TRANSPORT:DETAILS".
-func Parse(s string) (transport.Reference, error) {
+// Parse parses a full image name "TRANSPORT:DETAILS" with the zero
+// configuration.
+func Parse(s string) (transport.Reference, error) { return parse(All, s) }
+
+func get(all []transport.Transport, name string) transport.Transport {
+	for _, t := range all {
+		if t.Name() == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func parse(all []transport.Transport, s string) (transport.Reference, error) {
 	name, details, ok := strings.Cut(s, ":")
 	if !ok {
 		return nil, fmt.Errorf("%w: %q: want TRANSPORT:DETAILS, as in docker://nginx:latest (transports: %s)",
 			errdefs.ErrInvalidReference, s, strings.Join(Names(), ", "))
 	}
-	t := Get(name)
+	t := get(all, name)
 	if t == nil {
 		return nil, fmt.Errorf("%w: %q: unknown transport %q (transports: %s)",
 			errdefs.ErrInvalidReference, s, name, strings.Join(Names(), ", "))

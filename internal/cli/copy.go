@@ -10,7 +10,6 @@ import (
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
 
@@ -84,15 +83,16 @@ Supported transports: ` + supportedTransports(),
 }
 
 func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName string) error {
-	opts, err := a.copierOptions(cmd, o)
+	setup, err := a.copierOptions(cmd, o)
 	if err != nil {
 		return err
 	}
-	srcRef, err := transports.Parse(srcName)
+	opts := setup.opts
+	srcRef, err := setup.src.parse(srcName)
 	if err != nil {
 		return err
 	}
-	dstRef, err := transports.Parse(dstName)
+	dstRef, err := setup.dest.parse(dstName)
 	if err != nil {
 		return err
 	}
@@ -123,54 +123,65 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	return nil
 }
 
-// copierOptions turns the copy flags into copier.Options.
-func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copier.Options, error) {
+// copySetup is what the copy flags decide: the copier's options, and the
+// image setups of both sides (their own credentials and TLS settings, one
+// registry pool).
+type copySetup struct {
+	opts      copier.Options
+	src, dest imageSetup
+}
+
+// copierOptions turns the copy flags into a copySetup.
+func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, error) {
 	fs := cmd.Flags()
-	var opts copier.Options
+	var setup copySetup
+	opts := &setup.opts
 	if err := checkUnsupportedCopyFlags(fs); err != nil {
-		return opts, err
+		return setup, err
 	}
 	if o.all && fs.Changed("multi-arch") {
-		return opts, usagef(cmd.CommandPath(), "--all and --multi-arch cannot be used together")
+		return setup, usagef(cmd.CommandPath(), "--all and --multi-arch cannot be used together")
 	}
 	var err error
-	if opts.Source, err = a.imageOptions(o.src, o.shared.authFile); err != nil {
-		return opts, err
+	if setup.src, err = a.imageOptions(o.src, o.shared.authFile); err != nil {
+		return setup, err
 	}
-	if opts.Destination, err = a.imageOptions(o.dest, o.shared.authFile); err != nil {
-		return opts, err
+	if setup.dest, err = a.imageOptions(o.dest, o.shared.authFile); err != nil {
+		return setup, err
 	}
+	opts.Source, opts.Destination = setup.src.opts, setup.dest.opts
 	if err := checkAdditionalTags(o.additionalTags); err != nil {
-		return opts, err
+		return setup, err
 	}
-	opts.Destination.AdditionalTags = o.additionalTags
-	if opts.Destination.ChunkSize, err = parseChunkSize(o.chunkSize); err != nil {
-		return opts, err
+	setup.dest.config.DockerArchive.AdditionalTags = o.additionalTags
+	setup.dest.config.Daemon.AdditionalTags = o.additionalTags
+	if setup.dest.config.Docker.ChunkSize, err = parseChunkSize(o.chunkSize); err != nil {
+		return setup, err
 	}
 	opts.Platform = a.global.platform()
 	if o.all {
 		opts.MultiArch = copier.All
 	} else if opts.MultiArch, opts.Platforms, err = parseMultiArch(o.multiArch); err != nil {
-		return opts, err
+		return setup, err
 	}
 	if opts.Format, err = parseManifestFormat(o.format); err != nil {
-		return opts, err
+		return setup, err
 	}
 	if o.parallel < 0 {
-		return opts, fmt.Errorf("%w: --image-parallel-copies %d: want a positive number", errdefs.ErrInvalidArgument, o.parallel)
+		return setup, fmt.Errorf("%w: --image-parallel-copies %d: want a positive number", errdefs.ErrInvalidArgument, o.parallel)
 	}
 	if o.retry.times < 0 || o.retry.delay < 0 {
-		return opts, fmt.Errorf("%w: --retry-times and --retry-delay must not be negative", errdefs.ErrInvalidArgument)
+		return setup, fmt.Errorf("%w: --retry-times and --retry-delay must not be negative", errdefs.ErrInvalidArgument)
 	}
 	opts.PreserveDigests = o.preserveDigests
 	opts.RemoveSignatures = o.removeSignatures
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()
-	if err := o.compression.apply(fs, &opts); err != nil {
-		return opts, err
+	if err := o.compression.apply(fs, opts); err != nil {
+		return setup, err
 	}
-	return opts, nil
+	return setup, nil
 }
 
 // parseChunkSize reads --dest-chunk-size: bytes, or a number with a unit

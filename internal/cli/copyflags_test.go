@@ -83,7 +83,8 @@ func TestCopyFlags(t *testing.T) {
 			if err := cmd.ParseFlags(tc.args); err != nil {
 				t.Fatalf("parse %v: %v", tc.args, err)
 			}
-			opts, err := a.copierOptions(cmd, o)
+			setup, err := a.copierOptions(cmd, o)
+			opts := setup.opts
 			var ue *usageError
 			if tc.usage {
 				if !errors.As(err, &ue) {
@@ -102,8 +103,8 @@ func TestCopyFlags(t *testing.T) {
 				Compression: opts.Compression, CompressionLevel: opts.CompressionLevel,
 				PreserveDigests: opts.PreserveDigests, RemoveSignatures: opts.RemoveSignatures,
 				Concurrency: opts.Concurrency, RetryTimes: opts.RetryTimes, RetryDelay: opts.RetryDelay,
-				AdditionalTags: opts.Destination.AdditionalTags,
-				SrcInsecure:    opts.Source.Insecure, DestUser: opts.Destination.Auth.Username,
+				AdditionalTags: setup.dest.config.DockerArchive.AdditionalTags,
+				SrcInsecure:    setup.src.config.Docker.Insecure, DestUser: setup.dest.config.Docker.Auth.Username,
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("copierOptions(%v) (-want +got):\n%s", tc.args, diff)

@@ -5,44 +5,44 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 )
 
 // credentials checks the credential flags of one image and returns what
 // they say. --creds and --username are two spellings of the same thing and
 // cannot be combined; --no-creds cannot be combined with any credential.
-func (a *app) credentials(f *imageFlags) (transport.Auth, error) {
+func (a *app) credentials(f *imageFlags) (auth.Settings, error) {
 	p := "--" + f.prefix
 	creds, user, pass, token := f.set("creds"), f.set("username"), f.set("password"), f.set("registry-token")
 	switch {
 	case creds && user:
-		return transport.Auth{}, fmt.Errorf("%w: %screds and %susername cannot be used together", errdefs.ErrInvalidArgument, p, p)
+		return auth.Settings{}, fmt.Errorf("%w: %screds and %susername cannot be used together", errdefs.ErrInvalidArgument, p, p)
 	case f.noCreds && (creds || user || pass || token):
-		return transport.Auth{}, fmt.Errorf("%w: %sno-creds cannot be used with %screds, %susername, %spassword or %sregistry-token",
+		return auth.Settings{}, fmt.Errorf("%w: %sno-creds cannot be used with %screds, %susername, %spassword or %sregistry-token",
 			errdefs.ErrInvalidArgument, p, p, p, p, p)
 	case pass && !user:
-		return transport.Auth{}, fmt.Errorf("%w: %spassword needs %susername", errdefs.ErrInvalidArgument, p, p)
+		return auth.Settings{}, fmt.Errorf("%w: %spassword needs %susername", errdefs.ErrInvalidArgument, p, p)
 	case user && !pass:
-		return transport.Auth{}, fmt.Errorf("%w: %susername needs %spassword (or use %screds USERNAME to be asked for it)", errdefs.ErrInvalidArgument, p, p, p)
+		return auth.Settings{}, fmt.Errorf("%w: %susername needs %spassword (or use %screds USERNAME to be asked for it)", errdefs.ErrInvalidArgument, p, p, p)
 	}
-	auth := transport.Auth{NoCreds: f.noCreds}
+	out := auth.Settings{NoCreds: f.noCreds}
 	if token {
-		auth.BearerToken = f.registryToken
+		out.BearerToken = f.registryToken
 	}
 	switch {
 	case creds:
 		u, pw, err := a.parseCreds(p+"creds", f.creds)
 		if err != nil {
-			return transport.Auth{}, err
+			return auth.Settings{}, err
 		}
-		auth.Username, auth.Password = u, pw
+		out.Username, out.Password = u, pw
 	case user:
 		if f.username == "" {
-			return transport.Auth{}, fmt.Errorf("%w: %susername must not be empty", errdefs.ErrInvalidArgument, p)
+			return auth.Settings{}, fmt.Errorf("%w: %susername must not be empty", errdefs.ErrInvalidArgument, p)
 		}
-		auth.Username, auth.Password = f.username, f.password
+		out.Username, out.Password = f.username, f.password
 	}
-	return auth, nil
+	return out, nil
 }
 
 // parseCreds reads "USERNAME[:PASSWORD]". The password may itself hold

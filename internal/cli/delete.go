@@ -6,7 +6,6 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/docker"
-	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
 
@@ -52,14 +51,15 @@ Supported transports: ` + supportedTransports(),
 }
 
 func (a *app) runDelete(cmd *cobra.Command, o *deleteOptions, name string) error {
-	ref, err := transports.Parse(name)
+	img, err := a.imageOptions(o.image, o.shared.authFile)
 	if err != nil {
 		return err
 	}
-	topts, err := a.imageOptions(o.image, o.shared.authFile)
+	ref, err := img.parse(name)
 	if err != nil {
 		return err
 	}
+	topts := img.opts
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.tagOnly {
@@ -67,7 +67,7 @@ func (a *app) runDelete(cmd *cobra.Command, o *deleteOptions, name string) error
 		if !ok {
 			return fmt.Errorf("%w: --tag-only works on docker:// images only", errdefs.ErrInvalidArgument)
 		}
-		return o.retry.do(ctx, topts.Log(), func() error { return docker.UntagImage(ctx, dr, &topts) })
+		return o.retry.do(ctx, topts.Log(), func() error { return dr.UntagImage(ctx, &topts) })
 	}
 	d, ok := ref.(transport.Deleter)
 	if !ok {

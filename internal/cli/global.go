@@ -95,10 +95,9 @@ func (g *globalOptions) userAgent() string {
 // global options, before its own image flags are applied.
 func (g *globalOptions) transportOptions() transport.Options {
 	return transport.Options{
-		Platform:  g.platform(),
-		TmpDir:    g.tmpDir,
-		UserAgent: g.userAgent(),
-		Logger:    g.log(),
+		Platform: g.platform(),
+		TmpDir:   g.tmpDir,
+		Logger:   g.log(),
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/docker"
+	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/pflag"
 )
 
@@ -68,27 +70,43 @@ func registerImageFlags(fs *pflag.FlagSet, prefix string, which imageFlagSet) *i
 
 func (f *imageFlags) set(name string) bool { return f.fs.Changed(f.prefix + name) }
 
-// options turns the flags into transport.Options on top of the global
-// ones. sharedAuthFile is the --authfile value, used unless this image has
-// its own (--src-authfile, --dest-authfile).
-func (a *app) imageOptions(f *imageFlags, sharedAuthFile string) (transport.Options, error) {
-	o := a.global.transportOptions()
-	o.Auth.AuthFile = sharedAuthFile
-	if f.authFile != "" {
-		o.Auth.AuthFile = f.authFile
-	}
-	auth, err := a.credentials(f)
+// imageSetup is what one image's flags decide: the configuration of the
+// transports that parse its name (credentials, TLS, daemon host; registry
+// sessions from the process's pool) and the options it is opened with.
+type imageSetup struct {
+	config transports.Config
+	opts   transport.Options
+}
+
+// transports are the transports the image's name is parsed with.
+func (s *imageSetup) transports() *transports.Set { return transports.New(s.config) }
+
+// parse parses a full image name with the image's transports.
+func (s *imageSetup) parse(name string) (transport.Reference, error) {
+	return s.transports().Parse(name)
+}
+
+// imageOptions turns the flags into an imageSetup on top of the global
+// options. sharedAuthFile is the --authfile value, used unless this image
+// has its own (--src-authfile, --dest-authfile).
+func (a *app) imageOptions(f *imageFlags, sharedAuthFile string) (imageSetup, error) {
+	creds, err := a.credentials(f)
 	if err != nil {
-		return transport.Options{}, err
+		return imageSetup{}, err
 	}
-	o.Auth.Username, o.Auth.Password = auth.Username, auth.Password
-	o.Auth.BearerToken, o.Auth.NoCreds = auth.BearerToken, auth.NoCreds
-	o.Insecure = !f.tlsVerify
-	o.CertDir = f.certDir
-	o.DaemonHost = f.daemonHost
-	o.Stdin, o.Stdout = a.stdin, a.stdout // archives named "-"
+	creds.AuthFile = sharedAuthFile
+	if f.authFile != "" {
+		creds.AuthFile = f.authFile
+	}
+	s := imageSetup{opts: a.global.transportOptions()}
+	s.config.Docker = docker.Config{
+		Auth: creds, Insecure: !f.tlsVerify, CertDir: f.certDir,
+		UserAgent: a.global.userAgent(), Pool: a.registryPool(),
+	}
+	s.config.Daemon.Host = f.daemonHost
+	s.opts.Stdin, s.opts.Stdout = a.stdin, a.stdout // archives named "-"
 	if f.sharedBlobDir != "" {
-		o.Log().Warn(fmt.Sprintf("--%sshared-blob-dir is accepted but blobs are not shared between OCI layouts yet", f.prefix), "dir", f.sharedBlobDir)
+		s.opts.Log().Warn(fmt.Sprintf("--%sshared-blob-dir is accepted but blobs are not shared between OCI layouts yet", f.prefix), "dir", f.sharedBlobDir)
 	}
-	return o, nil
+	return s, nil
 }

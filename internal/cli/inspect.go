@@ -5,7 +5,6 @@ import (
 
 	"github.com/ferrytool/ferry/inspect"
 	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
 
@@ -58,14 +57,15 @@ func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (er
 	if o.raw && o.format != "" {
 		return usagef(cmd.CommandPath(), "--raw output does not support --format")
 	}
-	ref, err := transports.Parse(name)
+	setup, err := a.imageOptions(o.image, o.shared.authFile)
 	if err != nil {
 		return err
 	}
-	topts, err := a.imageOptions(o.image, o.shared.authFile)
+	ref, err := setup.parse(name)
 	if err != nil {
 		return err
 	}
+	topts := setup.opts
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	log := topts.Log()

@@ -62,15 +62,20 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	if err != nil {
 		return err
 	}
-	topts, err := a.imageOptions(o.image, o.shared.authFile)
+	img, err := a.imageOptions(o.image, o.shared.authFile)
 	if err != nil {
 		return err
 	}
+	ref, err := img.parse("docker://" + repo.String())
+	if err != nil {
+		return err
+	}
+	topts := img.opts
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	var tags []string
 	if err := o.retry.do(ctx, topts.Log(), func() (err error) {
-		tags, err = docker.ListTags(ctx, repo, &topts)
+		tags, err = ref.(*docker.Reference).ListTags(ctx, &topts)
 		return err
 	}); err != nil {
 		return err

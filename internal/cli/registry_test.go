@@ -107,6 +107,7 @@ func TestRegistryErrors(t *testing.T) {
 		{"list-tags of an oci layout", []string{"list-tags", "oci:/tmp/x"}, 1, "only docker:// repositories"},
 		{"command timeout", []string{"--command-timeout", "1ns", "inspect", "--tls-verify=false", f.name("app:1")}, 1, "--command-timeout 1ns"},
 		{"copy from a missing tag", []string{"copy", "--src-tls-verify=false", f.name("app:9"), "oci:" + t.TempDir() + ":x"}, 2, "app:9"},
+		{"missing authfile", []string{"inspect", "--tls-verify=false", "--authfile", "/nonexistent/auth.json", f.name("app:1")}, 1, "credential file is not accessible: open /nonexistent/auth.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

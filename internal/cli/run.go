@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/registry"
 	"golang.org/x/term"
 )
 
@@ -53,6 +54,7 @@ type app struct {
 	readPassword func(fd int) ([]byte, error)
 
 	global globalOptions
+	pool   *registry.Pool // made on first use, closed by run
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -70,6 +72,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
+	defer a.closePool()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK

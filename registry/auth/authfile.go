@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -61,24 +62,32 @@ type authFile struct {
 	CredsStore  string               `json:"credsStore,omitempty"`
 }
 
-// readAuthFile reads one file; a missing file is empty, not an error.
-// legacy is the old ~/.dockercfg shape: the "auths" object at top level.
-func readAuthFile(path string, legacy bool) (*authFile, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+// readAuthFile reads one file of the chain. A default location that is
+// missing or unreadable (/run/containers/UID/auth.json for a user without
+// XDG_RUNTIME_DIR) counts as empty, the latter with a debug line; a file
+// the user named must exist and be readable, as skopeo requires.
+func readAuthFile(cf credFile, log *slog.Logger) (*authFile, error) {
+	b, err := os.ReadFile(cf.path)
+	switch {
+	case err == nil:
+	case cf.explicit && errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: credential file is not accessible: %v", errdefs.ErrInvalidArgument, err)
+	case errors.Is(err, fs.ErrNotExist):
 		return &authFile{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading credentials from %s: %w", path, err)
+	case !cf.explicit:
+		log.Debug("credential file unreadable, skipped", "path", cf.path, "error", err)
+		return &authFile{}, nil
+	default:
+		return nil, fmt.Errorf("reading credentials from %s: %w", cf.path, err)
 	}
 	var f authFile
-	if legacy {
+	if cf.legacy {
 		err = json.Unmarshal(b, &f.Auths)
 	} else {
 		err = json.Unmarshal(b, &f)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not a valid credentials file: %v", errdefs.ErrInvalidArgument, path, err)
+		return nil, fmt.Errorf("%w: %s is not a valid credentials file: %v", errdefs.ErrInvalidArgument, cf.path, err)
 	}
 	return &f, nil
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/transport"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -62,100 +61,100 @@ exit 1
 func TestLookup(t *testing.T) {
 	tests := []struct {
 		name     string
-		setup    func(t *testing.T, home string) transport.Auth
+		setup    func(t *testing.T, home string) Settings
 		registry string
 		repo     string
 		want     Credential
 	}{
-		{"explicit", func(t *testing.T, home string) transport.Auth {
-			return transport.Auth{Username: "u", Password: "p"}
+		{"explicit", func(t *testing.T, home string) Settings {
+			return Settings{Username: "u", Password: "p"}
 		}, "quay.io", "a/b", Credential{Username: "u", Password: "p"}},
-		{"bearer-token", func(t *testing.T, home string) transport.Auth {
-			return transport.Auth{BearerToken: "tok"}
+		{"bearer-token", func(t *testing.T, home string) Settings {
+			return Settings{BearerToken: "tok"}
 		}, "quay.io", "a/b", Credential{RegistryToken: "tok"}},
-		{"no-creds-ignores-files", func(t *testing.T, home string) transport.Auth {
+		{"no-creds-ignores-files", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"auths":{"quay.io":{"auth":"`+b64("u:p")+`"}}}`)
-			return transport.Auth{NoCreds: true}
+			return Settings{NoCreds: true}
 		}, "quay.io", "a/b", Credential{}},
-		{"primary-auth-json", func(t *testing.T, home string) transport.Auth {
+		{"primary-auth-json", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"auths":{"quay.io":{"auth":"`+b64("u:p:with:colons")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a/b", Credential{Username: "u", Password: "p:with:colons"}},
-		{"most-specific-namespace-wins", func(t *testing.T, home string) transport.Auth {
+		{"most-specific-namespace-wins", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"auths":{
 				"quay.io":{"auth":"`+b64("host:1")+`"},
 				"quay.io/a":{"auth":"`+b64("ns:2")+`"},
 				"quay.io/a/b":{"auth":"`+b64("repo:3")+`"},
 				"quay.io/a/c":{"auth":"`+b64("other:4")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a/b", Credential{Username: "repo", Password: "3"}},
-		{"namespace-before-host", func(t *testing.T, home string) transport.Auth {
+		{"namespace-before-host", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"auths":{
 				"quay.io":{"auth":"`+b64("host:1")+`"},
 				"quay.io/a":{"auth":"`+b64("ns:2")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a/z", Credential{Username: "ns", Password: "2"}},
-		{"authfile-option-only", func(t *testing.T, home string) transport.Auth {
+		{"authfile-option-only", func(t *testing.T, home string) Settings {
 			p := filepath.Join(home, "mine.json")
 			writeFile(t, p, `{"auths":{"other.io":{"auth":"`+b64("x:y")+`"}}}`)
 			writeFile(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"quay.io":{"auth":"`+b64("docker:1")+`"}}}`)
-			return transport.Auth{AuthFile: p}
+			return Settings{AuthFile: p}
 		}, "quay.io", "a", Credential{}},
-		{"registry-auth-file-env", func(t *testing.T, home string) transport.Auth {
+		{"registry-auth-file-env", func(t *testing.T, home string) Settings {
 			p := filepath.Join(home, "env.json")
 			writeFile(t, p, `{"auths":{"quay.io":{"auth":"`+b64("env:1")+`"}}}`)
 			t.Setenv("REGISTRY_AUTH_FILE", p)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "env", Password: "1"}},
-		{"xdg-config-home", func(t *testing.T, home string) transport.Auth {
+		{"xdg-config-home", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "config/containers/auth.json"), `{"auths":{"quay.io":{"auth":"`+b64("cfg:1")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "cfg", Password: "1"}},
-		{"primary-before-docker", func(t *testing.T, home string) transport.Auth {
+		{"primary-before-docker", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"auths":{"quay.io":{"auth":"`+b64("primary:1")+`"}}}`)
 			writeFile(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"quay.io":{"auth":"`+b64("docker:1")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "primary", Password: "1"}},
-		{"docker-hub-legacy-key", func(t *testing.T, home string) transport.Auth {
+		{"docker-hub-legacy-key", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"https://index.docker.io/v1/":{"auth":"`+b64("hub:1")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "docker.io", "library/nginx", Credential{Username: "hub", Password: "1"}},
-		{"docker-config-env", func(t *testing.T, home string) transport.Auth {
+		{"docker-config-env", func(t *testing.T, home string) Settings {
 			d := filepath.Join(home, "dockercfgdir")
 			writeFile(t, filepath.Join(d, "config.json"), `{"auths":{"docker.io":{"auth":"`+b64("dc:1")+`"}}}`)
 			t.Setenv("DOCKER_CONFIG", d)
-			return transport.Auth{}
+			return Settings{}
 		}, "docker.io", "library/nginx", Credential{Username: "dc", Password: "1"}},
-		{"dockercfg-legacy", func(t *testing.T, home string) transport.Auth {
+		{"dockercfg-legacy", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, ".dockercfg"), `{"https://quay.io":{"auth":"`+b64("old:1")+`"}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "old", Password: "1"}},
-		{"identity-token", func(t *testing.T, home string) transport.Auth {
+		{"identity-token", func(t *testing.T, home string) Settings {
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"auths":{"quay.io":{"auth":"`+b64("u:")+`","identitytoken":"refresh"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "u", IdentityToken: "refresh"}},
-		{"cred-helper", func(t *testing.T, home string) transport.Auth {
+		{"cred-helper", func(t *testing.T, home string) Settings {
 			writeHelper(t, "ferrytest", "quay.io", "helper-user", "helper-secret")
 			writeFile(t, filepath.Join(home, ".docker/config.json"), `{"credHelpers":{"quay.io":"ferrytest"}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "helper-user", Password: "helper-secret"}},
-		{"cred-helper-identity-token", func(t *testing.T, home string) transport.Auth {
+		{"cred-helper-identity-token", func(t *testing.T, home string) Settings {
 			writeHelper(t, "ferrytok", "quay.io", "<token>", "refresh-2")
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"credHelpers":{"quay.io":"ferrytok"}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{IdentityToken: "refresh-2"}},
-		{"cred-helper-not-found-falls-through", func(t *testing.T, home string) transport.Auth {
+		{"cred-helper-not-found-falls-through", func(t *testing.T, home string) Settings {
 			writeHelper(t, "ferryempty", "elsewhere.io", "x", "y")
 			writeFile(t, filepath.Join(home, "run/containers/auth.json"), `{"credHelpers":{"quay.io":"ferryempty"}}`)
 			writeFile(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"quay.io":{"auth":"`+b64("next:1")+`"}}}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "quay.io", "a", Credential{Username: "next", Password: "1"}},
-		{"creds-store-docker-hub", func(t *testing.T, home string) transport.Auth {
+		{"creds-store-docker-hub", func(t *testing.T, home string) Settings {
 			writeHelper(t, "ferrystore", "https://index.docker.io/v1/", "store-user", "store-secret")
 			writeFile(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"https://index.docker.io/v1/":{}},"credsStore":"ferrystore"}`)
-			return transport.Auth{}
+			return Settings{}
 		}, "docker.io", "library/nginx", Credential{Username: "store-user", Password: "store-secret"}},
-		{"nothing", func(t *testing.T, home string) transport.Auth { return transport.Auth{} }, "quay.io", "a", Credential{}},
+		{"nothing", func(t *testing.T, home string) Settings { return Settings{} }, "quay.io", "a", Credential{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +191,7 @@ func TestLookupErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			home := isolate(t)
 			tt.setup(t, home)
-			_, err := Lookup(context.Background(), "quay.io", "a", transport.Auth{}, nil)
+			_, err := Lookup(context.Background(), "quay.io", "a", Settings{}, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tt.want)
 			}
@@ -207,7 +206,7 @@ func TestSaveRemove(t *testing.T) {
 	if err := Save("", "quay.io", "new", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Lookup(context.Background(), "quay.io", "x", transport.Auth{}, nil)
+	got, err := Lookup(context.Background(), "quay.io", "x", Settings{}, nil)
 	if err != nil || got != (Credential{Username: "new", Password: "s3cret"}) {
 		t.Fatalf("after Save: got %+v, %v", got, err)
 	}
@@ -222,13 +221,13 @@ func TestSaveRemove(t *testing.T) {
 	if err := Remove("", "quay.io"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := Lookup(context.Background(), "quay.io", "x", transport.Auth{}, nil); !got.IsZero() {
+	if got, _ := Lookup(context.Background(), "quay.io", "x", Settings{}, nil); !got.IsZero() {
 		t.Fatalf("after Remove: got %+v", got)
 	}
 	if err := Remove("", "quay.io"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("second Remove: got %v, want ErrNotFound", err)
 	}
-	if got, _ := Lookup(context.Background(), "other.io", "", transport.Auth{}, nil); got.Username != "o" {
+	if got, _ := Lookup(context.Background(), "other.io", "", Settings{}, nil); got.Username != "o" {
 		t.Fatalf("Remove touched another registry: %+v", got)
 	}
 	// A new file in a new directory.
@@ -236,7 +235,7 @@ func TestSaveRemove(t *testing.T) {
 	if err := Save(fresh, "localhost:5000", "u", "p"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := Lookup(context.Background(), "localhost:5000", "r", transport.Auth{AuthFile: fresh}, nil); got.Username != "u" {
+	if got, _ := Lookup(context.Background(), "localhost:5000", "r", Settings{AuthFile: fresh}, nil); got.Username != "u" {
 		t.Fatalf("Save to a new file: got %+v", got)
 	}
 }

@@ -8,9 +8,10 @@
 //
 // Everything in it is a hint: a stale entry costs one refused request.
 // The file is bounded (MaxBlobs entries, MaxRepos repositories each,
-// oldest dropped first), replaced atomically, and merged with what other
-// processes wrote since it was read, so concurrent copies lose nothing
-// but, at worst, each other's newest hints.
+// oldest dropped first) and replaced atomically. A save holds a lock on
+// a file beside it (PATH.lock) while it reads the file again, replays its
+// own changes on top and writes the result, so what concurrent processes
+// record is merged, never lost.
 package hints
 
 import (
@@ -249,10 +250,11 @@ func (s *Store) SetMaxBody(host string, n int64) {
 	s.ops = append(s.ops, o)
 }
 
-// Save writes the changes made through this store into the file: it reads
-// the file again, replays the changes on top, trims it to its bounds and
-// replaces it atomically (a temporary file renamed over it). With nothing
-// changed it does nothing.
+// Save writes the changes made through this store into the file: under
+// the file's lock (waiting for another process's save to finish, as long
+// as ctx allows) it reads the file again, replays the changes on top,
+// trims it to its bounds and replaces it atomically (a temporary file
+// renamed over it). With nothing changed it does nothing.
 func (s *Store) Save(ctx context.Context) error {
 	if s == nil {
 		return nil
@@ -265,6 +267,15 @@ func (s *Store) Save(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return fmt.Errorf("saving registry hints: %w", err)
+	}
+	unlock, err := lock(ctx, s.path+".lock")
+	if err != nil {
+		s.log.Debug("registry hints not saved", "path", s.path, "error", err)
+		return fmt.Errorf("saving registry hints: %w", err)
+	}
+	defer unlock()
 	f := s.read()
 	for _, o := range s.ops {
 		s.apply(f, o)

@@ -13,11 +13,10 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/transport"
 )
 
 // DefaultHost is where the Docker Engine listens unless DOCKER_HOST or
-// Options.DaemonHost says otherwise.
+// Config.Host says otherwise.
 const DefaultHost = "unix:///var/run/docker.sock"
 
 // client speaks the Docker Engine API (docs.docker.com/engine/api) with
@@ -30,14 +29,10 @@ type client struct {
 	http *http.Client
 }
 
-// newClient connects to Options.DaemonHost, else $DOCKER_HOST, else the
+// newClient connects to host (Config.Host), else $DOCKER_HOST, else the
 // default socket. TLS (DOCKER_TLS_VERIFY) is not supported: ferry refuses
 // rather than talk plain HTTP to a TLS port.
-func newClient(o *transport.Options) (*client, error) {
-	host := ""
-	if o != nil {
-		host = o.DaemonHost
-	}
+func newClient(host string) (*client, error) {
 	if host == "" {
 		host = os.Getenv("DOCKER_HOST")
 	}

@@ -40,6 +40,16 @@ func parse(t *testing.T, s string) *daemon.Reference {
 	return r
 }
 
+// parseIn parses s with the transport configured by cfg.
+func parseIn(t *testing.T, cfg daemon.Config, s string) transport.Reference {
+	t.Helper()
+	r, err := daemon.New(cfg).ParseReference(s)
+	if err != nil {
+		t.Fatalf("ParseReference(%q): %v", s, err)
+	}
+	return r
+}
+
 // inspect is the part of `docker image inspect` the tests check.
 type inspect struct {
 	ID       string `json:"Id"`
@@ -122,9 +132,10 @@ func TestRoundTrip(t *testing.T) {
 	d := testdocker.Start(t)
 	ctx := context.Background()
 	img := testimage.New(testimage.Options{Docker: true, Seed: 31, LayerSizes: []int{160 << 10, 100}})
-	o := &transport.Options{DaemonHost: d.Host, AdditionalTags: []string{"example.com/app:extra"}, TmpDir: t.TempDir()}
+	o := &transport.Options{TmpDir: t.TempDir()}
+	cfg := daemon.Config{Host: d.Host, AdditionalTags: []string{"example.com/app:extra"}}
 
-	dst, err := parse(t, "example.com/app:1").NewDestination(ctx, o)
+	dst, err := parseIn(t, cfg, "example.com/app:1").NewDestination(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +166,7 @@ func TestRoundTrip(t *testing.T) {
 		{"example.com/app:extra", false},
 		{img.Config.Digest.String(), true},
 	} {
-		src, err := parse(t, tc.ref).NewSource(ctx, o)
+		src, err := parseIn(t, cfg, tc.ref).NewSource(ctx, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +221,7 @@ func TestZstdLayers(t *testing.T) {
 	m := ocispec.Manifest{MediaType: img.MediaType, Config: img.Config, Layers: img.Layers}
 	m.SchemaVersion = 2
 	img.Manifest, _ = json.Marshal(m)
-	dst, err := parse(t, "zstd:1").NewDestination(ctx, &transport.Options{DaemonHost: d.Host})
+	dst, err := parseIn(t, daemon.Config{Host: d.Host}, "zstd:1").NewDestination(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +240,8 @@ func TestAbandonedLoadLeavesNothing(t *testing.T) {
 	d := testdocker.Start(t)
 	ctx := context.Background()
 	img := testimage.New(testimage.Options{Seed: 33})
-	o := &transport.Options{DaemonHost: d.Host}
-	dst, err := parse(t, "abandoned:1").NewDestination(ctx, o)
+	cfg := daemon.Config{Host: d.Host}
+	dst, err := parseIn(t, cfg, "abandoned:1").NewDestination(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +253,7 @@ func TestAbandonedLoadLeavesNothing(t *testing.T) {
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := parse(t, "abandoned:1").NewSource(ctx, o); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := parseIn(t, cfg, "abandoned:1").NewSource(ctx, nil); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("NewSource of the abandoned image: %v, want ErrNotFound", err)
 	}
 }
@@ -257,11 +268,11 @@ func TestErrors(t *testing.T) {
 		{"no daemon", missing, "app:1", errdefs.ErrUnavailable},
 		{"bad host", "ftp://x", "app:1", errdefs.ErrInvalidArgument},
 	} {
-		_, err := parse(t, tc.ref).NewSource(ctx, &transport.Options{DaemonHost: tc.host})
+		_, err := parseIn(t, daemon.Config{Host: tc.host}, tc.ref).NewSource(ctx, nil)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: source: %v, want %v", tc.name, err, tc.want)
 		}
-		dst, err := parse(t, tc.ref).NewDestination(ctx, &transport.Options{DaemonHost: tc.host})
+		dst, err := parseIn(t, daemon.Config{Host: tc.host}, tc.ref).NewDestination(ctx, nil)
 		if err == nil {
 			img := testimage.New(testimage.Options{})
 			err = img.Write(ctx, dst)
@@ -273,7 +284,7 @@ func TestErrors(t *testing.T) {
 	}
 
 	d := testdocker.Start(t)
-	if _, err := parse(t, "example.com/nope:1").NewSource(ctx, &transport.Options{DaemonHost: d.Host}); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := parseIn(t, daemon.Config{Host: d.Host}, "example.com/nope:1").NewSource(ctx, nil); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("missing image: %v, want ErrNotFound", err)
 	}
 }

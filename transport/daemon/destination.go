@@ -48,7 +48,7 @@ var (
 )
 
 func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
-	c, err := newClient(o)
+	c, err := newClient(r.config().Host)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +62,13 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if !api.atLeast(1, 42) { // Docker 23 learned to load zstd layers
 		opts = append(opts, dockerarchive.WithoutZstd())
 	}
+	extra, err := dockerarchive.ParseAdditionalTags(r.config().AdditionalTags)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
 	pr, pw := io.Pipe()
-	archive, err := dockerarchive.NewStreamDestination(name, pw, []reference.Named{r.Named}, o, opts...)
+	archive, err := dockerarchive.NewStreamDestination(name, pw, append([]reference.Named{r.Named}, extra...), o, opts...)
 	if err != nil {
 		c.close()
 		return nil, err

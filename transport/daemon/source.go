@@ -29,7 +29,7 @@ type sourceWithStream struct {
 }
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
-	c, err := newClient(o)
+	c, err := newClient(r.config().Host)
 	if err != nil {
 		return nil, err
 	}

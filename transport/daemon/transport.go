@@ -13,18 +13,38 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// Transport is the docker-daemon: transport.
-var Transport transport.Transport = daemonTransport{}
-
-type daemonTransport struct{}
-
-func (daemonTransport) Name() string { return "docker-daemon" }
-
-func (daemonTransport) ParseReference(s string) (transport.Reference, error) {
-	return ParseReference(s)
+// Config is the docker-daemon: transport's configuration. The zero value
+// talks to $DOCKER_HOST, else DefaultHost.
+type Config struct {
+	// Host is the Docker Engine's address (--daemon-host): unix:///PATH
+	// or tcp://HOST:PORT.
+	Host string
+	// AdditionalTags are more names (NAME[:TAG]) given to an image loaded
+	// into the daemon (--additional-tag).
+	AdditionalTags []string
 }
 
-// ParseReference parses "NAME:TAG", "NAME@DIGEST" or an image ID "sha256:HEX".
+// Transport is the docker-daemon: transport with the zero Config.
+var Transport = New(Config{})
+
+// New returns the docker-daemon: transport configured by cfg.
+func New(cfg Config) transport.Transport { return &daemonTransport{cfg: &cfg} }
+
+type daemonTransport struct{ cfg *Config }
+
+func (*daemonTransport) Name() string { return "docker-daemon" }
+
+func (t *daemonTransport) ParseReference(s string) (transport.Reference, error) {
+	r, err := ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	r.t = t
+	return r, nil
+}
+
+// ParseReference parses "NAME:TAG", "NAME@DIGEST" or an image ID
+// "sha256:HEX", for the zero Config.
 func ParseReference(s string) (*Reference, error) {
 	if d, err := digest.Parse(s); err == nil {
 		return &Reference{ID: d}, nil
@@ -47,9 +67,24 @@ func ParseReference(s string) (*Reference, error) {
 type Reference struct {
 	Named reference.Named // nil when ID is set
 	ID    digest.Digest
+
+	t *daemonTransport // nil: the zero Config
 }
 
-func (r *Reference) Transport() transport.Transport { return Transport }
+func (r *Reference) Transport() transport.Transport {
+	if r.t == nil {
+		return Transport
+	}
+	return r.t
+}
+
+// config is the configuration of r's transport.
+func (r *Reference) config() Config {
+	if r.t == nil {
+		return Config{}
+	}
+	return *r.t.cfg
+}
 
 func (r *Reference) String() string {
 	if r.Named == nil {

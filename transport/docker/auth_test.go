@@ -10,7 +10,7 @@ import (
 
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 )
 
 // TestCredentialFiles pushes to protected registries with credentials
@@ -19,29 +19,29 @@ import (
 // changes HOME, PATH and the XDG variables, so it does not run in
 // parallel.
 func TestCredentialFiles(t *testing.T) {
-	auth := base64.StdEncoding.EncodeToString([]byte(bob.Username + ":" + bob.Password))
+	basic := base64.StdEncoding.EncodeToString([]byte(bob.Username + ":" + bob.Password))
 	tests := []struct {
 		name  string
 		reg   testregistry.Options
-		setup func(t *testing.T, home, host string) transport.Auth
+		setup func(t *testing.T, home, host string) auth.Settings
 		// wantPOST: the token came from the OAuth2 POST form.
 		wantPOST bool
 	}{
-		{"authfile-option", testregistry.Options{Basic: bob}, func(t *testing.T, home, host string) transport.Auth {
+		{"authfile-option", testregistry.Options{Basic: bob}, func(t *testing.T, home, host string) auth.Settings {
 			p := filepath.Join(home, "auth.json")
-			write(t, p, `{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`)
-			return transport.Auth{AuthFile: p}
+			write(t, p, `{"auths":{"`+host+`":{"auth":"`+basic+`"}}}`)
+			return auth.Settings{AuthFile: p}
 		}, false},
-		{"xdg-runtime-auth-json-namespace", testregistry.Options{Token: true, Basic: bob}, func(t *testing.T, home, host string) transport.Auth {
+		{"xdg-runtime-auth-json-namespace", testregistry.Options{Token: true, Basic: bob}, func(t *testing.T, home, host string) auth.Settings {
 			write(t, filepath.Join(home, "run/containers/auth.json"),
-				`{"auths":{"`+host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("bob:wrong"))+`"},"`+host+`/team":{"auth":"`+auth+`"}}}`)
-			return transport.Auth{}
+				`{"auths":{"`+host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("bob:wrong"))+`"},"`+host+`/team":{"auth":"`+basic+`"}}}`)
+			return auth.Settings{}
 		}, false},
-		{"docker-config", testregistry.Options{TLS: true, Basic: bob}, func(t *testing.T, home, host string) transport.Auth {
-			write(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`)
-			return transport.Auth{}
+		{"docker-config", testregistry.Options{TLS: true, Basic: bob}, func(t *testing.T, home, host string) auth.Settings {
+			write(t, filepath.Join(home, ".docker/config.json"), `{"auths":{"`+host+`":{"auth":"`+basic+`"}}}`)
+			return auth.Settings{}
 		}, false},
-		{"credential-helper", testregistry.Options{Token: true, Basic: bob}, func(t *testing.T, home, host string) transport.Auth {
+		{"credential-helper", testregistry.Options{Token: true, Basic: bob}, func(t *testing.T, home, host string) auth.Settings {
 			bin := filepath.Join(home, "bin")
 			write(t, filepath.Join(bin, "docker-credential-ferrytest"), `#!/bin/sh
 [ "$1" = get ] || exit 1
@@ -54,12 +54,12 @@ echo '{"ServerURL":"`+host+`","Username":"`+bob.Username+`","Secret":"`+bob.Pass
 			}
 			t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 			write(t, filepath.Join(home, ".docker/config.json"), `{"credHelpers":{"`+host+`":"ferrytest"}}`)
-			return transport.Auth{}
+			return auth.Settings{}
 		}, false},
-		{"identity-token", testregistry.Options{Token: true, Basic: bob}, func(t *testing.T, home, host string) transport.Auth {
+		{"identity-token", testregistry.Options{Token: true, Basic: bob}, func(t *testing.T, home, host string) auth.Settings {
 			write(t, filepath.Join(home, "run/containers/auth.json"),
 				`{"auths":{"`+host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("bob:"))+`","identitytoken":"`+testregistry.RefreshToken+`"}}}`)
-			return transport.Auth{}
+			return auth.Settings{}
 		}, true},
 	}
 	for _, tt := range tests {

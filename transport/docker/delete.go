@@ -19,11 +19,11 @@ var _ transport.Deleter = (*Reference)(nil)
 // digest, which removes every tag pointing at it.
 func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error {
 	name := reference.Familiar(r.named)
-	c, err := registry.New(ctx, r.named, o, registry.ForPush())
+	c, release, err := r.config().client(r.named, o, registry.ForPush())
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer c.Close()
+	defer release()
 	repo := reference.Path(r.named)
 	d := reference.Digest(r.named)
 	if d == "" {
@@ -44,16 +44,21 @@ func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error
 // distribution spec 1.1 "Deleting tags"). Registries that do not
 // implement it answer with an error wrapping errdefs.ErrNotSupported.
 func UntagImage(ctx context.Context, r *Reference, o *transport.Options) error {
+	return r.UntagImage(ctx, o)
+}
+
+// UntagImage is the function UntagImage, as a method.
+func (r *Reference) UntagImage(ctx context.Context, o *transport.Options) error {
 	name := reference.Familiar(r.named)
 	tag := reference.Tag(r.named)
 	if tag == "" {
 		return fmt.Errorf("%w: %s: untagging needs a tag, not a digest", errdefs.ErrInvalidArgument, name)
 	}
-	c, err := registry.New(ctx, r.named, o, registry.ForPush())
+	c, release, err := r.config().client(r.named, o, registry.ForPush())
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer c.Close()
+	defer release()
 	if err := c.DeleteManifest(ctx, reference.Path(r.named), tag); err != nil {
 		if errors.Is(err, errdefs.ErrNotSupported) {
 			return fmt.Errorf("%s: the registry cannot delete a tag on its own (%w); delete the image by digest instead", name, err)

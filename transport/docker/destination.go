@@ -28,6 +28,8 @@ type Destination struct {
 	repo string
 	c    *registry.Client
 	log  *slog.Logger
+	// release closes a pool made for this destination alone.
+	release func() error
 
 	// hintMisses counts mounts from recorded locations that failed in a
 	// row; past maxHintMisses with none working, the record is not tried
@@ -50,14 +52,12 @@ var (
 )
 
 func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
-	if o == nil {
-		o = &transport.Options{}
-	}
-	c, err := registry.New(ctx, r.named, o, append(clientOptions(o), registry.ForPush(), registry.WithChunkSize(o.ChunkSize))...)
+	cfg := r.config()
+	c, release, err := cfg.client(r.named, o, registry.ForPush(), registry.WithChunkSize(cfg.ChunkSize))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
-	return &Destination{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, log: o.Log()}, nil
+	return &Destination{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, log: o.Log(), release: release}, nil
 }
 
 // Capabilities implements transport.Destination: any manifest type, kept
@@ -102,7 +102,7 @@ func (d *Destination) PutBlobStream(ctx context.Context, mediaType string, r io.
 // moves the bytes.
 func (d *Destination) MountBlob(ctx context.Context, desc ocispec.Descriptor, from transport.Reference) (bool, error) {
 	tried := ""
-	if from != nil && from.Transport().Name() == Transport.Name() && from.DockerReference() != nil {
+	if from != nil && from.Transport().Name() == "docker" && from.DockerReference() != nil {
 		src := from.DockerReference()
 		if reference.RegistryHost(src) == d.c.Host() && reference.Path(src) != d.repo {
 			tried = reference.Path(src)
@@ -192,4 +192,4 @@ func (d *Destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 func (d *Destination) Commit(ctx context.Context) error { return nil }
 
 // Close implements transport.Destination.
-func (d *Destination) Close() error { return d.c.Close() }
+func (d *Destination) Close() error { return d.release() }

@@ -15,6 +15,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/ferrytool/ferry/transport/layout"
@@ -35,11 +36,11 @@ func TestRoundTrip(t *testing.T) {
 	setups := []struct {
 		name string
 		reg  testregistry.Options
-		auth transport.Auth
+		auth auth.Settings
 	}{
-		{"anonymous", testregistry.Options{}, transport.Auth{NoCreds: true}},
-		{"tls-basic", testregistry.Options{TLS: true, Basic: bob}, transport.Auth{Username: bob.Username, Password: bob.Password}},
-		{"token", testregistry.Options{Token: true, Basic: bob}, transport.Auth{Username: bob.Username, Password: bob.Password}},
+		{"anonymous", testregistry.Options{}, auth.Settings{NoCreds: true}},
+		{"tls-basic", testregistry.Options{TLS: true, Basic: bob}, auth.Settings{Username: bob.Username, Password: bob.Password}},
+		{"token", testregistry.Options{Token: true, Basic: bob}, auth.Settings{Username: bob.Username, Password: bob.Password}},
 	}
 	for _, s := range setups {
 		t.Run(s.name, func(t *testing.T) {
@@ -112,7 +113,7 @@ func TestMountBlob(t *testing.T) {
 	img := testimage.New(testimage.Options{Seed: 44})
 	reg.Push(t, "library/base", "1", img)
 	o := opts(reg)
-	o.Auth = transport.Auth{Username: bob.Username, Password: bob.Password}
+	o.Auth = auth.Settings{Username: bob.Username, Password: bob.Password}
 	_, dst := open(t, ref(t, reg, "team/derived:1"), o)
 	m := dst.(transport.BlobMounter)
 	ctx := context.Background()
@@ -188,7 +189,7 @@ func TestDelete(t *testing.T) {
 	ctx := context.Background()
 	o := opts(reg)
 
-	if err := docker.UntagImage(ctx, ref(t, reg, "app:3"), o); err != nil {
+	if err := docker.UntagImage(ctx, with(t, o, ref(t, reg, "app:3")), nil); err != nil {
 		t.Fatalf("UntagImage: %v", err)
 	}
 	if _, _, ok := reg.Manifest(t, "app", "3"); ok {
@@ -197,7 +198,7 @@ func TestDelete(t *testing.T) {
 	if _, _, ok := reg.Manifest(t, "app", "2"); !ok {
 		t.Fatal("UntagImage removed another tag")
 	}
-	if err := ref(t, reg, "app:1").DeleteImage(ctx, o); err != nil {
+	if err := with(t, o, ref(t, reg, "app:1")).DeleteImage(ctx, nil); err != nil {
 		t.Fatalf("DeleteImage by tag: %v", err)
 	}
 	for _, r := range []string{"1", "2", img.Digest.String()} {
@@ -205,13 +206,13 @@ func TestDelete(t *testing.T) {
 			t.Errorf("%s survived DeleteImage", r)
 		}
 	}
-	err := ref(t, reg, "app:1").DeleteImage(ctx, o)
+	err := with(t, o, ref(t, reg, "app:1")).DeleteImage(ctx, nil)
 	if !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("deleting again: got %v, want ErrNotFound", err)
 	}
 
 	reg.Push(t, "app", "4", img)
-	if err := ref(t, reg, "app@"+img.Digest.String()).DeleteImage(ctx, o); err != nil {
+	if err := with(t, o, ref(t, reg, "app@"+img.Digest.String())).DeleteImage(ctx, nil); err != nil {
 		t.Fatalf("DeleteImage by digest: %v", err)
 	}
 	if _, _, ok := reg.Manifest(t, "app", "4"); ok {
@@ -220,11 +221,11 @@ func TestDelete(t *testing.T) {
 
 	ro := testregistry.New(t, testregistry.Options{NoDelete: true})
 	ro.Push(t, "app", "1", img)
-	err = docker.UntagImage(ctx, ref(t, ro, "app:1"), opts(ro))
+	err = docker.UntagImage(ctx, with(t, opts(ro), ref(t, ro, "app:1")), nil)
 	if !errors.Is(err, errdefs.ErrNotSupported) || !strings.Contains(err.Error(), "delete the image by digest") {
 		t.Fatalf("UntagImage with deletes disabled: got %v, want ErrNotSupported with advice", err)
 	}
-	if err := docker.UntagImage(ctx, ref(t, ro, "app@"+img.Digest.String()), opts(ro)); !errors.Is(err, errdefs.ErrInvalidArgument) {
+	if err := docker.UntagImage(ctx, with(t, opts(ro), ref(t, ro, "app@"+img.Digest.String())), nil); !errors.Is(err, errdefs.ErrInvalidArgument) {
 		t.Fatalf("UntagImage of a digest: got %v, want ErrInvalidArgument", err)
 	}
 }
@@ -247,8 +248,8 @@ func TestListTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := opts(reg)
-	o.Auth = transport.Auth{Username: bob.Username, Password: bob.Password}
-	got, err := docker.ListTags(context.Background(), n, o)
+	o.Auth = auth.Settings{Username: bob.Username, Password: bob.Password}
+	got, err := repoRef(t, o, n).ListTags(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,13 +266,13 @@ func TestErrors(t *testing.T) {
 	reg.Push(t, "app", "1", testimage.New(testimage.Options{}))
 	ctx := context.Background()
 	wrong := opts(reg)
-	wrong.Auth = transport.Auth{Username: "bob", Password: "not-the-password"}
+	wrong.Auth = auth.Settings{Username: "bob", Password: "not-the-password"}
 	right := opts(reg)
-	right.Auth = transport.Auth{Username: bob.Username, Password: bob.Password}
+	right.Auth = auth.Settings{Username: bob.Username, Password: bob.Password}
 	tests := []struct {
 		name string
 		ref  string
-		o    *transport.Options
+		o    *docker.Config
 		kind error
 		want string
 	}{
@@ -281,7 +282,7 @@ func TestErrors(t *testing.T) {
 		{"missing-repo", "nothing:1", right, errdefs.ErrNotFound, reg.Host() + "/nothing:1: "},
 	}
 	for _, tt := range tests {
-		src, err := ref(t, reg, tt.ref).NewSource(ctx, tt.o)
+		src, err := with(t, tt.o, ref(t, reg, tt.ref)).NewSource(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/internal/testregistry"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -28,7 +28,7 @@ func TestFetchFromRegistry(t *testing.T) {
 	reg.ResetRequests()
 
 	o := opts(reg)
-	o.Auth = transport.Auth{Username: bob.Username, Password: bob.Password}
+	o.Auth = auth.Settings{Username: bob.Username, Password: bob.Password}
 	src, _ := open(t, ref(t, reg, "big:1"), o)
 	f, err := fetch.New(fetch.WithDir(t.TempDir()), fetch.WithThreshold(1<<20), fetch.WithChunkSize(512<<10), fetch.WithConnections(4))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
+	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/opencontainers/go-digest"
@@ -24,21 +26,44 @@ func ref(t *testing.T, reg *testregistry.Registry, name string) *docker.Referenc
 	return r
 }
 
-// opts are the options to reach reg anonymously: its CA when it has one,
-// plain HTTP allowed otherwise (skopeo's --tls-verify=false). The hint
-// record is off, so tests never write to the user's cache; the tests of
-// hints name a file of their own.
-func opts(reg *testregistry.Registry) *transport.Options {
-	o := &transport.Options{CertDir: reg.CertDir(), Auth: transport.Auth{NoCreds: true}, NoRegistryHints: true}
+// opts are the transport configuration to reach reg anonymously: its CA
+// when it has one, plain HTTP allowed otherwise (skopeo's
+// --tls-verify=false). The hint record is off, so tests never write to
+// the user's cache; the tests of hints name a file of their own.
+func opts(reg *testregistry.Registry) *docker.Config {
+	c := &docker.Config{CertDir: reg.CertDir(), Auth: auth.Settings{NoCreds: true}, NoRegistryHints: true}
 	if reg.CertDir() == "" {
-		o.Insecure = true
+		c.Insecure = true
 	}
-	return o
+	return c
 }
 
-func open(t *testing.T, r transport.Reference, o *transport.Options) (transport.Source, transport.Destination) {
+// with is r parsed by the docker transport configured by c.
+func with(t *testing.T, c *docker.Config, r *docker.Reference) *docker.Reference {
+	t.Helper()
+	out, err := docker.New(*c).ParseReference(r.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.(*docker.Reference)
+}
+
+// repoRef is the reference of repository n (its tag ignored where used).
+func repoRef(t *testing.T, c *docker.Config, n reference.Named) *docker.Reference {
+	t.Helper()
+	r, err := docker.NewReference(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return with(t, c, r)
+}
+
+// open opens r, configured by c, as a destination and a source.
+func open(t *testing.T, r *docker.Reference, c *docker.Config) (transport.Source, transport.Destination) {
 	t.Helper()
 	ctx := context.Background()
+	r = with(t, c, r)
+	o := &transport.Options{}
 	dst, err := r.NewDestination(ctx, o)
 	if err != nil {
 		t.Fatal(err)

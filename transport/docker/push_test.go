@@ -21,8 +21,10 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
+	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/dir"
+	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -80,7 +82,7 @@ func (b *bodyLimit) wrap(h http.Handler) http.Handler {
 }
 
 // hintOpts are opts(reg) with the hint record in a file of the test's own.
-func hintOpts(t *testing.T, reg *testregistry.Registry) *transport.Options {
+func hintOpts(t *testing.T, reg *testregistry.Registry) *docker.Config {
 	o := opts(reg)
 	o.NoRegistryHints = false
 	o.RegistryHints = filepath.Join(t.TempDir(), "hints.json")
@@ -193,9 +195,9 @@ func TestMountFromHints(t *testing.T) {
 	tests := []struct {
 		name string
 		// seed records img's blobs in the registry and the hint file.
-		seed func(t *testing.T, reg *testregistry.Registry, o *transport.Options)
+		seed func(t *testing.T, reg *testregistry.Registry, o *docker.Config)
 	}{
-		{"pushed-from-dir", func(t *testing.T, reg *testregistry.Registry, o *transport.Options) {
+		{"pushed-from-dir", func(t *testing.T, reg *testregistry.Registry, o *docker.Config) {
 			r, err := dir.Transport.ParseReference(filepath.Join(t.TempDir(), "dir"))
 			if err != nil {
 				t.Fatal(err)
@@ -208,17 +210,17 @@ func TestMountFromHints(t *testing.T) {
 			if err := img.Write(ctx, dst); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := copier.Copy(ctx, r, ref(t, reg, "team/a:1"), copier.Options{Destination: *o}); err != nil {
+			if _, err := copier.Copy(ctx, r, with(t, o, ref(t, reg, "team/a:1")), copier.Options{}); err != nil {
 				t.Fatalf("copy dir -> team/a: %v", err)
 			}
 		}},
-		{"pulled", func(t *testing.T, reg *testregistry.Registry, o *transport.Options) {
+		{"pulled", func(t *testing.T, reg *testregistry.Registry, o *docker.Config) {
 			reg.Push(t, "upstream/a", "1", img) // not through ferry: no hint yet
 			out, err := layout.Transport.ParseReference(filepath.Join(t.TempDir(), "pulled") + ":1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := copier.Copy(ctx, ref(t, reg, "upstream/a:1"), out, copier.Options{Source: *o}); err != nil {
+			if _, err := copier.Copy(ctx, with(t, o, ref(t, reg, "upstream/a:1")), out, copier.Options{}); err != nil {
 				t.Fatalf("pull upstream/a: %v", err)
 			}
 		}},
@@ -228,11 +230,11 @@ func TestMountFromHints(t *testing.T) {
 			t.Parallel()
 			reg := testregistry.New(t, testregistry.Options{Token: true, Basic: bob})
 			o := hintOpts(t, reg)
-			o.Auth = transport.Auth{Username: bob.Username, Password: bob.Password}
+			o.Auth = auth.Settings{Username: bob.Username, Password: bob.Password}
 			tt.seed(t, reg, o)
 			src := ociRef(t)
 			reg.ResetRequests()
-			if _, err := copier.Copy(ctx, src, ref(t, reg, "team/b:1"), copier.Options{Destination: *o}); err != nil {
+			if _, err := copier.Copy(ctx, src, with(t, o, ref(t, reg, "team/b:1")), copier.Options{}); err != nil {
 				t.Fatalf("copy oci -> team/b: %v", err)
 			}
 			uploaded, mounts := blobBytesUploaded(reg.Requests())
@@ -364,7 +366,7 @@ func TestManifestTypeRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			ldst.Close()
-			res, err := copier.Copy(ctx, src, ref(t, reg, "app:copied"), copier.Options{Destination: *opts(reg)})
+			res, err := copier.Copy(ctx, src, with(t, opts(reg), ref(t, reg, "app:copied")), copier.Options{})
 			if err != nil || res.MediaType == oci.MediaType {
 				t.Fatalf("copy to a registry refusing OCI: %v (type %v), want the Docker format written", err, res)
 			}

@@ -14,8 +14,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/reference"
-	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transport/docker"
+	"github.com/ferrytool/ferry/registry/auth"
 )
 
 // skopeo runs the real skopeo with an isolated HOME (no stray
@@ -67,7 +66,7 @@ func TestSkopeoInterop(t *testing.T) {
 				return f
 			}
 			if s.reg.Basic != nil {
-				o.Auth = transport.Auth{Username: bob.Username, Password: bob.Password}
+				o.Auth = auth.Settings{Username: bob.Username, Password: bob.Password}
 			}
 			ctx := context.Background()
 
@@ -101,7 +100,7 @@ func TestSkopeoInterop(t *testing.T) {
 				t.Fatal(err)
 			}
 			n, _ := reference.ParseRepository(reg.Host() + "/ferry/app")
-			tags, err := docker.ListTags(ctx, n, o)
+			tags, err := repoRef(t, o, n).ListTags(ctx, nil)
 			if err != nil || !slices.Equal(tags, listed.Tags) {
 				t.Fatalf("ListTags: got %v (%v), skopeo says %v", tags, err, listed.Tags)
 			}

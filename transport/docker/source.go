@@ -18,10 +18,11 @@ import (
 // Source reads an image from a registry. It implements transport.Source,
 // and fetch.RangeReader for downloads split across connections.
 type Source struct {
-	ref  *Reference
-	name string // familiar name, for errors
-	repo string
-	c    *registry.Client
+	ref     *Reference
+	name    string // familiar name, for errors
+	repo    string
+	c       *registry.Client
+	release func() error // closes a pool made for this source alone
 }
 
 var (
@@ -31,11 +32,11 @@ var (
 )
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
-	c, err := registry.New(ctx, r.named, o, clientOptions(o)...)
+	c, release, err := r.config().client(r.named, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
-	return &Source{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c}, nil
+	return &Source{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, release: release}, nil
 }
 
 // tagOrDigest is the manifest reference the name carries.
@@ -102,4 +103,4 @@ func (s *Source) ReadRange(ctx context.Context, d ocispec.Descriptor, off, n int
 func (s *Source) Endpoint(d ocispec.Descriptor) string { return s.c.Host() }
 
 // Close implements transport.Source.
-func (s *Source) Close() error { return s.c.Close() }
+func (s *Source) Close() error { return s.release() }

@@ -10,17 +10,26 @@ import (
 	"github.com/ferrytool/ferry/transport"
 )
 
-// Transport is the docker:// transport.
-var Transport transport.Transport = dockerTransport{}
+// Transport is the docker:// transport with the zero Config.
+var Transport = New(Config{})
 
-type dockerTransport struct{}
+// New returns the docker:// transport configured by cfg: the references
+// it parses reach registries as cfg says.
+func New(cfg Config) transport.Transport { return &dockerTransport{cfg: &cfg} }
 
-func (dockerTransport) Name() string { return "docker" }
+type dockerTransport struct{ cfg *Config }
+
+func (*dockerTransport) Name() string { return "docker" }
 
 // ParseReference parses "//NAME[:TAG|@DIGEST]" (the text after "docker:").
-func (dockerTransport) ParseReference(s string) (transport.Reference, error) {
+func (t *dockerTransport) ParseReference(s string) (transport.Reference, error) {
 	if !strings.HasPrefix(s, "//") {
 		return nil, fmt.Errorf("%w: docker: image names start with docker://, got %q", errdefs.ErrInvalidReference, "docker:"+s)
 	}
-	return ParseReference(strings.TrimPrefix(s, "//"))
+	r, err := ParseReference(strings.TrimPrefix(s, "//"))
+	if err != nil {
+		return nil, err
+	}
+	r.t = t
+	return r, nil
 }

@@ -25,7 +25,7 @@ import (
 type destination struct {
 	archive.Sink
 	tags   []reference.Named
-	plain  bool // Options.ArchiveUncompressed
+	plain  bool // Config.Uncompressed
 	noZstd bool // WithoutZstd
 	tmpDir string
 
@@ -44,7 +44,8 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if r.Named != nil {
 		tags = append(tags, r.Named)
 	}
-	extra, err := additionalTags(o)
+	cfg := r.config()
+	extra, err := ParseAdditionalTags(cfg.AdditionalTags)
 	if err != nil {
 		return nil, err
 	}
@@ -57,19 +58,17 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if err != nil {
 		return nil, fmt.Errorf("docker-archive:%s: %w", r.Path, err)
 	}
-	return newTarDestination("docker-archive:"+r.Path, out, tags, o), nil
+	d := newTarDestination("docker-archive:"+r.Path, out, tags, o)
+	d.plain = cfg.Uncompressed
+	return d, nil
 }
 
 // NewStreamDestination writes a docker-archive to w as a stream, naming
-// the image tags (RepoTags) plus o.AdditionalTags. Commit ends the tar but
-// does not close w. The docker-daemon transport feeds POST /images/load
-// with it through a pipe.
+// the image tags (RepoTags). Commit ends the tar but does not close w.
+// The docker-daemon transport feeds POST /images/load with it through a
+// pipe.
 func NewStreamDestination(name string, w io.Writer, tags []reference.Named, o *transport.Options, opts ...DestinationOption) (transport.Destination, error) {
-	extra, err := additionalTags(o)
-	if err != nil {
-		return nil, err
-	}
-	d := newTarDestination(name, archive.NewStreamOutput(w), append(append([]reference.Named(nil), tags...), extra...), o)
+	d := newTarDestination(name, archive.NewStreamOutput(w), append([]reference.Named(nil), tags...), o)
 	for _, opt := range opts {
 		opt(d)
 	}
@@ -84,12 +83,10 @@ type DestinationOption func(*destination)
 // before its bytes, so such a layer is decompressed to TmpDir first.
 func WithoutZstd() DestinationOption { return func(d *destination) { d.noZstd = true } }
 
-func additionalTags(o *transport.Options) ([]reference.Named, error) {
-	if o == nil {
-		return nil, nil
-	}
+// ParseAdditionalTags reads --additional-tag values: NAME[:TAG], no digest.
+func ParseAdditionalTags(tags []string) ([]reference.Named, error) {
 	var out []reference.Named
-	for _, s := range o.AdditionalTags {
+	for _, s := range tags {
 		n, err := reference.ParseNamed(s, true)
 		if err != nil {
 			return nil, fmt.Errorf("additional tag: %w", err)
@@ -105,7 +102,7 @@ func additionalTags(o *transport.Options) ([]reference.Named, error) {
 func newTarDestination(name string, out *archive.Output, tags []reference.Named, o *transport.Options) *destination {
 	d := &destination{Sink: archive.NewSink(name, out), tags: tags, written: map[digest.Digest]string{}}
 	if o != nil {
-		d.plain, d.tmpDir = o.ArchiveUncompressed, o.TmpDir
+		d.tmpDir = o.TmpDir
 	}
 	return d
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/dockerarchive"
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
 )
@@ -48,7 +49,7 @@ func TestDockerLoadsFerryArchives(t *testing.T) {
 	want := diffIDs(t, img.Blobs[img.Config.Digest])
 
 	path := filepath.Join(t.TempDir(), "a.tar")
-	write(t, path+":example.com/loaded:1", img, &transport.Options{AdditionalTags: []string{"loaded:extra"}})
+	writeWith(t, dockerarchive.Config{AdditionalTags: []string{"loaded:extra"}}, path+":example.com/loaded:1", img, nil)
 	d.Docker(t, "load", "-i", path)
 	got := dockerInspect(t, d, "example.com/loaded:1")
 	if diff := cmp.Diff(want, got.RootFS.Layers); diff != "" {

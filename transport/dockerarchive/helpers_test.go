@@ -32,8 +32,18 @@ func parse(t *testing.T, s string) *dockerarchive.Reference {
 // write stores img as docker-archive:name and commits.
 func write(t *testing.T, name string, img *testimage.Image, o *transport.Options) {
 	t.Helper()
+	writeWith(t, dockerarchive.Config{}, name, img, o)
+}
+
+// writeWith is write with the transport configured by cfg.
+func writeWith(t *testing.T, cfg dockerarchive.Config, name string, img *testimage.Image, o *transport.Options) {
+	t.Helper()
 	ctx := context.Background()
-	dst, err := parse(t, name).NewDestination(ctx, o)
+	r, err := dockerarchive.New(cfg).ParseReference(name)
+	if err != nil {
+		t.Fatalf("ParseReference(%q): %v", name, err)
+	}
+	dst, err := r.NewDestination(ctx, o)
 	if err != nil {
 		t.Fatalf("NewDestination(%s): %v", name, err)
 	}

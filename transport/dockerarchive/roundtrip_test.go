@@ -59,7 +59,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, "img.tar")
-			write(t, path+":example.com/app:1", tc.img, &transport.Options{AdditionalTags: []string{"other:2"}})
+			writeWith(t, dockerarchive.Config{AdditionalTags: []string{"other:2"}}, path+":example.com/app:1", tc.img, nil)
 			raw, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -150,7 +150,7 @@ func TestArchiveLayout(t *testing.T) {
 	t.Parallel()
 	img := testimage.New(testimage.Options{Docker: true})
 	path := filepath.Join(t.TempDir(), "a.tar")
-	write(t, path+":nginx:1.17.6", img, &transport.Options{AdditionalTags: []string{"example.com/x/nginx"}})
+	writeWith(t, dockerarchive.Config{AdditionalTags: []string{"example.com/x/nginx"}}, path+":nginx:1.17.6", img, nil)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestDestinationDiscards(t *testing.T) {
 	}
 }
 
-// TestUncompressedLayers: with ArchiveUncompressed the destination asks
+// TestUncompressedLayers: with Config.Uncompressed the destination asks
 // for uncompressed layers and takes them through PutBlobStream, whose
 // digest it computes, as the copier hands them over.
 func TestUncompressedLayers(t *testing.T) {
@@ -278,13 +278,17 @@ func TestUncompressedLayers(t *testing.T) {
 	img := testimage.New(testimage.Options{Docker: true})
 	path := filepath.Join(t.TempDir(), "a.tar")
 	tmp := t.TempDir()
-	dst, err := parse(t, path).NewDestination(ctx, &transport.Options{ArchiveUncompressed: true, TmpDir: tmp})
+	r, err := dockerarchive.New(dockerarchive.Config{Uncompressed: true}).ParseReference(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := r.NewDestination(ctx, &transport.Options{TmpDir: tmp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dst.Close()
 	if !dst.Capabilities().WantsUncompressed {
-		t.Error("Capabilities().WantsUncompressed is false with ArchiveUncompressed")
+		t.Error("Capabilities().WantsUncompressed is false with Config.Uncompressed")
 	}
 	sd := dst.(transport.StreamingDestination)
 	m := ocispec.Manifest{MediaType: manifest.MediaTypeDockerManifest, Config: img.Config}

@@ -13,24 +13,47 @@ import (
 	"github.com/ferrytool/ferry/transport"
 )
 
-// Transport is the docker-archive: transport.
-var Transport transport.Transport = archiveTransport{}
-
-type archiveTransport struct{}
-
-func (archiveTransport) Name() string { return "docker-archive" }
-
-func (archiveTransport) ParseReference(s string) (transport.Reference, error) {
-	return ParseReference(s)
+// Config is the docker-archive: transport's configuration, for the
+// archives it writes. The zero value writes the destination's name only,
+// layers kept as they arrive.
+type Config struct {
+	// AdditionalTags are more names recorded for the image
+	// (--additional-tag), each NAME[:TAG] without a digest.
+	AdditionalTags []string
+	// Uncompressed stores layers uncompressed, as `docker save` does, for
+	// consumers that cannot read compressed layer files. By default layers
+	// keep the compression they arrived with, so the archive is about the
+	// compressed image size.
+	Uncompressed bool
 }
 
-// ParseReference parses "PATH", "PATH:NAME[:TAG]" or "PATH:@N".
+// Transport is the docker-archive: transport with the zero Config.
+var Transport = New(Config{})
+
+// New returns the docker-archive: transport configured by cfg.
+func New(cfg Config) transport.Transport { return &archiveTransport{cfg: &cfg} }
+
+type archiveTransport struct{ cfg *Config }
+
+func (*archiveTransport) Name() string { return "docker-archive" }
+
+func (t *archiveTransport) ParseReference(s string) (transport.Reference, error) {
+	r, err := ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	r.t = t
+	return r, nil
+}
+
+// ParseReference parses "PATH", "PATH:NAME[:TAG]" or "PATH:@N", for the
+// zero Config.
 func ParseReference(s string) (*Reference, error) {
 	path, rest := transport.SplitPathAndRef(s)
 	if path == "" {
 		return nil, fmt.Errorf("%w: docker-archive: a path is required, as in docker-archive:/tmp/app.tar", errdefs.ErrInvalidReference)
 	}
-	r := &Reference{Path: path, Index: -1}
+	r := &Reference{Path: path, Index: -1, t: Transport.(*archiveTransport)}
 	if rest == "" {
 		return r, nil
 	}
@@ -58,9 +81,24 @@ type Reference struct {
 	Path  string
 	Named reference.Named // nil when none was given
 	Index int             // -1 unless named as PATH:@N
+
+	t *archiveTransport // nil: the zero Config
 }
 
-func (r *Reference) Transport() transport.Transport { return Transport }
+func (r *Reference) Transport() transport.Transport {
+	if r.t == nil {
+		return Transport
+	}
+	return r.t
+}
+
+// config is the configuration of r's transport.
+func (r *Reference) config() Config {
+	if r.t == nil {
+		return Config{}
+	}
+	return *r.t.cfg
+}
 
 func (r *Reference) String() string {
 	switch {
