@@ -36,6 +36,12 @@ func NewBars(w io.Writer) *Bars {
 
 // Report implements progress.Reporter.
 func (b *Bars) Report(e progress.Event) {
+	if e.Kind.IsImage() {
+		b.mu.Lock()
+		b.done = append(b.done, imageLine(e))
+		b.mu.Unlock()
+		return
+	}
 	st := b.t.update(e)
 	var line string
 	switch e.Kind {

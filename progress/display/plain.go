@@ -33,6 +33,10 @@ func NewPlain(w io.Writer, interval time.Duration) *Plain {
 
 // Report implements progress.Reporter.
 func (p *Plain) Report(e progress.Event) {
+	if e.Kind.IsImage() {
+		p.println(imageLine(e))
+		return
+	}
 	b := p.t.update(e)
 	var line string
 	switch e.Kind {
