@@ -37,9 +37,11 @@ func NewBars(w io.Writer) *Bars {
 // Report implements progress.Reporter.
 func (b *Bars) Report(e progress.Event) {
 	if e.Kind.IsImage() {
-		b.mu.Lock()
-		b.done = append(b.done, imageLine(e))
-		b.mu.Unlock()
+		if line := imageLine(e); line != "" {
+			b.mu.Lock()
+			b.done = append(b.done, line)
+			b.mu.Unlock()
+		}
 		return
 	}
 	st := b.t.update(e)

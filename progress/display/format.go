@@ -42,7 +42,9 @@ func durationHuman(d time.Duration) string {
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// imageLine renders an image-level event for the line-oriented renderers.
+// imageLine renders an image-level event for the bars and plain renderers:
+// a line when an image is finished or found present, "" for its start and
+// its failure (the caller reports a failure as its error, once).
 func imageLine(e progress.Event) string {
 	name := e.Image
 	if name == "" {
@@ -51,14 +53,10 @@ func imageLine(e progress.Event) string {
 		name = "image " + name
 	}
 	switch e.Kind {
-	case progress.ImageStarted:
-		return "Copying " + name
 	case progress.ImageSkipped:
 		return fmt.Sprintf("Skipped %s (already present as %s)", name, e.Descriptor.Digest)
 	case progress.ImageDone:
 		return fmt.Sprintf("Copied %s (%s)", name, e.Descriptor.Digest)
-	case progress.ImageFailed:
-		return fmt.Sprintf("Failed %s: %v", name, e.Err)
 	}
 	return ""
 }

@@ -34,7 +34,9 @@ func NewPlain(w io.Writer, interval time.Duration) *Plain {
 // Report implements progress.Reporter.
 func (p *Plain) Report(e progress.Event) {
 	if e.Kind.IsImage() {
-		p.println(imageLine(e))
+		if line := imageLine(e); line != "" {
+			p.println(line)
+		}
 		return
 	}
 	b := p.t.update(e)
