@@ -116,6 +116,9 @@ func copyOnce(ctx context.Context, srcRef, dstRef transport.Reference, o *Option
 		return nil, err
 	}
 	if c.dst == nil {
+		if _, err := c.plan(r); err != nil {
+			return nil, err
+		}
 		if err := c.open(ctx); err != nil {
 			return nil, err
 		}

@@ -35,7 +35,10 @@ type imagePlan struct {
 	sigs       [][]byte // signatures to write after the manifest
 }
 
-// plan decides conversions and checks that the copy may make them.
+// plan decides conversions and checks that the copy may make them. Before
+// the destination is open (c.dst nil) it decides what the options alone
+// require (Format, Compression), so that such a refusal comes before the
+// destination exists; once it is open, it decides everything.
 func (c *job) plan(r *resolved) (*copyPlan, error) {
 	p := &copyPlan{r: r}
 	signed := false
@@ -46,7 +49,7 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 	for _, img := range r.images {
 		signed = signed || len(c.keptSignatures(img.Signatures)) > 0
 	}
-	if signed && !c.storesSignatures() {
+	if signed && c.dst != nil && !c.storesSignatures() {
 		return nil, &SignaturesUnsupportedError{Destination: transport.FullName(c.dstRef)}
 	}
 	c.frozen = signed
