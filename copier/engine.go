@@ -45,7 +45,11 @@ func copyImage(ctx context.Context, srcRef, dstRef transport.Reference, o *Optio
 		o.Progress.Report(progress.Event{Kind: progress.ImageFailed, Image: o.Label, Err: err})
 		return nil, err
 	}
-	o.Progress.Report(progress.Event{Kind: progress.ImageDone, Image: o.Label,
+	kind := progress.ImageDone
+	if res.Skipped {
+		kind = progress.ImageSkipped
+	}
+	o.Progress.Report(progress.Event{Kind: kind, Image: o.Label,
 		Descriptor: ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: int64(len(res.Manifest))}})
 	return res, nil
 }
@@ -128,6 +132,9 @@ func copyOnce(ctx context.Context, srcRef, dstRef transport.Reference, o *Option
 	if err != nil {
 		return nil, err
 	}
+	if res, err := c.present(ctx, p); res != nil || err != nil {
+		return res, err
+	}
 	res, err := c.transfer(ctx, p)
 	if err != nil {
 		return nil, err
@@ -140,6 +147,25 @@ func copyOnce(ctx context.Context, srcRef, dstRef transport.Reference, o *Option
 		return nil, err
 	}
 	return res, nil
+}
+
+// present returns a skipped Result when SkipExisting is set and the
+// destination already holds exactly what the copy would write; nil, nil
+// when the copy must run.
+func (c *job) present(ctx context.Context, p *copyPlan) (*Result, error) {
+	mc, ok := c.dst.(transport.ManifestChecker)
+	if !c.o.SkipExisting || !ok || !p.unchanged || p.signed {
+		return nil, nil
+	}
+	top := p.written()
+	if want := dstDigest(c.dstRef, c.caps); want != "" && want != top.Digest {
+		return nil, nil // the copy will fail with the mismatch
+	}
+	has, err := mc.HasManifest(ctx, top.Digest)
+	if err != nil || !has {
+		return nil, err
+	}
+	return &Result{Manifest: top.Manifest, MediaType: top.MediaType, Digest: top.Digest, Skipped: true}, nil
 }
 
 // dstDigest is the digest the destination's name requires of the copied

@@ -68,6 +68,12 @@ type Options struct {
 	// would invalidate them (a conversion) or a destination that cannot
 	// store them is refused, as skopeo does.
 	RemoveSignatures bool
+	// SkipExisting copies nothing when the destination already holds the
+	// image exactly as the copy would write it (a destination that
+	// implements transport.ManifestChecker, and no signatures to write):
+	// the copy reports progress.ImageSkipped and Result.Skipped. For sync,
+	// where most images are unchanged.
+	SkipExisting bool
 	// Policy, when set, may refuse the image before anything is copied;
 	// nil accepts every image (skopeo's --insecure-policy).
 	Policy Policy
@@ -101,4 +107,7 @@ type Result struct {
 	Manifest  []byte
 	MediaType string
 	Digest    digest.Digest
+	// Skipped: the destination already held the image (SkipExisting) and
+	// nothing was written.
+	Skipped bool
 }

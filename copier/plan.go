@@ -21,6 +21,9 @@ type copyPlan struct {
 	// (Platforms), and the index's signatures to write.
 	filtered  bool
 	indexSigs [][]byte
+	// unchanged: every manifest is written as the source has it.
+	unchanged bool
+	signed    bool
 }
 
 // imagePlan is what the copy does with one image manifest.
@@ -52,7 +55,7 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 	if signed && c.dst != nil && !c.storesSignatures() {
 		return nil, &SignaturesUnsupportedError{Destination: transport.FullName(c.dstRef)}
 	}
-	c.frozen = signed
+	c.frozen, p.signed = signed, signed
 	changed := false
 	for _, img := range r.images {
 		ip, err := c.planImage(img, r.index != nil)
@@ -63,6 +66,7 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 		p.images = append(p.images, ip)
 	}
 	if r.index == nil {
+		p.unchanged = !changed
 		return p, nil
 	}
 	if c.caps.NoIndex {
@@ -73,7 +77,8 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 		return nil, err
 	}
 	p.filtered = c.o.MultiArch != IndexOnly && len(r.entries) != len(r.index.Manifests)
-	if target != r.top.MediaType || changed || p.filtered {
+	p.unchanged = target == r.top.MediaType && !changed && !p.filtered
+	if !p.unchanged {
 		why := "rewriting the index"
 		if target != r.top.MediaType {
 			why = "converting the index to " + target
@@ -86,6 +91,14 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 		}
 	}
 	return p, nil
+}
+
+// written is the top manifest the copy writes when nothing changes.
+func (p *copyPlan) written() Instance {
+	if p.r.index != nil {
+		return p.r.top
+	}
+	return p.images[0].img
 }
 
 // planImage decides what becomes of one image manifest and its blobs.

@@ -97,3 +97,13 @@ type RepositoryParser interface {
 type Untagger interface {
 	Untag(ctx context.Context, o *Options) error
 }
+
+// ManifestChecker is implemented by destinations that can tell, before
+// anything is written, whether the name they write already holds the
+// manifest with digest d, complete (every manifest and blob it refers to
+// present: a registry checks references when a manifest is pushed, a dir:
+// writes manifest.json last). A copy asked to skip unchanged images
+// (copier.Options.SkipExisting) then writes nothing.
+type ManifestChecker interface {
+	HasManifest(ctx context.Context, d digest.Digest) (bool, error)
+}
