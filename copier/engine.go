@@ -19,6 +19,8 @@ import (
 // defaultConcurrency matches skopeo's parallel blob copies.
 const defaultConcurrency = 6
 
+// copyImage fills o's defaults and brackets the attempts with the
+// image-level progress events (started; done, skipped or failed).
 func copyImage(ctx context.Context, srcRef, dstRef transport.Reference, o *Options) (*Result, error) {
 	if o.Logger != nil {
 		setIfNil(&o.Source.Logger, o.Logger)
