@@ -14,12 +14,12 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// blobPool moves blobs with bounded concurrency shared by every image of a
-// copy, and copies each digest once even when several instances of an
-// index share it.
+// blobPool moves blobs with bounded concurrency (the copy's Limiter,
+// perhaps shared with other copies), and copies each digest once even when
+// several instances of an index share it.
 type blobPool struct {
 	c   *job
-	sem chan struct{}
+	lim *Limiter
 
 	mu    sync.Mutex
 	calls map[blobKey]*blobCall
@@ -40,19 +40,17 @@ type blobCall struct {
 
 // blobJob is one blob to copy: d as the source has it, comp the compression
 // it should get ("" to move it as is), manifestType the manifest it will be
-// listed in (it decides the new layer media type).
+// listed in (it decides the new layer media type), instance the index
+// instance it belongs to ("" outside an index), for progress events.
 type blobJob struct {
 	d            ocispec.Descriptor
 	comp         string
 	manifestType string
+	instance     digest.Digest
 }
 
 func newBlobPool(c *job) *blobPool {
-	n := c.o.Concurrency
-	if c.caps.SerialBlobs {
-		n = 1
-	}
-	return &blobPool{c: c, sem: make(chan struct{}, n), calls: map[blobKey]*blobCall{}}
+	return &blobPool{c: c, lim: c.o.Limiter, calls: map[blobKey]*blobCall{}}
 }
 
 // copyAll copies jobs, waits for all of them and returns the descriptor of
@@ -96,16 +94,13 @@ func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, err
 	p.calls[key] = call
 	p.mu.Unlock()
 
-	select {
-	case p.sem <- struct{}{}:
+	if call.err = p.lim.acquire(ctx); call.err == nil {
 		if j.comp == "" {
-			call.out, call.err = j.d, p.c.copyBlob(ctx, j.d)
+			call.out, call.err = j.d, p.c.copyBlob(ctx, j)
 		} else {
-			call.out, call.err = p.c.recompressBlob(ctx, j.d, j.comp, j.manifestType)
+			call.out, call.err = p.c.recompressBlob(ctx, j)
 		}
-		<-p.sem
-	case <-ctx.Done():
-		call.err = ctx.Err()
+		p.lim.release()
 	}
 	if call.err != nil {
 		// A failed transfer may be tried again by a later attempt.
@@ -118,8 +113,8 @@ func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, err
 }
 
 // copyBlob moves one blob unless the destination has it or can mount it.
-func (c *job) copyBlob(ctx context.Context, d ocispec.Descriptor) error {
-	rep := c.o.Destination.Reporter()
+func (c *job) copyBlob(ctx context.Context, j blobJob) error {
+	d := j.d
 	has, err := c.dst.HasBlob(ctx, d)
 	if err != nil {
 		return fmt.Errorf("checking blob %s: %w", d.Digest, err)
@@ -132,19 +127,19 @@ func (c *job) copyBlob(ctx context.Context, d ocispec.Descriptor) error {
 		}
 	}
 	if has {
-		rep.Report(progress.Event{Kind: progress.Skipped, Descriptor: d})
+		c.report(progress.Event{Kind: progress.Skipped, Descriptor: d, Instance: j.instance})
 		return nil
 	}
 	if fd, rr, ok := c.viaCache(d); ok {
-		return c.copyViaCache(ctx, d, rr, fd)
+		return c.copyViaCache(ctx, j, rr, fd)
 	}
 	rc, err := c.openBlob(ctx, d)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", d.Digest, err)
 	}
 	defer rc.Close()
-	if err := c.putVerified(ctx, d, rc); err != nil {
-		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+	if err := c.putVerified(ctx, d, j.instance, rc); err != nil {
+		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
 		return err
 	}
 	return nil
@@ -152,7 +147,7 @@ func (c *job) copyBlob(ctx context.Context, d ocispec.Descriptor) error {
 
 // putVerified hands r to the destination through a reader that checks
 // digest and size, and makes sure the destination consumed all of it.
-func (c *job) putVerified(ctx context.Context, d ocispec.Descriptor, r io.Reader) error {
+func (c *job) putVerified(ctx context.Context, d ocispec.Descriptor, instance digest.Digest, r io.Reader) error {
 	size := d.Size
 	if size <= 0 && d.Digest != digestOfEmpty {
 		size = -1 // unknown (schema-1 layers)
@@ -161,31 +156,37 @@ func (c *job) putVerified(ctx context.Context, d ocispec.Descriptor, r io.Reader
 	if err != nil {
 		return err
 	}
-	rep := c.o.Destination.Reporter()
-	rep.Report(progress.Event{Kind: progress.Started, Descriptor: d})
-	if err := c.dst.PutBlob(ctx, d, &progressReader{r: vr, d: d, rep: rep}); err != nil {
+	ev := progress.Event{Descriptor: d, Instance: instance}
+	c.report(with(ev, progress.Started, 0))
+	if err := c.dst.PutBlob(ctx, d, &progressReader{r: vr, c: c, ev: ev}); err != nil {
 		return fmt.Errorf("copying blob %s: %w", d.Digest, err)
 	}
 	if !vr.Verified() {
 		return fmt.Errorf("copying blob %s: the destination stopped reading after %d bytes", d.Digest, vr.Count())
 	}
-	rep.Report(progress.Event{Kind: progress.Done, Descriptor: d, Bytes: vr.Count()})
+	c.report(with(ev, progress.Done, vr.Count()))
 	return nil
 }
 
 var digestOfEmpty = digest.FromBytes(nil)
 
-// progressReader reports bytes as they pass.
+// with returns ev as an event of kind k carrying n bytes.
+func with(ev progress.Event, k progress.Kind, n int64) progress.Event {
+	ev.Kind, ev.Bytes = k, n
+	return ev
+}
+
+// progressReader reports bytes as they pass, as Advanced events like ev.
 type progressReader struct {
-	r   io.Reader
-	d   ocispec.Descriptor
-	rep progress.Reporter
+	r  io.Reader
+	c  *job
+	ev progress.Event
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
-		p.rep.Report(progress.Event{Kind: progress.Advanced, Descriptor: p.d, Bytes: int64(n)})
+		p.c.report(with(p.ev, progress.Advanced, int64(n)))
 	}
 	return n, err
 }

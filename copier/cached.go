@@ -44,19 +44,20 @@ func (c *job) openBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser
 // resuming an earlier run's partial file, verified there against digest
 // and size) and links the finished file into the destination, so each
 // byte is fetched, hashed and written once.
-func (c *job) copyViaCache(ctx context.Context, d ocispec.Descriptor, rr fetch.RangeReader, fd transport.BlobFileDestination) error {
-	rep := c.o.Destination.Reporter()
-	rep.Report(progress.Event{Kind: progress.Started, Descriptor: d})
+func (c *job) copyViaCache(ctx context.Context, j blobJob, rr fetch.RangeReader, fd transport.BlobFileDestination) error {
+	d := j.d
+	ev := progress.Event{Descriptor: d, Instance: j.instance}
+	c.report(with(ev, progress.Started, 0))
 	b, err := c.o.Fetcher.Fetch(ctx, rr, d)
 	if err != nil {
-		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
 		return fmt.Errorf("fetching blob %s: %w", d.Digest, err)
 	}
 	defer b.Close()
 	if err := fd.PutBlobFile(ctx, d, b.Name()); err != nil {
-		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
 		return fmt.Errorf("storing blob %s: %w", d.Digest, err)
 	}
-	rep.Report(progress.Event{Kind: progress.Done, Descriptor: d, Bytes: d.Size})
+	c.report(with(ev, progress.Done, d.Size))
 	return nil
 }

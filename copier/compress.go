@@ -53,7 +53,7 @@ func layerMediaType(manifestType, comp string) (string, error) {
 	case comp == compGzip:
 		return manifest.MediaTypeOCILayerGz, nil
 	case comp == compZstd && docker:
-		return "", fmt.Errorf("%w: Docker schema-2 manifests cannot carry zstd layers; add --format oci", errdefs.ErrNotSupported)
+		return "", ErrZstdInDocker
 	case comp == compZstd:
 		return manifest.MediaTypeOCILayerZst, nil
 	}
@@ -85,7 +85,8 @@ func (c *job) wantedCompression(layerType string) string {
 // recompression into the destination. The source bytes are verified against
 // their digest before the destination may keep anything: the reader the
 // compressor sees fails instead of ending when they do not match.
-func (c *job) recompressBlob(ctx context.Context, d ocispec.Descriptor, want, manifestType string) (ocispec.Descriptor, error) {
+func (c *job) recompressBlob(ctx context.Context, j blobJob) (ocispec.Descriptor, error) {
+	d, want, manifestType := j.d, j.comp, j.manifestType
 	sd, ok := c.dst.(transport.StreamingDestination)
 	if !ok {
 		return ocispec.Descriptor{}, fmt.Errorf("%w: %s cannot take recompressed layers", errdefs.ErrNotSupported, c.dstRef.Transport().Name())
@@ -103,9 +104,9 @@ func (c *job) recompressBlob(ctx context.Context, d ocispec.Descriptor, want, ma
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	rep := c.o.Destination.Reporter()
-	rep.Report(progress.Event{Kind: progress.Started, Descriptor: d})
-	plain, err := decompressor(&progressReader{r: vr, d: d, rep: rep}, layerCompression(d.MediaType))
+	ev := progress.Event{Descriptor: d, Instance: j.instance}
+	c.report(with(ev, progress.Started, 0))
+	plain, err := decompressor(&progressReader{r: vr, c: c, ev: ev}, layerCompression(d.MediaType))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
@@ -124,10 +125,10 @@ func (c *job) recompressBlob(ctx context.Context, d ocispec.Descriptor, want, ma
 	out, err := sd.PutBlobStream(ctx, newType, pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblock the compressor if the destination stopped early
 	if err != nil {
-		rep.Report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
+		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
 		return ocispec.Descriptor{}, fmt.Errorf("recompressing blob %s: %w", d.Digest, err)
 	}
-	rep.Report(progress.Event{Kind: progress.Done, Descriptor: d, Bytes: vr.Count()})
+	c.report(with(ev, progress.Done, vr.Count()))
 	out.MediaType = newType
 	out.Annotations = d.Annotations
 	return out, nil

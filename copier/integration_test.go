@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/copier"
+	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
@@ -239,7 +240,15 @@ type srcRef struct {
 	img *testimage.Image
 }
 
-func (r *srcRef) String() string { return "testimage" }
+func (r *srcRef) String() string                 { return "testimage" }
+func (r *srcRef) Transport() transport.Transport { return testTransport{} }
+
+type testTransport struct{}
+
+func (testTransport) Name() string { return "testimage" }
+func (testTransport) ParseReference(string) (transport.Reference, error) {
+	return nil, errdefs.ErrNotSupported
+}
 func (r *srcRef) NewSource(context.Context, *transport.Options) (transport.Source, error) {
 	return r.img.Source(), nil
 }

@@ -7,15 +7,16 @@ import (
 	"slices"
 
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
 
-// job is one copy attempt between an open source and destination.
+// job is one copy attempt. The destination is opened (open) only after
+// the source has been resolved and checked, except for a streamed source.
 type job struct {
 	o              *Options
 	src            transport.Source
@@ -23,21 +24,75 @@ type job struct {
 	srcRef, dstRef transport.Reference
 	caps           transport.Capabilities
 	blobs          *blobPool
+	label          string
+	// frozen: signatures are kept, so no manifest may change, not even
+	// to the other format when the destination refuses one.
+	frozen bool
 }
 
-// run copies what the source's top manifest names and writes the
-// manifests; the caller commits.
-func (c *job) run(ctx context.Context) (*Result, error) {
-	top, mt, err := c.src.Manifest(ctx, nil)
+// open opens the destination.
+func (c *job) open(ctx context.Context) error {
+	dst, err := c.dstRef.NewDestination(ctx, &c.o.Destination)
+	if err != nil {
+		return err
+	}
+	c.dst, c.caps = dst, dst.Capabilities()
+	c.blobs = newBlobPool(c)
+	return nil
+}
+
+// report sends e, labelled with the copy's image, to the progress reporter.
+func (c *job) report(e progress.Event) {
+	e.Image = c.label
+	c.o.Progress.Report(e)
+}
+
+// transfer moves the blobs and writes manifests and signatures as planned;
+// the caller commits.
+func (c *job) transfer(ctx context.Context, p *copyPlan) (*Result, error) {
+	if p.r.index == nil {
+		out, mt, err := c.copyImage(ctx, p.images[0])
+		if err != nil {
+			return nil, err
+		}
+		return result(out, mt)
+	}
+	written := make([]ocispec.Descriptor, len(p.images))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(4, c.blobs.lim.Size())))
+	for i, ip := range p.images {
+		g.Go(func() error {
+			out, outMT, err := c.copyImage(gctx, ip)
+			if err != nil {
+				return err
+			}
+			written[i] = ocispec.Descriptor{MediaType: outMT, Digest: digest.FromBytes(out), Size: int64(len(out))}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	rewritten := map[string]ocispec.Descriptor{}
+	for i, d := range p.r.entries {
+		if written[i].Digest != d.Digest {
+			rewritten[d.Digest.String()] = written[i]
+		}
+	}
+	ix := p.r.index
+	if p.filtered {
+		sub := *ix
+		sub.Manifests = p.r.entries
+		ix = &sub
+	}
+	out, outMT, err := c.convertIndex(ix, p.r.top.Manifest, p.r.top.MediaType, rewritten, p.filtered)
 	if err != nil {
 		return nil, err
 	}
-	mt = mediaTypeOf(top, mt)
-	if manifest.IsIndex(mt) {
-		return c.copyIndex(ctx, top, mt)
+	if err := c.dst.PutManifest(ctx, out, outMT, nil); err != nil {
+		return nil, err
 	}
-	out, outMT, err := c.copyInstance(ctx, top, mt, false)
-	if err != nil {
+	if err := c.putSignatures(ctx, p.indexSigs, nil); err != nil {
 		return nil, err
 	}
 	return result(out, outMT)
@@ -61,100 +116,6 @@ func mediaTypeOf(b []byte, mt string) string {
 	return mt
 }
 
-// copyIndex handles a source whose top manifest is an index, per MultiArch.
-func (c *job) copyIndex(ctx context.Context, raw []byte, mt string) (*Result, error) {
-	ix, err := manifest.ParseIndex(raw)
-	if err != nil {
-		return nil, err
-	}
-	switch c.o.MultiArch {
-	case System:
-		d, err := manifest.ChooseInstance(ix, manifest.HostPlatform(c.o.Platform))
-		if err != nil {
-			return nil, err
-		}
-		b, imt, err := c.instanceManifest(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		if manifest.IsIndex(imt) {
-			return nil, fmt.Errorf("%w: nested index %s", errdefs.ErrNotSupported, d.Digest)
-		}
-		out, outMT, err := c.copyInstance(ctx, b, imt, false)
-		if err != nil {
-			return nil, err
-		}
-		return result(out, outMT)
-	case IndexOnly:
-		if c.caps.NoIndex {
-			return nil, c.noIndexError()
-		}
-		out, outMT, err := c.convertIndex(ix, raw, mt, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.dst.PutManifest(ctx, out, outMT, nil); err != nil {
-			return nil, err
-		}
-		return result(out, outMT)
-	}
-	if c.caps.NoIndex {
-		return nil, c.noIndexError()
-	}
-	keep, err := c.selectInstances(ix)
-	if err != nil {
-		return nil, err
-	}
-	written := make([]ocispec.Descriptor, len(keep))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, min(4, c.o.Concurrency)))
-	for i, d := range keep {
-		g.Go(func() error {
-			b, imt, err := c.instanceManifest(gctx, d)
-			if err != nil {
-				return err
-			}
-			if manifest.IsIndex(imt) {
-				return fmt.Errorf("%w: nested index %s", errdefs.ErrNotSupported, d.Digest)
-			}
-			out, outMT, err := c.copyInstance(gctx, b, imt, true)
-			if err != nil {
-				return err
-			}
-			written[i] = ocispec.Descriptor{MediaType: outMT, Digest: digest.FromBytes(out), Size: int64(len(out))}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	rewritten := map[string]ocispec.Descriptor{}
-	for i, d := range keep {
-		if written[i].Digest != d.Digest {
-			rewritten[d.Digest.String()] = written[i]
-		}
-	}
-	filtered := len(keep) != len(ix.Manifests)
-	if filtered {
-		sub := *ix
-		sub.Manifests = keep
-		ix = &sub
-	}
-	out, outMT, err := c.convertIndex(ix, raw, mt, rewritten, filtered)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.dst.PutManifest(ctx, out, outMT, nil); err != nil {
-		return nil, err
-	}
-	return result(out, outMT)
-}
-
-func (c *job) noIndexError() error {
-	return fmt.Errorf("%w: %s holds a single image, not a multi-platform index: copy one platform (without --all)",
-		errdefs.ErrNotSupported, c.dstRef.Transport().Name())
-}
-
 // selectInstances lists the index entries MultiArch asks for.
 func (c *job) selectInstances(ix *manifest.Index) ([]ocispec.Descriptor, error) {
 	if c.o.MultiArch == All {
@@ -176,68 +137,57 @@ func (c *job) selectInstances(ix *manifest.Index) ([]ocispec.Descriptor, error) 
 	return keep, nil
 }
 
-// instanceManifest fetches an index entry's manifest and verifies it
-// against the entry.
-func (c *job) instanceManifest(ctx context.Context, d ocispec.Descriptor) ([]byte, string, error) {
-	dg := d.Digest
-	b, mt, err := c.src.Manifest(ctx, &dg)
+// copyImage copies one image's blobs and writes its manifest, converted as
+// planned, then its signatures.
+func (c *job) copyImage(ctx context.Context, ip *imagePlan) ([]byte, string, error) {
+	written, err := c.blobs.copyAll(ctx, ip.jobs)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := verify.Bytes(b, d.Digest, d.Size); err != nil {
-		return nil, "", fmt.Errorf("manifest %s: %w", d.Digest, err)
-	}
-	if mt == "" {
-		mt = d.MediaType
-	}
-	return b, mediaTypeOf(b, mt), nil
-}
-
-// copyInstance copies one image's blobs and writes its manifest, converted
-// where the options or the destination require. asInstance writes it as an
-// instance of an index (by digest) rather than as the named image.
-func (c *job) copyInstance(ctx context.Context, raw []byte, mt string, asInstance bool) ([]byte, string, error) {
-	if manifest.IsSchema1(mt) {
-		return c.copySchema1(ctx, raw, mt, asInstance)
-	}
-	if !manifest.IsImage(mt) {
-		return nil, "", fmt.Errorf("%w: manifest media type %q", errdefs.ErrNotSupported, mt)
-	}
-	m, err := manifest.ParseImage(raw)
-	if err != nil {
-		return nil, "", err
-	}
-	target, err := c.targetType(mt, manifest.MediaTypeOCIManifest, manifest.MediaTypeDockerManifest)
-	if err != nil {
-		return nil, "", err
-	}
-	jobs := []blobJob{{d: m.Config}}
-	recompress := false
-	for _, l := range m.Layers {
-		comp := c.wantedCompression(l.MediaType)
-		recompress = recompress || comp != ""
-		jobs = append(jobs, blobJob{d: l, comp: comp, manifestType: target})
-	}
-	if recompress && c.o.PreserveDigests {
-		return nil, "", fmt.Errorf("%w: recompressing layers changes the digests that --preserve-digests keeps", errdefs.ErrInvalidArgument)
-	}
-	written, err := c.blobs.copyAll(ctx, jobs)
-	if err != nil {
-		return nil, "", err
-	}
-	out, outMT := raw, mt
-	if recompress {
-		nm := *m
-		nm.Layers = written[1:]
-		m = &nm
-	}
-	if target != mt || recompress {
-		if out, err = manifest.ConvertImage(m, target); err != nil {
+	out, outMT := ip.img.Manifest, ip.img.MediaType
+	if !ip.schema1 {
+		m := ip.m
+		if ip.recompress {
+			nm := *m
+			nm.Layers = written[1:]
+			m = &nm
+		}
+		if ip.target != outMT || ip.recompress {
+			if out, err = manifest.ConvertImage(m, ip.target); err != nil {
+				return nil, "", err
+			}
+			outMT = ip.target
+		}
+		if out, outMT, err = c.putImageManifest(ctx, m, out, outMT, ip.asInstance); err != nil {
 			return nil, "", err
 		}
-		outMT = target
+	} else if err := c.putManifest(ctx, out, outMT, ip.asInstance); err != nil {
+		return nil, "", err
 	}
-	return c.putImageManifest(ctx, m, out, outMT, asInstance)
+	var inst *digest.Digest
+	if ip.asInstance {
+		d := digest.FromBytes(out)
+		inst = &d
+	}
+	if err := c.putSignatures(ctx, ip.sigs, inst); err != nil {
+		return nil, "", err
+	}
+	return out, outMT, nil
+}
+
+// putSignatures writes the signatures of a manifest already written.
+func (c *job) putSignatures(ctx context.Context, sigs [][]byte, instance *digest.Digest) error {
+	if len(sigs) == 0 {
+		return nil
+	}
+	sd, ok := c.dst.(transport.SignatureDestination)
+	if !ok || !c.caps.Signatures {
+		return &SignaturesUnsupportedError{Destination: transport.FullName(c.dstRef)}
+	}
+	if err := sd.PutSignatures(ctx, sigs, instance); err != nil {
+		return fmt.Errorf("writing signatures: %w", err)
+	}
+	return nil
 }
 
 // putImageManifest writes an image manifest; when the destination refuses
@@ -246,7 +196,7 @@ func (c *job) copyInstance(ctx context.Context, raw []byte, mt string, asInstanc
 func (c *job) putImageManifest(ctx context.Context, m *manifest.Image, out []byte, mt string, asInstance bool) ([]byte, string, error) {
 	err := c.putManifest(ctx, out, mt, asInstance)
 	var refused *transport.ManifestTypeError
-	if err == nil || !errors.As(err, &refused) || c.o.Format != "" || c.o.PreserveDigests || dstDigest(c.dstRef) != "" {
+	if err == nil || !errors.As(err, &refused) || c.o.Format != "" || c.o.PreserveDigests || c.frozen || dstDigest(c.dstRef, c.caps) != "" {
 		return out, mt, err
 	}
 	other := manifest.MediaTypeDockerManifest
@@ -272,58 +222,6 @@ func (c *job) putManifest(ctx context.Context, b []byte, mt string, asInstance b
 	return c.dst.PutManifest(ctx, b, mt, &d)
 }
 
-// copySchema1 copies a legacy schema-1 image as is; it cannot be converted.
-func (c *job) copySchema1(ctx context.Context, raw []byte, mt string, asInstance bool) ([]byte, string, error) {
-	if c.o.Format != "" {
-		return nil, "", fmt.Errorf("%w: converting a schema-1 manifest", errdefs.ErrNotSupported)
-	}
-	if len(c.caps.ManifestTypes) > 0 && !slices.Contains(c.caps.ManifestTypes, mt) {
-		return nil, "", fmt.Errorf("%w: %s cannot store a Docker schema-1 image", errdefs.ErrNotSupported, c.dstRef.Transport().Name())
-	}
-	m, err := manifest.ParseSchema1(raw)
-	if err != nil {
-		return nil, "", err
-	}
-	var jobs []blobJob
-	for _, l := range m.FSLayers {
-		jobs = append(jobs, blobJob{d: ocispec.Descriptor{MediaType: manifest.MediaTypeDockerLayer, Digest: l.BlobSum, Size: -1}})
-	}
-	if _, err := c.blobs.copyAll(ctx, jobs); err != nil {
-		return nil, "", err
-	}
-	if err := c.putManifest(ctx, raw, mt, asInstance); err != nil {
-		return nil, "", err
-	}
-	return raw, mt, nil
-}
-
-// targetType picks the manifest media type to write: the --format one,
-// else the source's if the destination takes it, else the other format.
-func (c *job) targetType(mt, oci, docker string) (string, error) {
-	want := mt
-	switch c.o.Format {
-	case "oci":
-		want = oci
-	case "v2s2":
-		want = docker
-	}
-	if accepts := c.caps.ManifestTypes; len(accepts) > 0 && !slices.Contains(accepts, want) {
-		other := oci
-		if want == oci {
-			other = docker
-		}
-		if c.o.Format != "" || !slices.Contains(accepts, other) {
-			return "", fmt.Errorf("%w: %s does not accept %s manifests", errdefs.ErrNotSupported, c.dstRef.Transport().Name(), want)
-		}
-		want = other
-	}
-	if want != mt && c.o.PreserveDigests {
-		return "", fmt.Errorf("%w: %s needs %s, which changes the digest that --preserve-digests keeps",
-			errdefs.ErrInvalidArgument, c.dstRef.Transport().Name(), want)
-	}
-	return want, nil
-}
-
 // convertIndex returns the index to write: the source bytes when nothing
 // changed, else a rewritten index.
 func (c *job) convertIndex(ix *manifest.Index, raw []byte, mt string, rewritten map[string]ocispec.Descriptor, filtered bool) ([]byte, string, error) {
@@ -335,7 +233,7 @@ func (c *job) convertIndex(ix *manifest.Index, raw []byte, mt string, rewritten 
 		return raw, mt, nil
 	}
 	if c.o.PreserveDigests {
-		return nil, "", fmt.Errorf("%w: the copy rewrites the index, which --preserve-digests forbids", errdefs.ErrInvalidArgument)
+		return nil, "", &ModifyError{Change: "rewriting the index", Reason: PreserveDigests}
 	}
 	out, err := manifest.ConvertIndex(ix, target, rewritten)
 	if err != nil {

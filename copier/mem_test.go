@@ -51,6 +51,8 @@ type memDest struct {
 	// refuse makes PutManifest refuse this media type, as a registry
 	// without OCI support does.
 	refuse string
+	// onPut, when set, is told +1 when a PutBlob starts and -1 when it ends.
+	onPut func(delta int64)
 
 	mu        sync.Mutex
 	pending   map[digest.Digest][]byte
@@ -91,6 +93,10 @@ func (m *memDest) PutBlob(_ context.Context, d ocispec.Descriptor, r io.Reader) 
 	m.maxFlight = max(m.maxFlight, m.inFlight)
 	m.puts++
 	m.mu.Unlock()
+	if m.onPut != nil {
+		m.onPut(1)
+		defer m.onPut(-1)
+	}
 	defer func() { m.mu.Lock(); m.inFlight--; m.mu.Unlock() }()
 	b, err := io.ReadAll(r)
 	if err != nil {

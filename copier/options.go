@@ -1,6 +1,19 @@
-// Package copier is ferry's copy engine: it resolves what to copy from a
-// source, moves blobs concurrently and verified from source to destination,
-// writes manifests last and commits. It is a function, Copy, not a service.
+// Package copier is ferry's copy engine. It is a function, Copy, not a
+// service, and runs each copy in phases:
+//
+//  1. resolve: read the source's top manifest, the instances the options
+//     choose and, where the source stores them, their signatures;
+//  2. check: hand each resolved image to the Policy, before any blob is
+//     read and before the destination is opened;
+//  3. plan: open the destination and decide every conversion, refusing
+//     what would invalidate signatures or digests before a byte moves;
+//  4. transfer: move blobs concurrently, verified at the boundary;
+//  5. manifests and signatures: write them, each signature after its
+//     manifest;
+//  6. commit.
+//
+// A source read once, front to back (an archive on stdin), reverses 2 and
+// 3 only when the policy accepts the source blindly (see Policy).
 package copier
 
 import (
@@ -50,10 +63,26 @@ type Options struct {
 	CompressionLevel int
 	// PreserveDigests refuses any change that would alter a digest.
 	PreserveDigests bool
-	// RemoveSignatures drops signatures instead of copying them.
+	// RemoveSignatures drops signatures instead of copying them. Without
+	// it, a signed image is copied with its signatures, and a copy that
+	// would invalidate them (a conversion) or a destination that cannot
+	// store them is refused, as skopeo does.
 	RemoveSignatures bool
-	// Concurrency bounds blob transfers in flight (default 6, as skopeo).
+	// SkipExisting copies nothing when the destination already holds the
+	// image exactly as the copy would write it (a destination that
+	// implements transport.ManifestChecker, and no signatures to write):
+	// the copy reports progress.ImageSkipped and Result.Skipped. For sync,
+	// where most images are unchanged.
+	SkipExisting bool
+	// Policy, when set, may refuse the image before anything is copied;
+	// nil accepts every image (skopeo's --insecure-policy).
+	Policy Policy
+	// Concurrency bounds blob transfers in flight (default 6, as skopeo)
+	// when Limiter is nil.
 	Concurrency int
+	// Limiter, when set, bounds blob transfers in flight together with
+	// every other copy sharing it; Concurrency is then ignored.
+	Limiter *Limiter
 	// RetryTimes and RetryDelay retry a failed copy as skopeo's
 	// --retry-times/--retry-delay do (0 delay: exponential from 1s).
 	RetryTimes int
@@ -66,6 +95,9 @@ type Options struct {
 	// Logger and Progress receive logs and transfer events; nil discards.
 	Logger   *slog.Logger
 	Progress progress.Reporter
+	// Label names this copy in progress events (progress.Event.Image);
+	// "" means the source's full name.
+	Label string
 }
 
 // Result says what was written.
@@ -75,4 +107,7 @@ type Result struct {
 	Manifest  []byte
 	MediaType string
 	Digest    digest.Digest
+	// Skipped: the destination already held the image (SkipExisting) and
+	// nothing was written.
+	Skipped bool
 }

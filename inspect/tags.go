@@ -4,16 +4,15 @@ import (
 	"context"
 
 	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transport/docker"
 )
 
-// repoTags lists the tags of ref's repository for docker:// references,
-// as skopeo's RepoTags does; other transports have no repository to list
-// (nil, nil).
+// repoTags lists the tags of ref's repository where its transport can
+// (transport.TagLister: a registry), as skopeo's RepoTags does; other
+// transports have no repository to list (nil, nil).
 func repoTags(ctx context.Context, ref transport.Reference, o *transport.Options) ([]string, error) {
-	dr, ok := ref.(*docker.Reference)
+	tl, ok := ref.(transport.TagLister)
 	if !ok {
 		return nil, nil
 	}
-	return dr.ListTags(ctx, o)
+	return tl.ListTags(ctx, o)
 }

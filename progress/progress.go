@@ -1,11 +1,19 @@
 // Package progress carries transfer events from the library to whoever
 // shows them. The library only emits events; the CLI decides how to render
 // them (bars on a TTY, plain lines in CI logs, JSON lines for tools).
+//
+// Events come at two levels: blob events (Started ... Failed) say what
+// happened to one blob, image events (ImageStarted ... ImageFailed) bracket
+// one image copy. Both name their image, so a caller running many copies
+// at once (sync) through one Reporter can tell them apart.
 package progress
 
-import ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+import (
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
 
-// Kind says what happened to a blob.
+// Kind says what happened.
 type Kind int
 
 const (
@@ -19,11 +27,36 @@ const (
 	Done
 	// Failed: the transfer failed with Err.
 	Failed
+
+	// ImageStarted: a copy of Image began (before anything is read).
+	ImageStarted
+	// ImageSkipped: the destination already holds the image; nothing was
+	// copied. Descriptor is its top manifest.
+	ImageSkipped
+	// ImageDone: the image is committed at the destination. Descriptor is
+	// the top manifest written.
+	ImageDone
+	// ImageFailed: the copy of Image failed with Err; the destination is
+	// as it was.
+	ImageFailed
 )
 
-// Event is one thing that happened to one blob.
+// IsImage reports whether k is an image-level kind.
+func (k Kind) IsImage() bool { return k >= ImageStarted }
+
+// Event is one thing that happened to one blob or one image.
 type Event struct {
-	Kind       Kind
+	Kind Kind
+	// Image names the image copy the event belongs to, as the caller of
+	// the copy labelled it (by default the source's full name,
+	// "docker://nginx:1.27"); "" for events from outside a copy.
+	Image string
+	// Instance is the digest of the index instance a blob belongs to, when
+	// the copy writes several images of an index; "" otherwise. A blob
+	// shared by several instances is moved once and names the first.
+	Instance digest.Digest
+	// Descriptor is the blob (blob events) or the top manifest (ImageDone,
+	// ImageSkipped); zero for ImageStarted and ImageFailed.
 	Descriptor ocispec.Descriptor
 	// Bytes is the count of new bytes for Advanced, the total for Done.
 	Bytes int64

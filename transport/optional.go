@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -52,4 +53,57 @@ type PutFunc func(ctx context.Context, d ocispec.Descriptor, r io.Reader) (ocisp
 // (spooling to TmpDir) when the copier does not stream.
 type StreamSource interface {
 	Stream(ctx context.Context, put PutFunc) (manifest []byte, mediaType string, err error)
+}
+
+// SignatureSource is implemented by sources that store signatures beside
+// their manifests (dir:'s signature-N files, a registry's lookaside or
+// signature API). Signatures lists those of the top manifest (instance
+// nil) or of an index's instance, in the form they are stored in: opaque
+// bytes to the copier (simple signing messages as is; other formats
+// carry containers/image's "\x00FORMAT\n" header). None is not an error.
+type SignatureSource interface {
+	Signatures(ctx context.Context, instance *digest.Digest) ([][]byte, error)
+}
+
+// SignatureDestination is implemented by destinations that can store
+// signatures. The copier calls PutSignatures after PutManifest for the
+// same manifest (instance nil for the top one) and before Commit, and only
+// when Capabilities().Signatures is set: a destination whose ability
+// depends on its configuration (a registry without a lookaside) clears it.
+// Signatures written replace any the destination held for that manifest.
+type SignatureDestination interface {
+	PutSignatures(ctx context.Context, sigs [][]byte, instance *digest.Digest) error
+}
+
+// TagLister is implemented by references that belong to a repository
+// whose tags can be listed (a registry repository): ListTags lists every
+// tag of that repository, whatever tag or digest the reference carries.
+// It serves list-tags and inspect's RepoTags.
+type TagLister interface {
+	ListTags(ctx context.Context, o *Options) ([]string, error)
+}
+
+// RepositoryParser is implemented by transports where list-tags names a
+// repository rather than an image (docker://HOST/REPO). ParseRepository
+// parses the text after "NAME:", refusing a tag or digest, into a
+// reference whose TagLister lists that repository.
+type RepositoryParser interface {
+	ParseRepository(s string) (Reference, error)
+}
+
+// Untagger is implemented by references whose tag can be removed on its
+// own, leaving the image and its other names (OCI distribution spec 1.1
+// "Deleting tags").
+type Untagger interface {
+	Untag(ctx context.Context, o *Options) error
+}
+
+// ManifestChecker is implemented by destinations that can tell, before
+// anything is written, whether the name they write already holds the
+// manifest with digest d, complete (every manifest and blob it refers to
+// present: a registry checks references when a manifest is pushed, a dir:
+// writes manifest.json last). A copy asked to skip unchanged images
+// (copier.Options.SkipExisting) then writes nothing.
+type ManifestChecker interface {
+	HasManifest(ctx context.Context, d digest.Digest) (bool, error)
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	"github.com/ferrytool/ferry/manifest"
-	"github.com/ferrytool/ferry/progress"
 )
 
 // Options carries what opening a source or destination may need, whatever
@@ -26,8 +25,6 @@ type Options struct {
 	Stdout io.Writer
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
-	// Progress receives transfer events; nil discards.
-	Progress progress.Reporter
 }
 
 // Log returns o's logger, or one that discards.
@@ -36,12 +33,4 @@ func (o *Options) Log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return o.Logger
-}
-
-// Reporter returns o's progress reporter, or one that discards.
-func (o *Options) Reporter() progress.Reporter {
-	if o == nil || o.Progress == nil {
-		return progress.Discard
-	}
-	return o.Progress
 }

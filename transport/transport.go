@@ -92,4 +92,8 @@ type Capabilities struct {
 	// signatures and digests survive (false where it rewrites them, as
 	// docker-daemon does).
 	KeepsDigests bool
+	// Signatures: it stores signatures, through SignatureDestination.
+	// Without it, a copy of a signed image refuses unless told to drop the
+	// signatures, as skopeo does.
+	Signatures bool
 }

@@ -113,7 +113,7 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	res, err := copier.Copy(ctx, srcRef, dstRef, opts)
 	stop()
 	if err != nil {
-		return err
+		return copyError(err)
 	}
 	if o.digestFile != "" {
 		if err := writeFileAtomic(o.digestFile, []byte(res.Digest.String())); err != nil {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/spf13/cobra"
 )
 
@@ -63,11 +62,11 @@ func (a *app) runDelete(cmd *cobra.Command, o *deleteOptions, name string) error
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.tagOnly {
-		dr, ok := ref.(*docker.Reference)
+		u, ok := ref.(transport.Untagger)
 		if !ok {
-			return fmt.Errorf("%w: --tag-only works on docker:// images only", errdefs.ErrInvalidArgument)
+			return fmt.Errorf("%w: --tag-only: %s: the %s transport cannot remove a tag on its own", errdefs.ErrInvalidArgument, transport.FullName(ref), ref.Transport().Name())
 		}
-		return o.retry.do(ctx, topts.Log(), func() error { return dr.UntagImage(ctx, &topts) })
+		return o.retry.do(ctx, topts.Log(), func() error { return u.Untag(ctx, &topts) })
 	}
 	d, ok := ref.(transport.Deleter)
 	if !ok {

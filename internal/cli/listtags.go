@@ -6,7 +6,8 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
-	"github.com/ferrytool/ferry/transport/docker"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
 
@@ -47,35 +48,25 @@ digest (docker://localhost:5000/app, not docker://localhost:5000/app:1).`,
 }
 
 func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) error {
-	tname, details, _ := strings.Cut(name, ":")
-	switch tname {
-	case "docker":
-	case "docker-archive":
-		return fmt.Errorf("%w: list-tags docker-archive: is not supported yet", errdefs.ErrNotSupported)
-	default:
-		return fmt.Errorf("%w: list-tags %q: only docker:// repositories can be listed", errdefs.ErrNotSupported, name)
-	}
-	if !strings.HasPrefix(details, "//") {
-		return fmt.Errorf("%w: %q: repository names start with docker://", errdefs.ErrInvalidReference, name)
-	}
-	repo, err := reference.ParseRepository(strings.TrimPrefix(details, "//"))
-	if err != nil {
-		return err
-	}
 	img, err := a.imageOptions(o.image, o.shared.authFile)
 	if err != nil {
 		return err
 	}
-	ref, err := img.parse("docker://" + repo.String())
+	ref, isRepo, err := parseRepository(img.transports(), name)
 	if err != nil {
 		return err
+	}
+	tl, ok := ref.(transport.TagLister)
+	if !ok {
+		return fmt.Errorf("%w: list-tags %q: the %s transport cannot list tags (those that can: %s)",
+			errdefs.ErrNotSupported, name, ref.Transport().Name(), strings.Join(tagListers(), ", "))
 	}
 	topts := img.opts
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	var tags []string
 	if err := o.retry.do(ctx, topts.Log(), func() (err error) {
-		tags, err = ref.(*docker.Reference).ListTags(ctx, &topts)
+		tags, err = tl.ListTags(ctx, &topts)
 		return err
 	}); err != nil {
 		return err
@@ -83,5 +74,34 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	if tags == nil {
 		tags = []string{}
 	}
-	return writeJSON(a.stdout, tagList{Repository: repo.Name(), Tags: tags})
+	out := tagList{Tags: tags}
+	if n := ref.DockerReference(); isRepo && n != nil {
+		out.Repository = reference.TrimNamed(n).Name()
+	}
+	return writeJSON(a.stdout, out)
+}
+
+// parseRepository parses list-tags' argument: a repository for transports
+// that name one (transport.RepositoryParser, docker://HOST/REPO), else an
+// image reference of the transport (an archive).
+func parseRepository(set *transports.Set, name string) (ref transport.Reference, isRepo bool, err error) {
+	tname, details, _ := strings.Cut(name, ":")
+	rp, ok := set.Get(tname).(transport.RepositoryParser)
+	if !ok {
+		ref, err = set.Parse(name)
+		return ref, false, err
+	}
+	ref, err = rp.ParseRepository(details)
+	return ref, true, err
+}
+
+// tagListers names the transports whose repositories list-tags can list.
+func tagListers() []string {
+	var names []string
+	for _, t := range transports.All {
+		if _, ok := t.(transport.RepositoryParser); ok {
+			names = append(names, t.Name())
+		}
+	}
+	return names
 }

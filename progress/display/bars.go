@@ -36,6 +36,14 @@ func NewBars(w io.Writer) *Bars {
 
 // Report implements progress.Reporter.
 func (b *Bars) Report(e progress.Event) {
+	if e.Kind.IsImage() {
+		if line := imageLine(e); line != "" {
+			b.mu.Lock()
+			b.done = append(b.done, line)
+			b.mu.Unlock()
+		}
+		return
+	}
 	st := b.t.update(e)
 	var line string
 	switch e.Kind {

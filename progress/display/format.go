@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ferrytool/ferry/progress"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -39,4 +40,23 @@ func durationHuman(d time.Duration) string {
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	}
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// imageLine renders an image-level event for the bars and plain renderers:
+// a line when an image is finished or found present, "" for its start and
+// its failure (the caller reports a failure as its error, once).
+func imageLine(e progress.Event) string {
+	name := e.Image
+	if name == "" {
+		name = "image"
+	} else {
+		name = "image " + name
+	}
+	switch e.Kind {
+	case progress.ImageSkipped:
+		return fmt.Sprintf("Skipped %s (already present as %s)", name, e.Descriptor.Digest)
+	case progress.ImageDone:
+		return fmt.Sprintf("Copied %s (%s)", name, e.Descriptor.Digest)
+	}
+	return ""
 }

@@ -11,7 +11,9 @@ import (
 )
 
 // JSON writes one JSON object per line for tools: start, progress (at most
-// every 500 ms per blob), skip, done and fail events, and a summary at Close.
+// every 500 ms per blob), skip, done and fail events for blobs,
+// image-start, image-skip, image-done and image-fail for images (every
+// line naming its image and instance where known), and a summary at Close.
 type JSON struct {
 	mu   sync.Mutex
 	enc  *json.Encoder
@@ -21,13 +23,22 @@ type JSON struct {
 
 // jsonEvent is the line format.
 type jsonEvent struct {
-	Event  string        `json:"event"`
-	Digest digest.Digest `json:"digest,omitempty"`
-	Size   int64         `json:"size,omitempty"`
-	Bytes  int64         `json:"bytes,omitempty"`
-	Error  string        `json:"error,omitempty"`
-	Blobs  int           `json:"blobs,omitempty"`
-	Secs   float64       `json:"seconds,omitempty"`
+	Event    string        `json:"event"`
+	Image    string        `json:"image,omitempty"`
+	Instance digest.Digest `json:"instance,omitempty"`
+	Digest   digest.Digest `json:"digest,omitempty"`
+	Size     int64         `json:"size,omitempty"`
+	Bytes    int64         `json:"bytes,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	Blobs    int           `json:"blobs,omitempty"`
+	Secs     float64       `json:"seconds,omitempty"`
+}
+
+var imageEvents = map[progress.Kind]string{
+	progress.ImageStarted: "image-start",
+	progress.ImageSkipped: "image-skip",
+	progress.ImageDone:    "image-done",
+	progress.ImageFailed:  "image-fail",
 }
 
 // NewJSON returns a JSON-lines reporter writing to w.
@@ -37,8 +48,16 @@ func NewJSON(w io.Writer) *JSON {
 
 // Report implements progress.Reporter.
 func (j *JSON) Report(e progress.Event) {
+	if e.Kind.IsImage() {
+		ev := jsonEvent{Event: imageEvents[e.Kind], Image: e.Image, Digest: e.Descriptor.Digest, Size: e.Descriptor.Size}
+		if e.Err != nil {
+			ev.Error = e.Err.Error()
+		}
+		j.write(ev)
+		return
+	}
 	st := j.t.update(e)
-	ev := jsonEvent{Digest: st.d, Size: st.size, Bytes: st.done}
+	ev := jsonEvent{Image: e.Image, Instance: e.Instance, Digest: st.d, Size: st.size, Bytes: st.done}
 	switch e.Kind {
 	case progress.Started:
 		ev.Event = "start"

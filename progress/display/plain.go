@@ -33,6 +33,12 @@ func NewPlain(w io.Writer, interval time.Duration) *Plain {
 
 // Report implements progress.Reporter.
 func (p *Plain) Report(e progress.Event) {
+	if e.Kind.IsImage() {
+		if line := imageLine(e); line != "" {
+			p.println(line)
+		}
+		return
+	}
 	b := p.t.update(e)
 	var line string
 	switch e.Kind {

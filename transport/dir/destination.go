@@ -107,9 +107,9 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	return d, nil
 }
 
-// Capabilities: any manifest type, stored byte for byte.
+// Capabilities: any manifest type, stored byte for byte, and signatures.
 func (d *Destination) Capabilities() transport.Capabilities {
-	return transport.Capabilities{KeepsDigests: true}
+	return transport.Capabilities{KeepsDigests: true, Signatures: true}
 }
 
 // HasBlob reports whether the blob's file exists with the expected size;
@@ -242,22 +242,6 @@ func (d *Destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 		return fmt.Errorf("%s: %w", d.name, err)
 	}
 	return d.writeFile(ctx, name, b)
-}
-
-// PutSignatures stores signatures of the top manifest (instance nil) or
-// of an instance as signature-1, signature-2, ..., the files skopeo reads.
-// Call it after PutManifest and before Commit.
-func (d *Destination) PutSignatures(ctx context.Context, sigs [][]byte, instance *digest.Digest) error {
-	for i, sig := range sigs {
-		name, err := signatureName(i, instance)
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.name, err)
-		}
-		if err := d.writeFile(ctx, name, sig); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Commit writes manifest.json (atomically, last, after making sure of the

@@ -130,29 +130,5 @@ func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 	return f, nil
 }
 
-// Signatures returns the signatures stored beside the top manifest
-// (instance nil) or an instance: signature-1, signature-2, ... up to the
-// first missing one, as skopeo reads them. None is not an error.
-func (s *Source) Signatures(ctx context.Context, instance *digest.Digest) ([][]byte, error) {
-	var sigs [][]byte
-	for i := 0; ; i++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		name, err := signatureName(i, instance)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
-		}
-		b, err := readSmallFile(filepath.Join(s.root, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			return sigs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
-		}
-		sigs = append(sigs, b)
-	}
-}
-
 // Close releases nothing: a dir: source holds no open files.
 func (s *Source) Close() error { return nil }
