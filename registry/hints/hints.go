@@ -154,7 +154,25 @@ func (s *Store) read() *file {
 		s.log.Debug("registry hints unusable, starting afresh", "path", s.path, "error", err)
 		return empty
 	}
+	f.dropNull()
 	return &f
+}
+
+// dropNull removes the null entries a damaged or hand-edited file may
+// hold ("hosts": {"h": null}), which the rest of the store never writes
+// and does not expect.
+func (f *file) dropNull() {
+	for h, hi := range f.Hosts {
+		if hi == nil {
+			delete(f.Hosts, h)
+			continue
+		}
+		for d, bi := range hi.Blobs {
+			if bi == nil {
+				delete(hi.Blobs, d)
+			}
+		}
+	}
 }
 
 func readLimited(path string) ([]byte, error) {
