@@ -125,3 +125,13 @@ func readFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// blobFiles lists the blob files of a layout, sorted.
+func blobFiles(t *testing.T, root string) []string {
+	t.Helper()
+	got, err := filepath.Glob(filepath.Join(root, "blobs", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
