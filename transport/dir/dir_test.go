@@ -227,8 +227,11 @@ func TestPutBlobKeepsNothingOnFailure(t *testing.T) {
 			if err := dst.PutBlob(context.Background(), tt.desc, tt.r); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("PutBlob: got %v, want %v", err, tt.wantErr)
 			}
-			if diff := cmp.Diff([]string{"version"}, files(t, path)); diff != "" {
-				t.Errorf("files (-want +got):\n%s", diff)
+			if err := dst.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := files(t, path); len(got) != 0 {
+				t.Errorf("files left after a failed PutBlob and Close: %v", got)
 			}
 		})
 	}
