@@ -46,6 +46,9 @@ func runWriter(job string) int {
 		return 1
 	}
 	defer dst.Close()
+	if os.Getenv(stallEnv) != "" {
+		dst = stallingCommit{dst}
+	}
 	if err := testimage.New(testimage.Options{Seed: seed}).Write(ctx, dst); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
