@@ -88,4 +88,3 @@ func readBlob(ctx context.Context, src transport.Source, d ocispec.Descriptor) (
 	}
 	return io.ReadAll(vr)
 }
-
