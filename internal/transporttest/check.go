@@ -13,10 +13,10 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// assertSame checks that got serves exactly what want holds: the top
+// AssertSame checks that got serves exactly what want holds: the top
 // manifest with its media type, every instance manifest and every blob,
 // byte for byte (digests kept).
-func assertSame(t *testing.T, want *testimage.Source, got transport.Source) {
+func AssertSame(t *testing.T, want *testimage.Source, got transport.Source) {
 	t.Helper()
 	ctx := context.Background()
 	b, mt, err := got.Manifest(ctx, nil)

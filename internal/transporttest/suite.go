@@ -116,6 +116,9 @@ func roundTrip(t *testing.T, s Subject) {
 		cases["oci index"] = testimage.NewIndex(false,
 			manifest.Platform{OS: "linux", Architecture: "amd64"},
 			manifest.Platform{OS: "linux", Architecture: "arm64"})
+		cases["docker list"] = testimage.NewIndex(true,
+			manifest.Platform{OS: "linux", Architecture: "amd64"},
+			manifest.Platform{OS: "linux", Architecture: "arm64"})
 	}
 	for name, img := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -140,7 +143,7 @@ func roundTrip(t *testing.T, s Subject) {
 			defer src.Close()
 			want := img.Source()
 			if keeps {
-				assertSame(t, want, src)
+				AssertSame(t, want, src)
 				return
 			}
 			assertConsistent(t, src, want)

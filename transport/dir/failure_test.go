@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferrytool/ferry/internal/fsutil"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
@@ -116,7 +117,7 @@ func TestKilledCopy(t *testing.T) {
 			if diff := cmp.Diff(expectedFiles(img), files(t, path)); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
-			assertSame(t, img.Source(), open(t, path))
+			transporttest.AssertSame(t, img.Source(), open(t, path))
 		})
 	}
 }
@@ -166,7 +167,7 @@ func TestConcurrentCopies(t *testing.T) {
 			if diff := cmp.Diff(expectedFiles(img), files(t, path)); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
-			assertSame(t, img.Source(), open(t, path))
+			transporttest.AssertSame(t, img.Source(), open(t, path))
 			if got := files(t, parent); !slices.Equal(got, []string{"img"}) {
 				t.Errorf("parent holds %v, want [img]", got)
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/opencontainers/go-digest"
 )
@@ -137,7 +138,7 @@ func TestKilledCopyIntoNewLayout(t *testing.T) {
 	if got := entries(t, parent); !slices.Equal(got, []string{"new"}) {
 		t.Errorf("after the next copy the parent holds %v, want [new]", got)
 	}
-	assertSame(t, img.Source(), open(t, path+":v2"))
+	transporttest.AssertSame(t, img.Source(), open(t, path+":v2"))
 }
 
 // TestFailedCopyIntoExistingLayoutAddsNoBlobs: a copy that does not commit,
@@ -166,7 +167,7 @@ func TestFailedCopyIntoExistingLayoutAddsNoBlobs(t *testing.T) {
 	if got := leftovers(t, root); len(got) > 0 {
 		t.Errorf("leftover files: %v", got)
 	}
-	assertSame(t, kept.Source(), open(t, root+":kept"))
+	transporttest.AssertSame(t, kept.Source(), open(t, root+":kept"))
 }
 
 // TestFailedCopyKeepsBlobsAnotherWriterUses: two writers share a blob; the
@@ -207,7 +208,7 @@ func TestFailedCopyKeepsBlobsAnotherWriterUses(t *testing.T) {
 	if err := other.Commit(ctx); err != nil {
 		t.Fatalf("Commit of the writer that relied on the shared blobs: %v", err)
 	}
-	assertSame(t, img.Source(), open(t, root+":b"))
+	transporttest.AssertSame(t, img.Source(), open(t, root+":b"))
 }
 
 // TestConcurrentCopiesIntoNewLayout: writers racing to create one layout,

@@ -15,6 +15,7 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
@@ -42,7 +43,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Parallel()
 				root := t.TempDir()
 				write(t, root+ref, tt.img)
-				assertSame(t, tt.img.Source(), open(t, root+ref))
+				transporttest.AssertSame(t, tt.img.Source(), open(t, root+ref))
 				if got := leftovers(t, root); len(got) > 0 {
 					t.Errorf("leftover files: %v", got)
 				}
