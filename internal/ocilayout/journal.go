@@ -88,7 +88,9 @@ func (j *Journal) Done() error { return os.RemoveAll(j.dir) }
 
 // Rollback removes the blobs this writer touched that neither index.json
 // nor another writer's journal names, then the journal. Call it with the
-// layout lock held. It returns how many blobs it removed; when index.json
+// layout lock held: after a failure, or after a commit (index.json then
+// names the new image, and what is left are blobs the copy stored but the
+// image does not use, such as the extra members of a hostile archive). It returns how many blobs it removed; when index.json
 // cannot be walked it removes no blob (a wrong guess would break an
 // image) and says why.
 func (j *Journal) Rollback(ctx context.Context) (int, error) {

@@ -2,10 +2,10 @@ package ocilayout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
-	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -32,7 +32,7 @@ func (l *Layout) Referenced(ctx context.Context, ix *ocispec.Index) (map[digest.
 		if err != nil {
 			return nil, err
 		}
-		children, err := children(b)
+		children, err := manifest.Children(b)
 		if err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
 		}
@@ -41,30 +41,37 @@ func (l *Layout) Referenced(ctx context.Context, ix *ocispec.Index) (map[digest.
 	return seen, nil
 }
 
-// children lists what a manifest of any kind points at: an image's config,
-// layers and subject, an index's manifests and subject, a schema-1
-// manifest's layers. Fields a kind does not have are simply empty.
-func children(b []byte) ([]ocispec.Descriptor, error) {
-	var m struct {
-		Config    *ocispec.Descriptor  `json:"config"`
-		Layers    []ocispec.Descriptor `json:"layers"`
-		Manifests []ocispec.Descriptor `json:"manifests"`
-		Subject   *ocispec.Descriptor  `json:"subject"`
-		FSLayers  []struct {
-			BlobSum digest.Digest `json:"blobSum"`
-		} `json:"fsLayers"`
+// Prune removes every blob that the images of ix do not need. It is for a
+// layout no other writer can see (a new one being built under a temporary
+// name); in a shared layout, use a Journal. It returns how many it removed.
+func (l *Layout) Prune(ctx context.Context, ix *ocispec.Index) (int, error) {
+	need, err := l.Referenced(ctx, ix)
+	if err != nil {
+		return 0, err
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidManifest, err)
+	algs, err := os.ReadDir(l.Blobs.Root())
+	if err != nil {
+		return 0, err
 	}
-	out := append(m.Layers, m.Manifests...)
-	for _, d := range []*ocispec.Descriptor{m.Config, m.Subject} {
-		if d != nil && d.Digest != "" {
-			out = append(out, *d)
+	n := 0
+	for _, a := range algs {
+		if !a.IsDir() {
+			continue
+		}
+		ents, err := os.ReadDir(filepath.Join(l.Blobs.Root(), a.Name()))
+		if err != nil {
+			return n, err
+		}
+		for _, e := range ents {
+			d := digest.NewDigestFromEncoded(digest.Algorithm(a.Name()), e.Name())
+			if need[d] {
+				continue
+			}
+			if err := os.Remove(filepath.Join(l.Blobs.Root(), a.Name(), e.Name())); err != nil {
+				return n, err
+			}
+			n++
 		}
 	}
-	for _, l := range m.FSLayers {
-		out = append(out, ocispec.Descriptor{Digest: l.BlobSum})
-	}
-	return out, nil
+	return n, nil
 }

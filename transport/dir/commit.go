@@ -28,6 +28,9 @@ func (d *Destination) Commit(ctx context.Context) error {
 	if !d.topSet {
 		return fmt.Errorf("%s: %w: Commit before PutManifest", d.name, errdefs.ErrInvalidArgument)
 	}
+	if n := pruneStaged(staging.Root(), d.top); n > 0 {
+		d.log.Debug("dir: dropped blobs the image does not use", "count", n)
+	}
 	if err := fsutil.WriteFile(filepath.Join(staging.Root(), manifestFile), d.top); err != nil {
 		return d.wrap(err)
 	}

@@ -220,3 +220,27 @@ func visible(t *testing.T, path string) map[string]string {
 	}
 	return m
 }
+
+// TestCommitDropsUnusedBlobs: a blob a copy stored that its image does not
+// use (a junk member of a hostile archive) is not committed.
+func TestCommitDropsUnusedBlobs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "img")
+	ix := testimage.NewIndex(false, amd64, arm64)
+	dst, err := ref(path).NewDestination(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := dst.(transport.StreamingDestination).PutBlobStream(ctx, "application/octet-stream", bytesReader([]byte("junk member"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Write(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(expectedFiles(ix), files(t, path)); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	transporttest.AssertSame(t, ix.Source(), open(t, path))
+}

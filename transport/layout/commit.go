@@ -41,7 +41,7 @@ func (d *Destination) Commit(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", d.name, err)
 	}
 	if d.staging != "" {
-		renamed, err := d.commitStaging()
+		renamed, err := d.commitStaging(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.name, err)
 		}
@@ -65,9 +65,14 @@ func (d *Destination) Commit(ctx context.Context) error {
 // commitStaging writes the new layout's index.json and renames the layout
 // to its path. renamed is false when the path exists by now (another
 // writer's layout): the caller then adopts it.
-func (d *Destination) commitStaging() (renamed bool, err error) {
+func (d *Destination) commitStaging(ctx context.Context) (renamed bool, err error) {
 	ix := ocilayout.NewIndex()
 	ocilayout.AddEntry(ix, *d.top, d.ref)
+	if n, err := d.lay.Prune(ctx, ix); err != nil {
+		return false, err
+	} else if n > 0 {
+		d.log.Debug("oci: dropped blobs the image does not use", "count", n)
+	}
 	if err := d.lay.WriteIndex(ix); err != nil {
 		return false, err
 	}
@@ -154,7 +159,15 @@ func (d *Destination) commitInPlace(ctx context.Context) error {
 	if err := d.lay.WriteIndex(ix); err != nil {
 		return err
 	}
-	return d.journal.Done()
+	// The image is committed. Blobs this copy stored that no image uses
+	// (what a hostile source added beside the image) go now.
+	n, err := d.journal.Rollback(ctx)
+	if err != nil {
+		d.log.Warn("oci: cannot tell which blobs the copy stored are unused; leaving them", "layout", d.final, "err", err)
+	} else if n > 0 {
+		d.log.Debug("oci: dropped blobs the image does not use", "layout", d.final, "count", n)
+	}
+	return nil
 }
 
 // Close ends the destination. Without Commit, the path is as it was: a

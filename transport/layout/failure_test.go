@@ -269,3 +269,43 @@ func TestConcurrentCopiesIntoNewLayout(t *testing.T) {
 		t.Errorf("leftover files: %v", got)
 	}
 }
+
+// TestCommitDropsUnusedBlobs: blobs a copy stored that its image does not
+// use (the junk members of a hostile archive, streamed in before the
+// manifest was known) do not stay in the layout, new or existing.
+func TestCommitDropsUnusedBlobs(t *testing.T) {
+	t.Parallel()
+	for _, existing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("existing=%v", existing), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			root := filepath.Join(t.TempDir(), "layout")
+			var before []string
+			if existing {
+				write(t, root+":base", testimage.New(testimage.Options{Seed: 1}))
+				before = blobFiles(t, root)
+			}
+			img := testimage.New(testimage.Options{Seed: 2})
+			dst, err := parse(t, root+":v1").NewDestination(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dst.Close()
+			junk, err := dst.(transport.StreamingDestination).PutBlobStream(ctx, "application/octet-stream", bytes.NewReader([]byte("junk member")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := img.Write(ctx, dst); err != nil {
+				t.Fatal(err)
+			}
+			got := blobFiles(t, root)
+			if slices.Contains(got, filepath.Join(root, "blobs", "sha256", junk.Digest.Encoded())) {
+				t.Error("the unused blob stayed in the layout")
+			}
+			if want := len(before) + len(img.Blobs) + 1; len(got) != want {
+				t.Errorf("the layout holds %d blobs, want %d", len(got), want)
+			}
+			transporttest.AssertSame(t, img.Source(), open(t, root+":v1"))
+		})
+	}
+}
