@@ -2,14 +2,12 @@ package layout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/blobstore"
 	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
@@ -43,15 +41,8 @@ func OpenSource(ctx context.Context, r *Reference, o *transport.Options) (*Sourc
 		return nil, err
 	}
 	name := transport.FullName(r)
-	st, err := os.Stat(r.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w: no such directory", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
+	if err := blobstore.CheckDir(r.Path); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("%s: %w: %s is not a directory", name, errdefs.ErrInvalidArgument, r.Path)
 	}
 	lay := ocilayout.At(r.Path)
 	if _, err := lay.CheckLayoutFile(); err != nil {
