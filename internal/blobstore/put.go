@@ -89,6 +89,9 @@ func (s *Store) PutStream(ctx context.Context, mediaType string, r io.Reader, be
 	if err := ctx.Err(); err != nil {
 		return ocispec.Descriptor{}, err
 	}
+	if err := os.MkdirAll(s.root, fsutil.DirPerm); err != nil {
+		return ocispec.Descriptor{}, err
+	}
 	tmp, err := fsutil.NewTemp(s.root)
 	if err != nil {
 		return ocispec.Descriptor{}, err

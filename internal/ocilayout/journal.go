@@ -212,3 +212,23 @@ func (l *Layout) RecoverStale(ctx context.Context) (int, error) {
 	}
 	return n, errors.Join(errs...)
 }
+
+// RemoveEmptyBlobs removes the blobs directory (and its empty ALG
+// directories) when the directory holds no layout yet (no index.json)
+// and no writer is at work in it, so a failed copy into an empty
+// directory leaves it empty. Call it with the layout lock held.
+func (l *Layout) RemoveEmptyBlobs() {
+	if _, exists, err := l.ReadIndex(); exists || err != nil || len(l.journals()) > 0 {
+		return
+	}
+	algs, err := os.ReadDir(l.Blobs.Root())
+	if err != nil {
+		return
+	}
+	for _, a := range algs {
+		if a.IsDir() {
+			os.Remove(filepath.Join(l.Blobs.Root(), a.Name()))
+		}
+	}
+	os.Remove(l.Blobs.Root())
+}

@@ -211,6 +211,7 @@ func (d *Destination) rollback() error {
 		d.log.Warn("oci: cannot tell which blobs of the failed copy are unused; leaving them", "layout", d.final, "err", err)
 		return nil
 	}
+	d.lay.RemoveEmptyBlobs()
 	d.log.Debug("oci: removed the blobs of an uncommitted copy", "layout", d.final, "count", n)
 	return nil
 }

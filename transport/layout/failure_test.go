@@ -309,3 +309,14 @@ func TestCommitDropsUnusedBlobs(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedCopyIntoEmptyDirectory: an existing empty directory is left
+// empty by a copy that fails.
+func TestFailedCopyIntoEmptyDirectory(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	writeNoCommit(t, root+":v1", testimage.New(testimage.Options{Seed: 1}))
+	if got := entries(t, root); len(got) != 0 {
+		t.Errorf("after a failed copy the directory holds %v, want nothing", got)
+	}
+}
