@@ -9,30 +9,29 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Children lists what a manifest of any kind points at: an image's config,
-// layers and subject, an index's manifests and subject, a schema-1
-// manifest's layers. Fields a kind does not have are simply empty.
-func Children(b []byte) ([]ocispec.Descriptor, error) {
+// Children lists what a manifest of any kind points at, whatever its media
+// type says: blobs (an image's config and layers, a schema-1 manifest's
+// layers) and manifests (an index's entries, which may be indexes
+// themselves). A subject is not listed: a referrer does not need its
+// subject to be present.
+func Children(b []byte) (blobs, manifests []ocispec.Descriptor, err error) {
 	var m struct {
 		Config    *ocispec.Descriptor  `json:"config"`
 		Layers    []ocispec.Descriptor `json:"layers"`
 		Manifests []ocispec.Descriptor `json:"manifests"`
-		Subject   *ocispec.Descriptor  `json:"subject"`
 		FSLayers  []struct {
 			BlobSum digest.Digest `json:"blobSum"`
 		} `json:"fsLayers"`
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidManifest, err)
+		return nil, nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidManifest, err)
 	}
-	out := append(m.Layers, m.Manifests...)
-	for _, d := range []*ocispec.Descriptor{m.Config, m.Subject} {
-		if d != nil && d.Digest != "" {
-			out = append(out, *d)
-		}
+	blobs = m.Layers
+	if m.Config != nil && m.Config.Digest != "" {
+		blobs = append(blobs, *m.Config)
 	}
 	for _, l := range m.FSLayers {
-		out = append(out, ocispec.Descriptor{Digest: l.BlobSum})
+		blobs = append(blobs, ocispec.Descriptor{Digest: l.BlobSum})
 	}
-	return out, nil
+	return blobs, m.Manifests, nil
 }

@@ -2,19 +2,23 @@ package ocilayout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Referenced is every blob the images of ix need: their manifests and
-// indexes, configs, layers and subjects, read from the layout. A manifest
-// that is missing or unreadable is an error: callers use the set to decide
-// what may be removed, and must then remove nothing.
+// indexes (whatever media type they are given), configs and layers, read
+// from the layout. A manifest the layout does not hold is left out (with
+// it, what it would name: an index may be copied without its instances);
+// one that is unreadable is an error: callers use the set to decide what
+// may be removed, and must then remove nothing.
 func (l *Layout) Referenced(ctx context.Context, ix *ocispec.Index) (map[digest.Digest]bool, error) {
 	seen := map[digest.Digest]bool{}
 	todo := append([]ocispec.Descriptor(nil), ix.Manifests...)
@@ -24,19 +28,24 @@ func (l *Layout) Referenced(ctx context.Context, ix *ocispec.Index) (map[digest.
 		if seen[d.Digest] {
 			continue
 		}
-		seen[d.Digest] = true
-		if !manifest.IsManifest(d.MediaType) {
+		b, err := l.Blobs.ReadSmall(ctx, d.Digest)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			// Not in the layout (an index copied without its
+			// instances): nothing of it to keep.
 			continue
 		}
-		b, err := l.Blobs.ReadSmall(ctx, d.Digest)
 		if err != nil {
 			return nil, err
 		}
-		children, err := manifest.Children(b)
+		seen[d.Digest] = true
+		blobs, manifests, err := manifest.Children(b)
 		if err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
 		}
-		todo = append(todo, children...)
+		for _, c := range blobs {
+			seen[c.Digest] = true
+		}
+		todo = append(todo, manifests...)
 	}
 	return seen, nil
 }

@@ -244,3 +244,26 @@ func TestCommitDropsUnusedBlobs(t *testing.T) {
 	}
 	transporttest.AssertSame(t, ix.Source(), open(t, path))
 }
+
+// TestIndexWithoutInstances: an index copied alone (--multi-arch
+// index-only) commits whole.
+func TestIndexWithoutInstances(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "img")
+	ix := testimage.NewIndex(false, amd64, arm64)
+	dst, err := ref(path).NewDestination(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if err := dst.PutManifest(ctx, ix.Manifest, ix.MediaType, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, path); !slices.Equal(got, []string{"manifest.json", "version"}) {
+		t.Errorf("files: %v", got)
+	}
+}

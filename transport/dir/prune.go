@@ -21,22 +21,26 @@ func pruneStaged(staging string, top []byte) (removed int) {
 	for len(todo) > 0 {
 		b := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		children, err := manifest.Children(b)
+		blobs, manifests, err := manifest.Children(b)
 		if err != nil {
 			return 0
 		}
-		for _, c := range children {
+		for _, c := range blobs {
 			if name, err := blobName(c.Digest); err == nil {
 				keep[name] = true
 			}
+		}
+		for _, c := range manifests {
 			name, err := instanceName(c.Digest)
 			if err != nil || keep[name] {
 				continue
 			}
-			if ib, err := readSmallFile(filepath.Join(staging, name)); err == nil {
-				keep[name] = true
-				todo = append(todo, ib)
+			ib, err := readSmallFile(filepath.Join(staging, name))
+			if err != nil {
+				return 0
 			}
+			keep[name] = true
+			todo = append(todo, ib)
 		}
 	}
 	ents, err := os.ReadDir(staging)

@@ -139,6 +139,7 @@ func (d *Destination) commitInPlace(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	need[d.top.Digest] = true
 	for dg := range need {
 		ok, err := d.lay.Blobs.Has(ctx, ocispec.Descriptor{Digest: dg, Size: -1})
 		if err != nil {

@@ -320,3 +320,30 @@ func TestFailedCopyIntoEmptyDirectory(t *testing.T) {
 		t.Errorf("after a failed copy the directory holds %v, want nothing", got)
 	}
 }
+
+// TestIndexWithoutInstances: an index copied alone (--multi-arch
+// index-only) commits, into a new layout and an existing one, though the
+// blobs its instances name are not there.
+func TestIndexWithoutInstances(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "layout")
+	ix := testimage.NewIndex(false, amd64, arm64)
+	for _, ref := range []string{"new", "existing"} {
+		dst, err := parse(t, root+":"+ref).NewDestination(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.PutManifest(ctx, ix.Manifest, ix.MediaType, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.Commit(ctx); err != nil {
+			t.Fatalf("%s layout: Commit of an index without its instances: %v", ref, err)
+		}
+		dst.Close()
+		b, _, err := open(t, root+":"+ref).Manifest(ctx, nil)
+		if err != nil || !bytes.Equal(b, ix.Manifest) {
+			t.Errorf("%s layout: reading the index back: %v", ref, err)
+		}
+	}
+}
