@@ -347,3 +347,64 @@ func TestIndexWithoutInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentFailingAndCommittingWriters: writers sharing blobs, half
+// of them failing (Close without Commit) while the others commit, leave
+// every committed image whole and no blob that no image uses.
+func TestConcurrentFailingAndCommittingWriters(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	write(t, root+":base", testimage.New(testimage.Options{Seed: 50}))
+	shared := testimage.New(testimage.Options{Seed: 51})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		fail := i%2 == 1
+		wg.Go(func() {
+			ctx := context.Background()
+			dst, err := parse(t, root+":r"+strconv.Itoa(i)).NewDestination(ctx, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer dst.Close()
+			for d, b := range shared.Blobs {
+				desc := descFor(d, b)
+				if has, err := dst.HasBlob(ctx, desc); err != nil {
+					errs <- err
+					return
+				} else if has {
+					continue
+				}
+				if err := dst.PutBlob(ctx, desc, bytes.NewReader(b)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			if err := dst.PutManifest(ctx, shared.Manifest, shared.MediaType, nil); err != nil {
+				errs <- err
+				return
+			}
+			if fail {
+				return // Close without Commit
+			}
+			if err := dst.Commit(ctx); err != nil {
+				errs <- fmt.Errorf("r%d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := 0; i < 16; i += 2 {
+		transporttest.AssertSame(t, shared.Source(), open(t, root+":r"+strconv.Itoa(i)))
+	}
+	if got, want := len(blobFiles(t, root)), 4+4; got != want {
+		t.Errorf("the layout holds %d blobs, want %d (two images: manifest, config, two layers)", got, want)
+	}
+	if got := leftovers(t, root); len(got) > 0 {
+		t.Errorf("leftover files: %v", got)
+	}
+}
