@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -132,7 +134,7 @@ func (s *Store) newTemp(p string) (*fsutil.Temp, error) {
 
 // Sync fsyncs the directories holding the blobs ds, so that their names
 // survive a crash before anything (an index.json, a manifest.json) names
-// them.
+// them. A directory that does not exist holds none of them: skipped.
 func (s *Store) Sync(ds []digest.Digest) error {
 	done := map[string]bool{}
 	for _, d := range ds {
@@ -145,7 +147,7 @@ func (s *Store) Sync(ds []digest.Digest) error {
 			continue
 		}
 		done[dir] = true
-		if err := fsutil.SyncDir(dir); err != nil {
+		if err := fsutil.SyncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
