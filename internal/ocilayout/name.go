@@ -2,6 +2,7 @@ package ocilayout
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -34,7 +35,7 @@ func ParseName(transportName, example, s string) (Name, error) {
 		return n, nil
 	}
 	if ref != "" {
-		if err := transport.ValidateOCIRefName(ref); err != nil {
+		if err := ValidateRefName(ref); err != nil {
 			return Name{}, err
 		}
 	}
@@ -50,4 +51,17 @@ func (n Name) String() string {
 		return n.Path + ":" + n.Ref
 	}
 	return n.Path
+}
+
+// refName is the grammar of org.opencontainers.image.ref.name in the OCI
+// image layout spec (annotations.md): components separated by "/". It
+// keeps "..", empty components and absolute paths out.
+var refName = regexp.MustCompile(`^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$`)
+
+// ValidateRefName checks an OCI layout reference name.
+func ValidateRefName(ref string) error {
+	if !refName.MatchString(ref) {
+		return fmt.Errorf("%w: %q is not a valid OCI reference name", errdefs.ErrInvalidReference, ref)
+	}
+	return nil
 }
