@@ -38,13 +38,13 @@ func (d *Destination) Commit(ctx context.Context) error {
 		return d.wrap(err)
 	}
 	if d.beside {
-		err := os.Rename(staging.Root(), d.final)
+		err := os.Rename(staging.Root(), d.root)
 		if err == nil {
 			d.done = true
-			d.log.Debug("dir: committed a new directory", "path", d.final, "digest", digest.FromBytes(d.top))
-			return d.wrap(fsutil.SyncDir(filepath.Dir(d.final)))
+			d.log.Debug("dir: committed a new directory", "path", d.root, "digest", digest.FromBytes(d.top))
+			return d.wrap(fsutil.SyncDir(filepath.Dir(d.root)))
 		}
-		if st, serr := os.Stat(d.final); serr != nil || !st.IsDir() {
+		if st, serr := os.Stat(d.root); serr != nil || !st.IsDir() {
 			return d.wrap(err)
 		}
 		// Another writer created the directory first: replace its image.
@@ -54,19 +54,19 @@ func (d *Destination) Commit(ctx context.Context) error {
 	}
 	d.done = true
 	os.RemoveAll(staging.Root())
-	d.log.Debug("dir: committed", "path", d.final, "digest", digest.FromBytes(d.top))
+	d.log.Debug("dir: committed", "path", d.root, "digest", digest.FromBytes(d.top))
 	return nil
 }
 
 // commitInto moves the staged files into the existing directory under its
 // lock, manifest.json last, and removes the previous image's files.
 func (d *Destination) commitInto(ctx context.Context, staging string) error {
-	lk, err := fsutil.Lock(ctx, filepath.Join(d.final, lockFile))
+	lk, err := fsutil.Lock(ctx, filepath.Join(d.root, lockFile))
 	if err != nil {
 		return err
 	}
 	defer lk.Unlock()
-	if err := checkReplaceable(d.final); err != nil {
+	if err := checkReplaceable(d.root); err != nil {
 		return err
 	}
 	ents, err := os.ReadDir(staging)
@@ -80,17 +80,17 @@ func (d *Destination) commitInto(ctx context.Context, staging string) error {
 			continue
 		}
 		keep[name] = true
-		if err := os.Rename(filepath.Join(staging, name), filepath.Join(d.final, name)); err != nil {
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(d.root, name)); err != nil {
 			return err
 		}
 	}
-	if err := fsutil.SyncDir(d.final); err != nil {
+	if err := fsutil.SyncDir(d.root); err != nil {
 		return err
 	}
-	if err := os.Rename(filepath.Join(staging, manifestFile), filepath.Join(d.final, manifestFile)); err != nil {
+	if err := os.Rename(filepath.Join(staging, manifestFile), filepath.Join(d.root, manifestFile)); err != nil {
 		return err
 	}
-	if err := fsutil.SyncDir(d.final); err != nil {
+	if err := fsutil.SyncDir(d.root); err != nil {
 		return err
 	}
 	d.removeAllBut(keep)
@@ -102,9 +102,9 @@ func (d *Destination) commitInto(ctx context.Context, staging string) error {
 // already committed, so a failure here leaves stale files, not a broken
 // image: it is logged, not returned.
 func (d *Destination) removeAllBut(keep map[string]bool) {
-	ents, err := os.ReadDir(d.final)
+	ents, err := os.ReadDir(d.root)
 	if err != nil {
-		d.log.Warn("dir: cannot list the directory to remove the previous image's files", "path", d.final, "err", err)
+		d.log.Warn("dir: cannot list the directory to remove the previous image's files", "path", d.root, "err", err)
 		return
 	}
 	for _, e := range ents {
@@ -112,7 +112,7 @@ func (d *Destination) removeAllBut(keep map[string]bool) {
 		if keep[name] || name == lockFile || strings.HasPrefix(name, fsutil.TempPrefix) {
 			continue
 		}
-		p := filepath.Join(d.final, name)
+		p := filepath.Join(d.root, name)
 		if err := os.RemoveAll(p); err != nil {
 			d.log.Warn("dir: cannot remove a file of the previous image", "path", p, "err", err)
 			continue

@@ -39,13 +39,13 @@ import (
 // Concurrent writers into one directory each stage their own files and
 // commit one at a time, so the last commit wins whole.
 type Destination struct {
-	final string // the directory
-	name  string
-	log   *slog.Logger
+	root string // the directory
+	name string
+	log  *slog.Logger
 
 	mu      sync.Mutex
 	staging *blobstore.Store // the staged image's files
-	beside  bool             // staging sits beside final (final did not exist)
+	beside  bool             // staging sits beside root (root did not exist)
 	top     []byte
 	topSet  bool
 	done    bool // committed or closed
@@ -74,7 +74,7 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d := &Destination{final: r.Path, name: transport.FullName(r), log: o.Log()}
+	d := &Destination{root: r.Path, name: transport.FullName(r), log: o.Log()}
 	st, err := os.Stat(r.Path)
 	parent := r.Path
 	switch {
@@ -161,7 +161,7 @@ func (d *Destination) HasBlob(ctx context.Context, desc ocispec.Descriptor) (boo
 	if d.beside {
 		return false, nil
 	}
-	prev := blobstore.New(d.final, blobstore.ByEncoded)
+	prev := blobstore.New(d.root, blobstore.ByEncoded)
 	ok, err := prev.Has(ctx, desc)
 	if !ok || err != nil {
 		return false, d.wrap(err)
