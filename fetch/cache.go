@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferrytool/ferry/internal/fsutil"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -196,6 +197,15 @@ func (c *Cache) Clear() error {
 // holds at most max bytes, and returns how many bytes it freed. Partial
 // blobs are kept for their fetches to resume; blobs in use are spared.
 func (c *Cache) Prune(max int64) (int64, error) {
+	// Sidecars are replaced through fsutil temporary files; a killed
+	// process's are removed here.
+	if algs, err := os.ReadDir(c.dir); err == nil {
+		for _, a := range algs {
+			if a.IsDir() {
+				fsutil.RemoveStale(filepath.Join(c.dir, a.Name()))
+			}
+		}
+	}
 	entries, err := c.List()
 	if err != nil {
 		return 0, err

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"os"
 
+	"github.com/ferrytool/ferry/internal/fsutil"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -60,29 +61,9 @@ func readSidecar(path string) (*sidecar, error) {
 	return decodeSidecar(b)
 }
 
-// writeSidecar replaces path atomically: the new content goes to a
-// temporary file that is fsynced and renamed over it. Only the holder of
-// the entry's lock writes it, so the temporary name can be fixed.
+// writeSidecar replaces path atomically (see fsutil.WriteFile).
 func writeSidecar(path string, sc *sidecar) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(sc.encode())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return fsutil.WriteFile(path, sc.encode())
 }
 
 // resumeState is where a fetch starts: the bytes already on disk and the

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,18 +13,6 @@ import (
 func SplitPathAndRef(s string) (path, ref string) {
 	path, ref, _ = strings.Cut(s, ":")
 	return path, ref
-}
-
-// ociRefName is the grammar of org.opencontainers.image.ref.name in the OCI
-// image layout spec (annotations.md): components separated by "/".
-var ociRefName = regexp.MustCompile(`^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$`)
-
-// ValidateOCIRefName checks an OCI layout reference name.
-func ValidateOCIRefName(ref string) error {
-	if !ociRefName.MatchString(ref) {
-		return fmt.Errorf("%w: %q is not a valid OCI reference name", errdefs.ErrInvalidReference, ref)
-	}
-	return nil
 }
 
 // ParseSourceIndex reads "@N", skopeo's way of picking the N-th image of a

@@ -1,6 +1,8 @@
-// Package fsutil holds the few file-system moves the directory-based
-// transports share: a file that appears whole or not at all (temp name,
-// fsync, rename), a context-aware reader, and a directory fsync.
+// Package fsutil holds the few file-system moves ferry shares: a file that
+// appears whole or not at all (temp name, fsync, rename), an exclusive file
+// lock between processes (lock_unix.go), a context-aware reader, and a
+// directory fsync. Every atomic write and every lock in ferry goes through
+// here.
 package fsutil
 
 import (
@@ -31,15 +33,26 @@ const (
 // rename; the directory is not (call SyncDir when durability of the name
 // matters).
 func WriteFile(path string, data []byte) error {
+	return WriteFileMode(path, data, FilePerm)
+}
+
+// WriteFileMode is WriteFile with the new file's mode given (0o600 for a
+// file holding credentials). The mode is set before any byte is written, so
+// a secret is never readable by others, not even under the temporary name.
+func WriteFileMode(path string, data []byte, perm fs.FileMode) error {
 	t, err := NewTemp(filepath.Dir(path))
 	if err != nil {
 		return err
+	}
+	if err := t.f.Chmod(perm); err != nil {
+		t.Discard()
+		return fmt.Errorf("write %s: %w", t.Name(), err)
 	}
 	if _, err := t.f.Write(data); err != nil {
 		t.Discard()
 		return fmt.Errorf("write %s: %w", t.Name(), err)
 	}
-	return t.Commit(path)
+	return t.commit(path, perm)
 }
 
 // SyncDir fsyncs a directory so that renames into it survive a crash.
@@ -106,10 +119,10 @@ func NewTempLink(dir, src string) (*Temp, error) {
 // leftovers from a live one's work.
 func TempPattern() string { return TempPrefix + strconv.Itoa(os.Getpid()) + "-*" }
 
-// RemoveStale deletes the temporary files in dir that a ferry process left
-// when it was killed: those whose PID names no running process. Files of
-// live processes, and anything not named by TempPattern, are left alone.
-// It returns how many it removed.
+// RemoveStale deletes the temporary files and directories in dir that a
+// ferry process left when it was killed: those whose PID names no running
+// process. Entries of live processes, and anything not named by
+// TempPattern, are left alone. It returns how many it removed.
 func RemoveStale(dir string) int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -121,16 +134,32 @@ func RemoveStale(dir string) int {
 		if !ok {
 			continue
 		}
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+		if !Stale(rest) {
 			continue
 		}
-		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+		if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
 			n++
 		}
 	}
 	return n
+}
+
+// Stale reports whether a temporary name, with TempPrefix removed
+// ("PID-RANDOM..."), belongs to a process that is gone.
+func Stale(rest string) bool {
+	pidText, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	return ok && err == nil && pid > 0 && pid != os.Getpid() && !processAlive(pid)
+}
+
+// MkdirTemp creates a temporary directory in dir named by TempPattern, so
+// RemoveStale finds it once its writer is gone.
+func MkdirTemp(dir string) (string, error) {
+	p, err := os.MkdirTemp(dir, TempPattern())
+	if err != nil {
+		return "", fmt.Errorf("create a temporary directory: %w", err)
+	}
+	return p, nil
 }
 
 // Name is the temporary file's path.
@@ -151,7 +180,13 @@ func (t *Temp) CopyFrom(ctx context.Context, r io.Reader) (int64, error) {
 
 // Commit fsyncs the file, makes it world-readable and renames it to path,
 // replacing whatever was there.
-func (t *Temp) Commit(path string) error {
+//
+// When path is already a hard link to the same file (two writers linked
+// one cached blob), rename(2) does nothing and leaves the temporary name
+// behind; Commit then removes that name, so no temporary file survives.
+func (t *Temp) Commit(path string) error { return t.commit(path, FilePerm) }
+
+func (t *Temp) commit(path string, perm fs.FileMode) error {
 	if t.done {
 		return errors.New("fsutil: temporary file already committed or discarded")
 	}
@@ -159,7 +194,7 @@ func (t *Temp) Commit(path string) error {
 	name := t.f.Name()
 	err := t.f.Sync()
 	if err == nil {
-		err = t.f.Chmod(FilePerm)
+		err = t.f.Chmod(perm)
 	}
 	if cerr := t.f.Close(); err == nil {
 		err = cerr
@@ -171,7 +206,20 @@ func (t *Temp) Commit(path string) error {
 		os.Remove(name)
 		return fmt.Errorf("store %s: %w", path, err)
 	}
+	removeIfSameFile(name, path)
 	return nil
+}
+
+// removeIfSameFile removes name when it still exists as another link of
+// path's file: what a rename between two links of one inode leaves.
+func removeIfSameFile(name, path string) {
+	left, err := os.Lstat(name)
+	if err != nil {
+		return
+	}
+	if now, err := os.Lstat(path); err == nil && os.SameFile(left, now) {
+		os.Remove(name)
+	}
 }
 
 // Discard closes and removes the temporary file. It is safe to call after

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport/layout"
@@ -39,7 +40,7 @@ func generate(ctx context.Context, dir string) error {
 		manifest.Platform{OS: "linux", Architecture: "amd64"},
 		manifest.Platform{OS: "linux", Architecture: "arm64"},
 	)
-	dst, err := layout.OpenDestination(ctx, &layout.Reference{Path: dir, Ref: sampleRef, Index: -1}, nil)
+	dst, err := layout.OpenDestination(ctx, &layout.Reference{Name: ocilayout.Name{Path: dir, Ref: sampleRef, Index: -1}}, nil)
 	if err != nil {
 		return err
 	}

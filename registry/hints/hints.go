@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferrytool/ferry/internal/fsutil"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -288,12 +289,12 @@ func (s *Store) Save(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("saving registry hints: %w", err)
 	}
-	unlock, err := lock(ctx, s.path+".lock")
+	lk, err := fsutil.Lock(ctx, s.path+".lock")
 	if err != nil {
 		s.log.Debug("registry hints not saved", "path", s.path, "error", err)
 		return fmt.Errorf("saving registry hints: %w", err)
 	}
-	defer unlock()
+	defer lk.Unlock()
 	f := s.read()
 	for _, o := range s.ops {
 		s.apply(f, o)
@@ -392,28 +393,11 @@ func (s *Store) trim(f *file) {
 	}
 }
 
-// writeAtomic replaces path with b: a temporary file in the same
-// directory, synced, then renamed over it.
+// writeAtomic replaces path with b (see fsutil.WriteFileMode), creating
+// its directory.
 func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".registry-hints-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fsutil.WriteFileMode(path, b, 0o600)
 }

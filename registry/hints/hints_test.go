@@ -46,7 +46,7 @@ func TestRecordAndReadBack(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("file mode: %v, %v; want 0600", st, err)
 	}
-	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".registry-hints-*"))
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".ferry-tmp-*"))
 	if len(left) != 0 {
 		t.Errorf("temporary files left behind: %q", left)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/transport"
 )
 
@@ -39,7 +40,7 @@ func TestPutBlobFileLinks(t *testing.T) {
 	if err := dst.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	assertSame(t, img.Source(), open(t, root))
+	transporttest.AssertSame(t, img.Source(), open(t, root))
 	a, _ := os.Stat(filepath.Join(cacheDir, img.Layers[0].Digest.Encoded()))
 	c, _ := os.Stat(filepath.Join(root, img.Layers[0].Digest.Encoded()))
 	if a.Sys().(*syscall.Stat_t).Ino != c.Sys().(*syscall.Stat_t).Ino {

@@ -3,12 +3,12 @@ package dir
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/blobstore"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -29,12 +29,9 @@ const (
 	versionFile    = "version"
 	versionContent = "Directory Transport Version: 1.1\n"
 	manifestFile   = "manifest.json"
+	// lockFile serializes the commits of concurrent writers.
+	lockFile = "manifest.json.lock"
 )
-
-// maxManifestSize bounds what is read into memory as a manifest: real ones
-// are a few KB, and a bound keeps a hostile directory from making ferry
-// read a layer into memory.
-const maxManifestSize = 8 << 20
 
 // validate checks a digest before it becomes part of a file name, so a
 // crafted one cannot name a path outside the directory.
@@ -74,22 +71,8 @@ func signatureName(i int, instance *digest.Digest) (string, error) {
 }
 
 // readSmallFile reads a file that must be small (a manifest, a
-// signature), refusing one larger than maxManifestSize.
-func readSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxManifestSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxManifestSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", errdefs.ErrInvalidManifest, path, maxManifestSize)
-	}
-	return b, nil
-}
+// signature; see blobstore.MaxSmallFile).
+func readSmallFile(path string) ([]byte, error) { return blobstore.ReadSmallFile(path) }
 
 // exists reports whether root/name exists.
 func exists(root, name string) (bool, error) {

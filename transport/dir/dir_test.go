@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport/dir"
 	"github.com/google/go-cmp/cmp"
@@ -34,7 +35,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "img")
 			write(t, path, tt.img)
-			assertSame(t, tt.img.Source(), open(t, path))
+			transporttest.AssertSame(t, tt.img.Source(), open(t, path))
 			if diff := cmp.Diff(expectedFiles(tt.img), files(t, path)); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
@@ -89,7 +90,7 @@ func TestReplacesPreviousImage(t *testing.T) {
 	writeFile(t, filepath.Join(path, "signature-1"), "old signature")
 	img := testimage.New(testimage.Options{Seed: 7})
 	write(t, path, img)
-	assertSame(t, img.Source(), open(t, path))
+	transporttest.AssertSame(t, img.Source(), open(t, path))
 	if diff := cmp.Diff(expectedFiles(img), files(t, path)); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -121,7 +122,7 @@ func TestReusesBlobs(t *testing.T) {
 	if err := dst.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	assertSame(t, img.Source(), open(t, path))
+	transporttest.AssertSame(t, img.Source(), open(t, path))
 	if diff := cmp.Diff(expectedFiles(img), files(t, path)); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -227,8 +228,11 @@ func TestPutBlobKeepsNothingOnFailure(t *testing.T) {
 			if err := dst.PutBlob(context.Background(), tt.desc, tt.r); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("PutBlob: got %v, want %v", err, tt.wantErr)
 			}
-			if diff := cmp.Diff([]string{"version"}, files(t, path)); diff != "" {
-				t.Errorf("files (-want +got):\n%s", diff)
+			if err := dst.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := files(t, path); len(got) != 0 {
+				t.Errorf("files left after a failed PutBlob and Close: %v", got)
 			}
 		})
 	}
@@ -269,7 +273,7 @@ func TestPutBlobStreamAndSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertSame(t, img.Source(), src)
+	transporttest.AssertSame(t, img.Source(), src)
 	gotSigs, err := src.Signatures(ctx, nil)
 	if err != nil {
 		t.Fatal(err)

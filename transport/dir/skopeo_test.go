@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -62,7 +63,7 @@ func TestSkopeoInterop(t *testing.T) {
 			if diff := cmp.Diff(snapshot(t, ferryDir), snapshot(t, skopeoDir)); diff != "" {
 				t.Errorf("skopeo's directory differs from ferry's (-ferry +skopeo):\n%s", diff)
 			}
-			assertSame(t, want, open(t, skopeoDir))
+			transporttest.AssertSame(t, want, open(t, skopeoDir))
 
 			// ferry replaces the image skopeo wrote.
 			other := testimage.New(testimage.Options{Seed: 5})

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/blobstore"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
@@ -42,15 +42,8 @@ func OpenSource(ctx context.Context, r *Reference, o *transport.Options) (*Sourc
 		return nil, err
 	}
 	name := transport.FullName(r)
-	st, err := os.Stat(r.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w: no such directory", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
+	if err := blobstore.CheckDir(r.Path); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("%s: %w: %s is not a directory", name, errdefs.ErrInvalidArgument, r.Path)
 	}
 	ok, err := exists(r.Path, manifestFile)
 	if err != nil {
@@ -113,19 +106,9 @@ func (s *Source) readManifest(instance *digest.Digest) ([]byte, error) {
 
 // Blob opens the blob's file for streaming. The caller verifies it.
 func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	name, err := blobName(d.Digest)
+	f, err := blobstore.New(s.root, blobstore.ByEncoded).Open(ctx, d.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
-	}
-	f, err := os.Open(filepath.Join(s.root, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, err)
 	}
 	return f, nil
 }

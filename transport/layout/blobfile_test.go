@@ -22,7 +22,8 @@ func TestPutBlobFileLinks(t *testing.T) {
 	if err := os.WriteFile(cache, img.Blobs[layer.Digest], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(t.TempDir(), "layout")
+	// An existing (empty) directory is written in place.
+	root := t.TempDir()
 	dst, err := parse(t, root+":v1").NewDestination(context.Background(), &transport.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,9 @@ func TestPutBlobFileLinks(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "blobs", "sha256", other.Digest.Encoded())); !os.IsNotExist(err) {
 		t.Error("a refused blob file was stored")
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if left := leftovers(t, root); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)

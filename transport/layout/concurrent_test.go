@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
@@ -45,6 +46,9 @@ func runWriter(job string) int {
 		return 1
 	}
 	defer dst.Close()
+	if os.Getenv(stallEnv) != "" {
+		dst = stallingCommit{dst}
+	}
 	if err := testimage.New(testimage.Options{Seed: seed}).Write(ctx, dst); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -56,7 +60,7 @@ func runWriter(job string) int {
 // ref with the image of its seed.
 func assertRefs(t *testing.T, root string, want map[string]digest.Digest) {
 	t.Helper()
-	ix, err := layout.ParseIndex(readFile(t, filepath.Join(root, "index.json")))
+	ix, err := ocilayout.ParseIndex(readFile(t, filepath.Join(root, "index.json")))
 	if err != nil {
 		t.Fatalf("index.json: %v", err)
 	}
@@ -64,7 +68,7 @@ func assertRefs(t *testing.T, root string, want map[string]digest.Digest) {
 		t.Errorf("index.json has %d entries, want %d", len(ix.Manifests), len(want))
 	}
 	for ref, d := range want {
-		got, err := layout.Lookup(ix, ref, -1)
+		got, err := ocilayout.Lookup(ix, ref, -1)
 		if err != nil {
 			t.Errorf("ref %s: %v", ref, err)
 			continue

@@ -1,9 +1,7 @@
 package layout_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -62,42 +60,6 @@ func open(t *testing.T, name string) transport.Source {
 	return src
 }
 
-// assertSame checks that got serves exactly what want holds: the top
-// manifest with its media type, every instance manifest and every blob.
-func assertSame(t *testing.T, want *testimage.Source, got transport.Source) {
-	t.Helper()
-	ctx := context.Background()
-	b, mt, err := got.Manifest(ctx, nil)
-	if err != nil {
-		t.Fatalf("Manifest(nil): %v", err)
-	}
-	if !bytes.Equal(b, want.Top) || mt != want.TopType {
-		t.Errorf("Manifest(nil): got %s %q, want %s %q", mt, b, want.TopType, want.Top)
-	}
-	for d, wb := range want.Manifests {
-		b, mt, err := got.Manifest(ctx, &d)
-		if err != nil {
-			t.Errorf("Manifest(%s): %v", d, err)
-			continue
-		}
-		if !bytes.Equal(b, wb) || mt != want.Types[d] {
-			t.Errorf("Manifest(%s): got %s %q, want %s %q", d, mt, b, want.Types[d], wb)
-		}
-	}
-	for d, wb := range want.Blobs {
-		rc, err := got.Blob(ctx, descFor(d, wb))
-		if err != nil {
-			t.Errorf("Blob(%s): %v", d, err)
-			continue
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil || !bytes.Equal(b, wb) {
-			t.Errorf("Blob(%s): got %d bytes (err %v), want %d bytes", d, len(b), err, len(wb))
-		}
-	}
-}
-
 // leftovers lists temporary and lock files anywhere under root.
 func leftovers(t *testing.T, root string) []string {
 	t.Helper()
@@ -124,4 +86,14 @@ func readFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// blobFiles lists the blob files of a layout, sorted.
+func blobFiles(t *testing.T, root string) []string {
+	t.Helper()
+	got, err := filepath.Glob(filepath.Join(root, "blobs", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

@@ -2,31 +2,20 @@ package layout
 
 import (
 	"context"
-	"strconv"
 
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 )
 
 // Reference names an image in an OCI layout: by reference name, by
-// position (@N, source only), or, with neither, the layout's only image.
+// position (@N, source only), or, with neither, the layout's only image
+// (see ocilayout.Name).
 type Reference struct {
-	Path  string
-	Ref   string
-	Index int // -1 unless named as PATH:@N
+	ocilayout.Name
 }
 
 func (r *Reference) Transport() transport.Transport { return Transport }
-
-func (r *Reference) String() string {
-	switch {
-	case r.Index >= 0:
-		return r.Path + ":@" + strconv.Itoa(r.Index)
-	case r.Ref != "":
-		return r.Path + ":" + r.Ref
-	}
-	return r.Path
-}
 
 // DockerReference is nil: an OCI reference name is not a Docker name.
 func (r *Reference) DockerReference() reference.Named { return nil }

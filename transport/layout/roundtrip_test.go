@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
@@ -40,7 +43,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Parallel()
 				root := t.TempDir()
 				write(t, root+ref, tt.img)
-				assertSame(t, tt.img.Source(), open(t, root+ref))
+				transporttest.AssertSame(t, tt.img.Source(), open(t, root+ref))
 				if got := leftovers(t, root); len(got) > 0 {
 					t.Errorf("leftover files: %v", got)
 				}
@@ -91,13 +94,13 @@ func TestIndexEntries(t *testing.T) {
 				}
 				write(t, name, s.img)
 			}
-			ix, err := layout.ParseIndex(readFile(t, filepath.Join(root, "index.json")))
+			ix, err := ocilayout.ParseIndex(readFile(t, filepath.Join(root, "index.json")))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []entry
 			for _, d := range ix.Manifests {
-				got = append(got, entry{layout.RefName(d), d.Digest})
+				got = append(got, entry{ocilayout.RefName(d), d.Digest})
 			}
 			if len(got) != len(tt.want) {
 				t.Fatalf("entries: got %v, want %v", got, tt.want)
@@ -234,6 +237,9 @@ func TestPutBlobKeepsNothingOnFailure(t *testing.T) {
 			if has, _ := dst.HasBlob(context.Background(), d); has {
 				t.Errorf("HasBlob true after a failed PutBlob")
 			}
+			if err := dst.Close(); err != nil {
+				t.Fatal(err)
+			}
 			if got := leftovers(t, root); len(got) > 0 {
 				t.Errorf("leftover files: %v", got)
 			}
@@ -247,6 +253,7 @@ func TestCloseWithoutCommit(t *testing.T) {
 	root := t.TempDir()
 	write(t, root+":kept", testimage.New(testimage.Options{Seed: 1}))
 	before := readFile(t, filepath.Join(root, "index.json"))
+	blobsBefore := blobFiles(t, root)
 
 	img := testimage.New(testimage.Options{Seed: 2})
 	dst, err := parse(t, root+":kept").NewDestination(ctx, nil)
@@ -272,6 +279,9 @@ func TestCloseWithoutCommit(t *testing.T) {
 	}
 	if got := leftovers(t, root); len(got) > 0 {
 		t.Errorf("leftover files: %v", got)
+	}
+	if got := blobFiles(t, root); !slices.Equal(got, blobsBefore) {
+		t.Errorf("blobs after a copy that did not commit: got %v, want %v", got, blobsBefore)
 	}
 }
 
@@ -430,7 +440,7 @@ func TestIndexJSONIsValid(t *testing.T) {
 	if ix.SchemaVersion != 2 || ix.MediaType != ocispec.MediaTypeImageIndex || len(ix.Manifests) != 1 {
 		t.Errorf("index.json: %+v", ix)
 	}
-	if d := ix.Manifests[0]; d.MediaType != ocispec.MediaTypeImageIndex || layout.RefName(d) != "x" {
+	if d := ix.Manifests[0]; d.MediaType != ocispec.MediaTypeImageIndex || ocilayout.RefName(d) != "x" {
 		t.Errorf("entry: %+v", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
+	"github.com/ferrytool/ferry/internal/transporttest"
 	"github.com/ferrytool/ferry/transport/dir"
 )
 
@@ -69,7 +70,7 @@ func TestSkopeoReadsFerryLayout(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "out")
 			skopeo(t, "copy", "--all", name, "dir:"+out)
-			assertSame(t, want, openDir(t, out))
+			transporttest.AssertSame(t, want, openDir(t, out))
 		})
 	}
 }
@@ -101,12 +102,12 @@ func TestFerryReadsSkopeoLayout(t *testing.T) {
 			dst.Close()
 			root := t.TempDir()
 			skopeo(t, "copy", "--all", "dir:"+in, "oci:"+root+":from-skopeo")
-			assertSame(t, tt.img.Source(), open(t, root+":from-skopeo"))
+			transporttest.AssertSame(t, tt.img.Source(), open(t, root+":from-skopeo"))
 
 			other := testimage.New(testimage.Options{Seed: 42})
 			write(t, root+":from-ferry", other)
-			assertSame(t, tt.img.Source(), open(t, root+":from-skopeo"))
-			assertSame(t, other.Source(), open(t, root+":from-ferry"))
+			transporttest.AssertSame(t, tt.img.Source(), open(t, root+":from-skopeo"))
+			transporttest.AssertSame(t, other.Source(), open(t, root+":from-ferry"))
 			if got := skopeo(t, "inspect", "--raw", "oci:"+root+":from-skopeo"); !bytes.Equal(got, tt.img.Source().Top) {
 				t.Errorf("skopeo inspect --raw after ferry's write: got %q", got)
 			}

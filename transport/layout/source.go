@@ -2,14 +2,13 @@ package layout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/blobstore"
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
@@ -19,7 +18,7 @@ import (
 
 // Source reads one image (or index) of an OCI layout.
 type Source struct {
-	root string
+	lay  *ocilayout.Layout
 	name string // "oci:PATH[:REF]", for messages
 	desc ocispec.Descriptor
 	log  *slog.Logger
@@ -42,31 +41,25 @@ func OpenSource(ctx context.Context, r *Reference, o *transport.Options) (*Sourc
 		return nil, err
 	}
 	name := transport.FullName(r)
-	st, err := os.Stat(r.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w: no such directory", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
+	if err := blobstore.CheckDir(r.Path); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("%s: %w: %s is not a directory", name, errdefs.ErrInvalidArgument, r.Path)
+	lay := ocilayout.At(r.Path)
+	if _, err := lay.CheckLayoutFile(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if _, err := checkLayoutFile(r.Path); err != nil {
-		return nil, err
-	}
-	ix, _, exists, err := readIndex(r.Path)
+	ix, exists, err := lay.ReadIndex()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if !exists {
 		return nil, fmt.Errorf("%s: %w: %s is not an OCI image layout (it has no index.json)", name, errdefs.ErrNotFound, r.Path)
 	}
-	desc, err := Lookup(ix, r.Ref, r.Index)
+	desc, err := ocilayout.Lookup(ix, r.Ref, r.Index)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s := &Source{root: r.Path, name: name, desc: desc, log: o.Log()}
+	s := &Source{lay: lay, name: name, desc: desc, log: o.Log()}
 	s.log.Debug("oci: source opened", "layout", r.Path, "digest", desc.Digest, "mediaType", desc.MediaType)
 	return s, nil
 }
@@ -85,16 +78,9 @@ func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte,
 	if instance != nil && *instance != s.desc.Digest {
 		d, size, mediaType = *instance, -1, ""
 	}
-	p, err := blobPath(s.root, d)
+	b, err := s.lay.Blobs.ReadSmall(ctx, d)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.name, err)
-	}
-	b, err := readSmallFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, d, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, d, err)
 	}
 	if err := verify.Bytes(b, d, size); err != nil {
 		return nil, "", fmt.Errorf("%s: manifest %s: %w", s.name, d, err)
@@ -110,19 +96,9 @@ func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte,
 
 // Blob opens blobs/ALG/HEX for streaming. The caller verifies the content.
 func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	p, err := blobPath(s.root, d.Digest)
+	f, err := s.lay.Blobs.Open(ctx, d.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, err)
 	}
 	return f, nil
 }

@@ -1,12 +1,12 @@
 // Package layout is the oci: transport: images in an OCI image layout
 // directory (image-spec image-layout.md), several images per layout told
-// apart by their org.opencontainers.image.ref.name annotation.
+// apart by their org.opencontainers.image.ref.name annotation. The layout
+// itself (files, index.json rules, blob store, lock, journal) is
+// internal/ocilayout; this package adds the transport's contract.
 package layout
 
 import (
-	"fmt"
-
-	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/transport"
 )
 
@@ -24,22 +24,9 @@ func (layoutTransport) ParseReference(s string) (transport.Reference, error) {
 
 // ParseReference parses "PATH[:REF]" or "PATH:@N".
 func ParseReference(s string) (*Reference, error) {
-	path, ref := transport.SplitPathAndRef(s)
-	if path == "" {
-		return nil, fmt.Errorf("%w: oci: a path is required, as in oci:/srv/images/app:1", errdefs.ErrInvalidReference)
+	n, err := ocilayout.ParseName("oci", "/srv/images/app:1", s)
+	if err != nil {
+		return nil, err
 	}
-	r := &Reference{Path: path, Ref: ref, Index: -1}
-	if n, ok, err := transport.ParseSourceIndex(ref); ok {
-		if err != nil {
-			return nil, err
-		}
-		r.Ref, r.Index = "", n
-		return r, nil
-	}
-	if ref != "" {
-		if err := transport.ValidateOCIRefName(ref); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return &Reference{Name: n}, nil
 }

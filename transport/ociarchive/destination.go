@@ -9,10 +9,10 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -192,8 +192,8 @@ func (d *destination) Commit(ctx context.Context) error {
 }
 
 func (d *destination) finish() error {
-	ix := layout.NewIndex()
-	layout.AddEntry(ix, *d.top, d.ref)
+	ix := ocilayout.NewIndex()
+	ocilayout.AddEntry(ix, *d.top, d.ref)
 	ib, err := json.Marshal(ix)
 	if err != nil {
 		return err

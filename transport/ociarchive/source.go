@@ -11,10 +11,10 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -109,11 +109,11 @@ func (s *source) pickTop(layoutRaw, indexRaw []byte, haveIndex bool) (ocispec.De
 	if !haveIndex {
 		return ocispec.Descriptor{}, fmt.Errorf("%w: the archive has no index.json (not an OCI archive?)", errdefs.ErrInvalidArchive)
 	}
-	ix, err := layout.ParseIndex(indexRaw)
+	ix, err := ocilayout.ParseIndex(indexRaw)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("index.json: %w", err)
 	}
-	return layout.Lookup(ix, s.ref, s.index)
+	return ocilayout.Lookup(ix, s.ref, s.index)
 }
 
 // load indexes the archive (spooling a stream) and picks the image.

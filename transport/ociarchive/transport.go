@@ -1,12 +1,11 @@
 // Package ociarchive is the oci-archive: transport: an OCI image layout
 // packed in one tar file, read and written as a stream without extracting
-// it to a temporary directory. "-" is stdin or stdout.
+// it to a temporary directory. "-" is stdin or stdout. The layout's rules
+// (index.json, ref names, the PATH[:REF] grammar) are internal/ocilayout.
 package ociarchive
 
 import (
-	"fmt"
-
-	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/transport"
 )
 
@@ -24,22 +23,9 @@ func (archiveTransport) ParseReference(s string) (transport.Reference, error) {
 
 // ParseReference parses "PATH[:REF]" or "PATH:@N".
 func ParseReference(s string) (*Reference, error) {
-	path, ref := transport.SplitPathAndRef(s)
-	if path == "" {
-		return nil, fmt.Errorf("%w: oci-archive: a path is required, as in oci-archive:/tmp/app.tar:1", errdefs.ErrInvalidReference)
+	n, err := ocilayout.ParseName("oci-archive", "/tmp/app.tar:1", s)
+	if err != nil {
+		return nil, err
 	}
-	r := &Reference{Path: path, Ref: ref, Index: -1}
-	if n, ok, err := transport.ParseSourceIndex(ref); ok {
-		if err != nil {
-			return nil, err
-		}
-		r.Ref, r.Index = "", n
-		return r, nil
-	}
-	if ref != "" {
-		if err := transport.ValidateOCIRefName(ref); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return &Reference{Name: n}, nil
 }

@@ -1,4 +1,4 @@
-package layout
+package ocilayout
 
 import (
 	"encoding/json"

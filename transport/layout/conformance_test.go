@@ -1,0 +1,18 @@
+package layout_test
+
+import (
+	"testing"
+
+	"github.com/ferrytool/ferry/internal/transporttest"
+	"github.com/ferrytool/ferry/transport/layout"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	transporttest.Run(t, transporttest.Subject{
+		Transport:    layout.Transport,
+		NewName:      transporttest.NewPath("layout", ":v1"),
+		Leftovers:    transporttest.ParentEntries,
+		HostileNames: []string{":v1", "x:../../etc", "x:a/../../b", "x:/abs", "x:a//b", "x:@-1", "x:@0"},
+	})
+}
