@@ -32,7 +32,8 @@ type Options struct {
 	// arrived with, so the archive is about the compressed image size.
 	ArchiveUncompressed bool
 	// Stdin and Stdout are where an archive named "-" is read from and
-	// written to; nil means os.Stdin and os.Stdout.
+	// written to. The library never falls back to the process's own: with
+	// nil, "-" is an error (the CLI always sets both).
 	Stdin  io.Reader
 	Stdout io.Writer
 	// UserAgent is sent to registries.
