@@ -24,6 +24,11 @@ func (c *job) maybeStream(ctx context.Context) error {
 	}
 	rep := c.o.Destination.Reporter()
 	_, _, err := ss.Stream(ctx, func(ctx context.Context, d ocispec.Descriptor, r io.Reader) (ocispec.Descriptor, error) {
+		if _, ok := ss.(convertingStream); ok {
+			if want := c.wantedCompression(d.MediaType); want != "" {
+				return c.convertStreamed(ctx, sd, d, r, want)
+			}
+		}
 		if d.Digest == "" {
 			rep.Report(progress.Event{Kind: progress.Started, Descriptor: d})
 			got, err := sd.PutBlobStream(ctx, d.MediaType, &progressReader{r: r, d: d, rep: rep})
