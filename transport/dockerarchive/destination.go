@@ -49,6 +49,9 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 		return nil, err
 	}
 	tags = append(tags, extra...)
+	if err := checkLoadable(tags); err != nil {
+		return nil, err
+	}
 	var stdout io.Writer
 	if o != nil {
 		stdout = o.Stdout
@@ -69,7 +72,11 @@ func NewStreamDestination(name string, w io.Writer, tags []reference.Named, o *t
 	if err != nil {
 		return nil, err
 	}
-	d := newTarDestination(name, archive.NewStreamOutput(w), append(append([]reference.Named(nil), tags...), extra...), o)
+	all := append(append([]reference.Named(nil), tags...), extra...)
+	if err := checkLoadable(all); err != nil {
+		return nil, err
+	}
+	d := newTarDestination(name, archive.NewStreamOutput(w), all, o)
 	for _, opt := range opts {
 		opt(d)
 	}
