@@ -26,6 +26,10 @@ type Output struct {
 	f         *os.File  // the temporary file; nil unless replacing a file
 	path, tmp string
 	done      bool
+	// resumed and dirs are what a partial archive (see PartialPrefix)
+	// already held when tmp is one.
+	resumed []Resumed
+	dirs    []string
 }
 
 // CreateOutput starts writing the archive at path; "-" is stdout, which
@@ -48,6 +52,14 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	// A copy killed before its rename left a hidden temporary archive
 	// here; its process is gone, so it goes.
 	fsutil.RemoveStale(dir)
+	if _, err := os.Stat(dir); err != nil && errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("creating %s: %w: the directory %s does not exist", path, errdefs.ErrInvalidArgument, dir)
+	}
+	if o, err := openPartial(t.path); err == nil && o != nil {
+		return o, nil
+	}
+	// Another ferry is writing this target, or the directory takes no
+	// partial file: a private temporary file, which a kill does not keep.
 	f, err := os.CreateTemp(dir, fsutil.TempPattern())
 	if _, serr := os.Stat(dir); err != nil && errors.Is(serr, fs.ErrNotExist) {
 		return nil, fmt.Errorf("creating %s: %w: the directory %s does not exist", path, errdefs.ErrInvalidArgument, dir)
@@ -83,6 +95,14 @@ func openInPlace(t target) (*Output, error) {
 	return &Output{w: f, c: f, path: t.path}, nil
 }
 
+// Resumed lists the members a killed copy left in the partial archive,
+// kept and verified: the destination records them as written and writes
+// on after them. Empty for a new archive.
+func (o *Output) Resumed() []Resumed { return o.resumed }
+
+// Dirs lists the directory entries the partial archive already holds.
+func (o *Output) Dirs() []string { return o.dirs }
+
 // NewStreamOutput writes to w directly; Commit and Close leave w open.
 func NewStreamOutput(w io.Writer) *Output { return &Output{w: w} }
 
@@ -115,11 +135,13 @@ func (o *Output) Commit() error {
 	if err == nil {
 		err = o.f.Chmod(0o644) // temporary files start private
 	}
+	if err == nil {
+		// Renamed before it is closed, so the lock on a partial archive
+		// is held until it has its final name.
+		err = os.Rename(o.tmp, o.path)
+	}
 	if cerr := o.f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(o.tmp, o.path)
 	}
 	if err != nil {
 		os.Remove(o.tmp)
@@ -142,8 +164,9 @@ func (o *Output) Close() error {
 	if o.f == nil {
 		return nil
 	}
+	err := os.Remove(o.tmp) // before Close: a partial is still locked
 	o.f.Close()
-	if err := os.Remove(o.tmp); err != nil && !os.IsNotExist(err) {
+	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return nil

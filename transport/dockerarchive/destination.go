@@ -111,6 +111,12 @@ func additionalTags(o *transport.Options) ([]reference.Named, error) {
 
 func newTarDestination(name string, out *archive.Output, tags []reference.Named, o *transport.Options) *destination {
 	d := &destination{Sink: archive.NewSink(name, out), tags: tags, written: map[digest.Digest]string{}}
+	// Blobs a killed copy already wrote into the partial archive.
+	for _, r := range out.Resumed() {
+		if r.Digest != "" {
+			d.written[r.Digest] = r.Name
+		}
+	}
 	if o != nil {
 		d.plain, d.tmpDir = o.ArchiveUncompressed, o.TmpDir
 	}
