@@ -2,8 +2,10 @@
 // oci-archive, tarball, docker-daemon) share: compression detection by
 // magic bytes, safe tar entry names, an index of a seekable tar's entries
 // by offset, a one-pass walk of a tar stream, spooling a stream to a
-// temporary file, and an output file that appears complete or not at all.
-// Nothing here ever extracts an archive to disk.
+// temporary file, and an output file that appears complete or not at all
+// (written in place when it is a device, FIFO, socket or descriptor, and
+// resumed from its partial archive after a kill). Nothing here ever
+// extracts an archive to disk.
 package archive
 
 import (
