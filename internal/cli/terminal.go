@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -19,14 +20,25 @@ func (a *app) checkArchiveNotToTerminal(dstName string) error {
 	if !ok || !isArchiveTransport(tr) {
 		return nil
 	}
-	if path, _ := transport.SplitPathAndRef(details); path != "-" {
-		return nil
-	}
-	f, ok := a.stdout.(interface{ Fd() uintptr })
+	f, ok := a.stdout.(*os.File)
 	if !ok || !a.isTerminal(int(f.Fd())) {
 		return nil
 	}
+	if path, _ := transport.SplitPathAndRef(details); path != "-" && !sameAsStdout(path, f) {
+		return nil
+	}
 	return fmt.Errorf("%w: cowardly refusing to save to a terminal. Use a file name instead of -, or redirect standard output (%s:- > image.tar)", errdefs.ErrInvalidArgument, tr)
+}
+
+// sameAsStdout reports whether path names the file stdout is (as
+// /dev/stdout or /dev/fd/1 do).
+func sameAsStdout(path string, stdout *os.File) bool {
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := stdout.Stat()
+	return err == nil && os.SameFile(a, b)
 }
 
 func isArchiveTransport(name string) bool {

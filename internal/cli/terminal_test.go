@@ -29,8 +29,10 @@ func TestArchiveNotWrittenToTerminal(t *testing.T) {
 		{"docker-archive:-", false, ExitOK},
 		{"oci-archive:-", false, ExitOK},
 		{"docker-archive:" + filepath.Join(dir, "file.tar"), true, ExitOK},
+		// stdout named by its path, as /dev/stdout names it.
+		{"docker-archive:" + filepath.Join(dir, "stdout"), true, ExitFailure},
 	} {
-		out, err := os.CreateTemp(dir, "stdout")
+		out, err := os.Create(filepath.Join(dir, "stdout"))
 		if err != nil {
 			t.Fatal(err)
 		}
