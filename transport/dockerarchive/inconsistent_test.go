@@ -122,3 +122,28 @@ func TestStreamPutsOnlyNamedMembers(t *testing.T) {
 		}
 	}
 }
+
+// A small layer kept in memory while streaming is checked against its
+// diff ID before it is put: a mismatch reaches no destination.
+func TestHeldLayerCheckedBeforePut(t *testing.T) {
+	t.Parallel()
+	l := newLegacy(t, 74, "app:1")
+	bad := append(bytes.Clone(l.Layers[0][:len(l.Layers[0])-1]), 'X')
+	for i, m := range l.Members {
+		if m.Name == l.Item["Layers"].([]string)[0] {
+			l.Members[i] = tartest.File(m.Name, bad)
+		}
+	}
+	src, err := parse(t, "-").NewSource(context.Background(), &transport.Options{Stdin: bytes.NewReader(legacyArchive(t, l)), TmpDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var mp memPut
+	if _, _, err := src.(transport.StreamSource).Stream(context.Background(), mp.put); !errors.Is(err, errdefs.ErrDigestMismatch) {
+		t.Fatalf("Stream: %v, want a digest mismatch", err)
+	}
+	if _, ok := mp.blobs[digest.FromBytes(bad)]; ok {
+		t.Error("the mismatching layer was put")
+	}
+}

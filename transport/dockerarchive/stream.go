@@ -175,13 +175,23 @@ func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putRes
 		if err != nil {
 			return nil, err
 		}
+		// A layer still at hand (kept in memory or spooled) is checked
+		// before put sees it; one that streamed past was hashed on its way.
 		switch {
 		case kept:
-			pr, err = putLayer(ctx, put, lp, pathDigest(lp), int64(len(b)), archive.Detect(b), bytes.NewReader(b))
-			small[pr.raw] = b
+			if err = checkHeld(bytes.NewReader(b), archive.Detect(b), lp, diffIDs[i]); err == nil {
+				pr, err = putLayer(ctx, put, lp, pathDigest(lp), int64(len(b)), archive.Detect(b), bytes.NewReader(b))
+				small[pr.raw] = b
+			}
 		case pr.spool != nil:
-			if _, err = pr.spool.Seek(0, io.SeekStart); err == nil {
-				pr, err = putLayer(ctx, put, lp, pathDigest(lp), pr.desc.Size, pr.comp, pr.spool)
+			t, c, size := pr.spool, pr.comp, pr.desc.Size
+			if err = rewind(t); err == nil {
+				err = checkHeld(t, c, lp, diffIDs[i])
+			}
+			if err == nil {
+				if err = rewind(t); err == nil {
+					pr, err = putLayer(ctx, put, lp, pathDigest(lp), size, c, t)
+				}
 			}
 		case pr.raw == "":
 			err = fmt.Errorf("%w: it is not a file", errdefs.ErrInvalidArchive)
@@ -203,6 +213,21 @@ func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putRes
 		return nil, err
 	}
 	return img, nil
+}
+
+// checkHeld compares the diff ID of a layer held whole with the config's.
+func checkHeld(r io.Reader, c archive.Compression, member string, want digest.Digest) error {
+	lr := archive.NewLayerReader(r, c)
+	defer lr.Close()
+	if _, err := io.Copy(io.Discard, lr); err != nil {
+		return err
+	}
+	return checkDiffID(lr, member, want)
+}
+
+func rewind(t *archive.Temp) error {
+	_, err := t.Seek(0, io.SeekStart)
+	return err
 }
 
 func putBytes(ctx context.Context, put transport.PutFunc, d ocispec.Descriptor, b []byte) error {
