@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/progress"
@@ -160,7 +161,8 @@ func decompressor(r io.Reader, comp string) (io.ReadCloser, error) {
 		zr.Multistream(false)
 		return zr, nil
 	case compZstd:
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		// The window bound keeps a hostile layer from driving memory up.
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(archive.MaxZstdWindow))
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,11 @@ func (c *job) maybeStream(ctx context.Context) error {
 		return nil
 	}
 	_, _, err := ss.Stream(ctx, func(ctx context.Context, d ocispec.Descriptor, r io.Reader) (ocispec.Descriptor, error) {
+		if _, ok := ss.(convertingStream); ok {
+			if want := c.wantedCompression(d.MediaType); want != "" {
+				return c.convertStreamed(ctx, sd, d, r, want)
+			}
+		}
 		if d.Digest == "" {
 			ev := progress.Event{Descriptor: d}
 			c.report(with(ev, progress.Started, 0))

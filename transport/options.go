@@ -20,7 +20,8 @@ type Options struct {
 	// TmpDir is where temporary files go ("" means the system default).
 	TmpDir string
 	// Stdin and Stdout are where an archive named "-" is read from and
-	// written to; nil means os.Stdin and os.Stdout.
+	// written to. The library never falls back to the process's own: with
+	// nil, "-" is an error (the CLI always sets both).
 	Stdin  io.Reader
 	Stdout io.Writer
 	// Logger receives debug logs; nil discards.

@@ -14,14 +14,27 @@ import (
 
 func main() {
 	// The first SIGINT or SIGTERM cancels the command, which stops every
-	// transfer and leaves destinations as they were; stop restores the
-	// default handling so a second signal kills at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// transfer and cleans up (temporary files, uncommitted archives);
+	// default handling is then restored, so a second signal kills at once.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	caught := make(chan os.Signal, 1)
 	go func() {
-		<-ctx.Done()
-		stop()
+		s := <-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		caught <- s
+		cancel()
 	}()
 	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	select {
+	case s := <-caught:
+		// Die of the signal, as the shell and a calling script expect
+		// (status 130 for SIGINT, 143 for SIGTERM): a script must not carry
+		// on as if the command had merely failed.
+		dieOf(s)
+	default:
+	}
+	cancel()
 	os.Exit(code)
 }

@@ -13,17 +13,24 @@ import (
 	"github.com/ferrytool/ferry/internal/testimage"
 )
 
-// TestBinary builds ferry as a user would, with the version set by
-// -ldflags, and checks what the process prints and how it exits.
-func TestBinary(t *testing.T) {
+// buildFerry builds ferry as a user would, with the version set by
+// -ldflags, into dir.
+func buildFerry(t *testing.T, dir string) string {
+	t.Helper()
 	goBin := testenv.NeedCommand(t, "go")
-	dir := t.TempDir()
 	bin := filepath.Join(dir, "ferry")
 	build := exec.Command(goBin, "build", "-ldflags", "-X github.com/ferrytool/ferry/internal/cli.Version=v0.0.0-test", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestBinary checks what the process prints and how it exits.
+func TestBinary(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildFerry(t, dir)
 	img := testimage.New(testimage.Options{})
 	mf := filepath.Join(dir, "manifest.json")
 	if err := os.WriteFile(mf, img.Manifest, 0o644); err != nil {

@@ -330,3 +330,42 @@ func TestInputSpoolsAStreamOnce(t *testing.T) {
 		t.Errorf("missing file: %v, want ErrNotFound", err)
 	}
 }
+
+// zstdFrame builds a zstd frame by hand (RFC 8878 3.1.1): no single
+// segment, no content size, windowLog 10+exp, one raw last block.
+func zstdFrame(exp byte, content []byte) []byte {
+	f := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, exp << 3}
+	h := 1 | uint32(len(content))<<3 // Last_Block, Raw_Block, Block_Size
+	f = append(f, byte(h), byte(h>>8), byte(h>>16))
+	return append(f, content...)
+}
+
+// A zstd stream that declares a 512 MiB window (a 26 KB archive made so
+// drove ferry's memory to 540 MB) is refused as invalid input; the same
+// content with an ordinary window decodes.
+func TestZstdWindowBounded(t *testing.T) {
+	t.Parallel()
+	plain := bytes.Repeat([]byte("layer "), 1000)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		err  error
+	}{
+		{"1 MiB window", zstdFrame(10, plain), nil},
+		{"128 MiB window", zstdFrame(17, plain), nil},
+		{"512 MiB window", zstdFrame(19, plain), errdefs.ErrInvalidArchive},
+	} {
+		rc, _, err := archive.Decompress(bytes.NewReader(tc.in))
+		if err == nil {
+			var got []byte
+			got, err = io.ReadAll(rc)
+			rc.Close()
+			if err == nil && !bytes.Equal(got, plain) {
+				t.Errorf("%s: content differs", tc.name)
+			}
+		}
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
+		}
+	}
+}

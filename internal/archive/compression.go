@@ -2,14 +2,17 @@
 // oci-archive, tarball, docker-daemon) share: compression detection by
 // magic bytes, safe tar entry names, an index of a seekable tar's entries
 // by offset, a one-pass walk of a tar stream, spooling a stream to a
-// temporary file, and an output file that appears complete or not at all.
-// Nothing here ever extracts an archive to disk.
+// temporary file, and an output file that appears complete or not at all
+// (written in place when it is a device, FIFO, socket or descriptor, and
+// resumed from its partial archive after a kill). Nothing here ever
+// extracts an archive to disk.
 package archive
 
 import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
 
@@ -107,7 +110,7 @@ func NewReader(r io.Reader, c Compression) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case Zstd:
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(MaxZstdWindow))
 		if err != nil {
 			return nil, fmt.Errorf("%w: zstd: %v", errdefs.ErrInvalidArchive, err)
 		}
@@ -118,6 +121,23 @@ func NewReader(r io.Reader, c Compression) (io.ReadCloser, error) {
 	return nil, fmt.Errorf("%w: %s compression is not supported; decompress it first", errdefs.ErrNotSupported, c)
 }
 
+// MaxZstdWindow is the largest zstd window ferry decodes. The decoder
+// holds a window's worth of history, so a tiny archive declaring a huge
+// window (the format allows up to 3.75 TB; klauspost's default cap is
+// 512 MiB) would drive memory up; zstd --long and every image tool stay at
+// or below 2^27.
+const MaxZstdWindow = 128 << 20
+
 type zstdCloser struct{ *zstd.Decoder }
+
+// Read turns the decoder's refusal of a window beyond MaxZstdWindow into
+// invalid input.
+func (z zstdCloser) Read(p []byte) (int, error) {
+	n, err := z.Decoder.Read(p)
+	if err != nil && errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		err = fmt.Errorf("%w: zstd: the stream declares a window larger than %d MiB", errdefs.ErrInvalidArchive, MaxZstdWindow>>20)
+	}
+	return n, err
+}
 
 func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }

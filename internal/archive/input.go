@@ -29,12 +29,13 @@ type Input struct {
 	closed bool
 }
 
-// OpenInput opens the archive at path; "-" reads stdin. tmpDir is where a
-// stream is spooled when it must be ("" is the system default).
+// OpenInput opens the archive at path; "-" reads stdin, which must not be
+// nil (the library never falls back to the process's own). tmpDir is
+// where a stream is spooled when it must be ("" is the system default).
 func OpenInput(ctx context.Context, path string, stdin io.Reader, tmpDir string) (*Input, error) {
 	if path == "-" {
 		if stdin == nil {
-			stdin = os.Stdin
+			return nil, fmt.Errorf("%w: no standard input was given to read the archive \"-\" from", errdefs.ErrInvalidArgument)
 		}
 		return NewStreamInput("stdin", func(context.Context) (io.ReadCloser, error) {
 			return io.NopCloser(stdin), nil

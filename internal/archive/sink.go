@@ -22,7 +22,9 @@ type Sink struct {
 
 // NewSink starts a tar stream on out.
 func NewSink(name string, out *Output) Sink {
-	return Sink{Name: name, Out: out, TW: NewWriter(out)}
+	tw := NewWriter(out)
+	tw.HaveDirs(out.Dirs())
+	return Sink{Name: name, Out: out, TW: tw}
 }
 
 // Usable reports why nothing more may be written, if anything.

@@ -26,6 +26,14 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{tw: tar.NewWriter(w), dirs: map[string]bool{}}
 }
 
+// HaveDirs records directory entries the stream already holds (a
+// resumed partial archive), so they are not written twice.
+func (w *Writer) HaveDirs(dirs []string) {
+	for _, d := range dirs {
+		w.dirs[d] = true
+	}
+}
+
 var zeroTime = time.Unix(0, 0).UTC()
 
 func (w *Writer) mkdirs(name string) error {

@@ -95,6 +95,9 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err != nil {
 		return err
 	}
+	if err := a.checkArchiveNotToTerminal(dstName); err != nil {
+		return err
+	}
 	mode := o.progress
 	if o.quiet {
 		mode = "none"

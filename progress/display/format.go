@@ -2,6 +2,7 @@ package display
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ferrytool/ferry/progress"
@@ -22,9 +23,18 @@ func bytesHuman(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
-// shortDigest is the first 12 hex characters, as Docker shows IDs.
+// shortDigest is the first 12 hex characters, as Docker shows IDs. A blob
+// whose digest is not known yet (an archive member read from a stream is
+// hashed as it passes) shows as "(streaming)". It never panics, whatever
+// the event carries.
 func shortDigest(d digest.Digest) string {
-	e := d.Encoded()
+	if d == "" {
+		return "(streaming)"
+	}
+	_, e, ok := strings.Cut(string(d), ":")
+	if !ok {
+		e = string(d)
+	}
 	if len(e) > 12 {
 		e = e[:12]
 	}

@@ -44,6 +44,16 @@ func (t *tracker) update(e progress.Event) blobState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b, ok := t.blobs[e.Descriptor.Digest]
+	if !ok && e.Descriptor.Digest != "" && (e.Kind == progress.Done || e.Kind == progress.Failed) {
+		// A blob streamed without a known digest started as "" and ends
+		// under the digest it turned out to have.
+		if u, found := t.blobs[""]; found && u.state == progress.Started {
+			delete(t.blobs, "")
+			u.d = e.Descriptor.Digest
+			t.blobs[u.d] = u
+			b, ok = u, true
+		}
+	}
 	if !ok {
 		b = &blobState{d: e.Descriptor.Digest, size: e.Descriptor.Size, started: t.now(), order: t.n}
 		t.n++

@@ -50,6 +50,9 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 		return nil, err
 	}
 	tags = append(tags, extra...)
+	if err := checkLoadable(tags); err != nil {
+		return nil, err
+	}
 	var stdout io.Writer
 	if o != nil {
 		stdout = o.Stdout
@@ -68,7 +71,11 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 // The docker-daemon transport feeds POST /images/load with it through a
 // pipe.
 func NewStreamDestination(name string, w io.Writer, tags []reference.Named, o *transport.Options, opts ...DestinationOption) (transport.Destination, error) {
-	d := newTarDestination(name, archive.NewStreamOutput(w), append([]reference.Named(nil), tags...), o)
+	all := append([]reference.Named(nil), tags...)
+	if err := checkLoadable(all); err != nil {
+		return nil, err
+	}
+	d := newTarDestination(name, archive.NewStreamOutput(w), all, o)
 	for _, opt := range opts {
 		opt(d)
 	}
@@ -101,6 +108,12 @@ func ParseAdditionalTags(tags []string) ([]reference.Named, error) {
 
 func newTarDestination(name string, out *archive.Output, tags []reference.Named, o *transport.Options) *destination {
 	d := &destination{Sink: archive.NewSink(name, out), tags: tags, written: map[digest.Digest]string{}}
+	// Blobs a killed copy already wrote into the partial archive.
+	for _, r := range out.Resumed() {
+		if r.Digest != "" {
+			d.written[r.Digest] = r.Name
+		}
+	}
 	if o != nil {
 		d.tmpDir = o.TmpDir
 	}

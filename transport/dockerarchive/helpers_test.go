@@ -179,7 +179,13 @@ type legacyImage struct {
 // newLegacy builds one from testimage content; tags become RepoTags.
 func newLegacy(t *testing.T, seed int64, tags ...string) *legacyImage {
 	t.Helper()
-	img := testimage.New(testimage.Options{Seed: seed, Docker: true})
+	return newLegacySized(t, seed, nil, tags...)
+}
+
+// newLegacySized is newLegacy with layers of the given payload sizes.
+func newLegacySized(t *testing.T, seed int64, sizes []int, tags ...string) *legacyImage {
+	t.Helper()
+	img := testimage.New(testimage.Options{Seed: seed, Docker: true, LayerSizes: sizes})
 	l := &legacyImage{}
 	var diff []digest.Digest
 	var paths []string

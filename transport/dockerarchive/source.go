@@ -24,11 +24,12 @@ import (
 // archive, the Engine's export) is spooled to a temporary file the first
 // time Manifest or Blob needs it, unless it was read with Stream.
 type source struct {
-	name  string
-	in    *archive.Input
-	named reference.Named
-	index int
-	log   *slog.Logger
+	name   string
+	in     *archive.Input
+	named  reference.Named
+	index  int
+	tmpDir string // where Stream spools a member it cannot place yet
+	log    *slog.Logger
 
 	mu  sync.Mutex
 	img *image
@@ -56,6 +57,12 @@ type image struct {
 	layers    []ocispec.Descriptor
 	// paths maps a layer digest to its member; nil after Stream.
 	paths map[digest.Digest]string
+	// diffIDs maps a compressed layer's digest to the diff ID its
+	// content must have, checked as Blob serves it.
+	diffIDs map[digest.Digest]digest.Digest
+	// small holds the layers a Stream kept in memory, by digest, so
+	// they can still be served after it.
+	small map[digest.Digest][]byte
 }
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
@@ -68,7 +75,7 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 	if err != nil {
 		return nil, fmt.Errorf("docker-archive:%s: %w", r.Path, err)
 	}
-	return wrap(&source{name: "docker-archive:" + r.Path, in: in, named: r.Named, index: r.Index, log: o.Log()}), nil
+	return wrap(&source{name: "docker-archive:" + r.Path, in: in, named: r.Named, index: r.Index, tmpDir: tmp, log: o.Log()}), nil
 }
 
 // NewStreamSource reads the only image of a docker-save tar stream that
@@ -81,7 +88,7 @@ func NewStreamSource(name string, open func(ctx context.Context) (io.ReadCloser,
 	if o != nil {
 		tmp = o.TmpDir
 	}
-	return streamSource{&source{name: name, in: archive.NewStreamInput(name, open, tmp), index: -1, log: o.Log()}}
+	return streamSource{&source{name: name, in: archive.NewStreamInput(name, open, tmp), index: -1, tmpDir: tmp, log: o.Log()}}
 }
 
 func wrap(s *source) transport.Source {
@@ -153,6 +160,7 @@ func (s *source) loadIndexed(ctx context.Context, a *archive.Archive) (*image, e
 	}
 	layers := make([]layerInfo, len(item.Layers))
 	paths := map[digest.Digest]string{}
+	checks := map[digest.Digest]digest.Digest{}
 	for i, lp := range item.Layers {
 		sr, err := a.Open(lp)
 		if err != nil {
@@ -176,6 +184,12 @@ func (s *source) loadIndexed(ctx context.Context, a *archive.Archive) (*image, e
 				return nil, fmt.Errorf("%w: reading %s: %v", errdefs.ErrInvalidArchive, lp, err)
 			}
 		}
+		if l.Compression != archive.None {
+			if prev, ok := checks[l.Digest]; ok && prev != diffIDs[i] {
+				return nil, fmt.Errorf("%w: layer %s appears twice with diff IDs %s and %s", errdefs.ErrDigestMismatch, lp, prev, diffIDs[i])
+			}
+			checks[l.Digest] = diffIDs[i]
+		}
 		layers[i] = l
 		paths[l.Digest] = lp
 	}
@@ -183,7 +197,7 @@ func (s *source) loadIndexed(ctx context.Context, a *archive.Archive) (*image, e
 	if err != nil {
 		return nil, err
 	}
-	img.paths = paths
+	img.paths, img.diffIDs = paths, checks
 	return img, nil
 }
 
@@ -240,6 +254,9 @@ func (s *source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 	if d.Digest == img.config.Digest {
 		return io.NopCloser(bytes.NewReader(img.configRaw)), nil
 	}
+	if b, ok := img.small[d.Digest]; ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
 	if img.paths == nil {
 		return nil, fmt.Errorf("%w: %s was read as a stream; blob %s is gone", errdefs.ErrNotSupported, s.name, d.Digest)
 	}
@@ -254,6 +271,11 @@ func (s *source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 	sr, err := a.Open(p)
 	if err != nil {
 		return nil, err
+	}
+	if want, ok := img.diffIDs[d.Digest]; ok {
+		head := make([]byte, archive.MagicLen)
+		n, _ := sr.ReadAt(head, 0)
+		return newDiffChecker(io.NewSectionReader(sr, 0, sr.Size()), archive.Detect(head[:n]), sr.Size(), want, p), nil
 	}
 	return io.NopCloser(sr), nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
@@ -14,19 +16,37 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// putResult is what Stream learned of a member it handed to put.
+// putResult is what Stream learned of a large member: what put stored
+// (which may be a recompressed form, when the destination asked for one),
+// the digests of the member's own bytes and of its decompressed content,
+// or the spool holding a member that was not handed over.
 type putResult struct {
-	desc ocispec.Descriptor
-	comp archive.Compression
+	desc      ocispec.Descriptor
+	comp      archive.Compression
+	raw, diff digest.Digest
+	spool     *archive.Temp
+}
+
+// legacyLayer is where docker save before Docker 25 puts a layer.
+var legacyLayer = regexp.MustCompile(`^[a-f0-9]{64}/layer\.tar$`)
+
+// layerPlace reports whether a member sits where docker save puts layers
+// (ID/layer.tar, or blobs/ALG/HEX from Docker 25 on). Only such members
+// are handed to put while the stream passes; any other large member is
+// spooled until manifest.json says whether the image uses it, so junk
+// beside an image never becomes a blob.
+func layerPlace(name string) bool {
+	return legacyLayer.MatchString(name) || pathDigest(name) != ""
 }
 
 // Stream implements transport.StreamSource: it reads the archive once,
 // handing each layer to put as it passes (manifest.json comes last in
-// docker save output, so layers cannot wait for it), then picks the image
-// and returns the manifest built from what put returned. Small members
-// (metadata, tiny layers) are kept in memory and put at the end, only if
-// the image uses them. In an archive of several images, layers of the
-// other images are handed to put too: a stream gives no way to know.
+// docker save output, so layers cannot wait for it), then picks the image,
+// checks every layer against the config's diff IDs and returns the
+// manifest built from what put returned. Small members (metadata, tiny
+// layers) are kept in memory and put at the end, only if the image uses
+// them. In an archive of several images, layers of the other images are
+// handed to put too: a stream gives no way to know.
 func (s streamSource) Stream(ctx context.Context, put transport.PutFunc) ([]byte, string, error) {
 	s.mu.Lock()
 	loaded := s.img != nil
@@ -39,22 +59,32 @@ func (s streamSource) Stream(ctx context.Context, put transport.PutFunc) ([]byte
 		return nil, "", fmt.Errorf("%s: %w", s.name, err)
 	}
 	defer rc.Close()
+	var spools []*archive.Temp
+	defer func() {
+		for _, t := range spools {
+			t.Close()
+		}
+	}()
 	w, err := archive.Walk(ctx, rc, func(ctx context.Context, e *archive.Entry, head []byte, r io.Reader) (putResult, error) {
 		c := archive.Detect(head)
-		d := ocispec.Descriptor{MediaType: layerMediaType(c, c == archive.Zstd), Digest: pathDigest(e.Name), Size: e.Size}
-		got, err := put(ctx, d, r)
+		if !layerPlace(e.Name) {
+			t, n, err := archive.Spool(ctx, r, s.tmpDir)
+			if err != nil {
+				return putResult{}, fmt.Errorf("%s: %w", e.Name, err)
+			}
+			spools = append(spools, t)
+			return putResult{spool: t, comp: c, desc: ocispec.Descriptor{Size: n}}, nil
+		}
+		pr, err := putLayer(ctx, put, e.Name, pathDigest(e.Name), e.Size, c, r)
 		if err != nil {
 			return putResult{}, fmt.Errorf("%s: %w", e.Name, err)
 		}
-		if d.Digest != "" && got.Digest != d.Digest {
-			return putResult{}, fmt.Errorf("%w: %s has digest %s", errdefs.ErrDigestMismatch, e.Name, got.Digest)
-		}
-		return putResult{desc: got, comp: c}, nil
+		return pr, nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.name, err)
 	}
-	s.log.Debug("read the archive as a stream", "archive", s.name, "handed over", len(w.Put))
+	s.log.Debug("read the archive as a stream", "archive", s.name, "members", len(w.Put))
 	img, err := s.finishStream(ctx, w, put)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.name, err)
@@ -65,8 +95,52 @@ func (s streamSource) Stream(ctx context.Context, put transport.PutFunc) ([]byte
 	return img.manifest, img.mediaType, nil
 }
 
-// finishStream picks the image from the walked archive, puts the blobs
-// that were kept in memory, and builds the manifest.
+// TakesConvertedBlobs tells the copier that put may store a layer in
+// another compression: the manifest Stream returns names what put stored.
+func (streamSource) TakesConvertedBlobs() {}
+
+// putLayer hands a layer to put, hashing its bytes and its decompressed
+// content as they pass. want, when not "", is the digest its name states.
+func putLayer(ctx context.Context, put transport.PutFunc, name string, want digest.Digest, size int64, c archive.Compression, r io.Reader) (putResult, error) {
+	lr := archive.NewLayerReader(r, c)
+	defer lr.Close()
+	d := ocispec.Descriptor{MediaType: layerMediaType(c, c == archive.Zstd), Digest: want, Size: size}
+	got, err := put(ctx, d, lr)
+	if err != nil {
+		return putResult{}, err
+	}
+	// put may stop early (a blob the destination has); the hashes need
+	// every byte.
+	if _, err := io.Copy(io.Discard, lr); err != nil {
+		return putResult{}, err
+	}
+	raw, diff, err := lr.Finish()
+	if err != nil {
+		return putResult{}, err
+	}
+	if want != "" && raw != want {
+		return putResult{}, fmt.Errorf("%w: %s has digest %s", errdefs.ErrDigestMismatch, name, raw)
+	}
+	return putResult{desc: got, comp: compressionOf(got.MediaType, c), raw: raw, diff: diff}, nil
+}
+
+// compressionOf is the compression a stored layer's media type says, or c
+// when put did not say.
+func compressionOf(mediaType string, c archive.Compression) archive.Compression {
+	switch {
+	case mediaType == "":
+		return c
+	case strings.HasSuffix(mediaType, "+zstd") || strings.HasSuffix(mediaType, ".zstd"):
+		return archive.Zstd
+	case manifest.IsCompressedLayer(mediaType):
+		return archive.Gzip
+	}
+	return archive.None
+}
+
+// finishStream picks the image from the walked archive, checks and puts
+// the layers that were kept in memory or spooled, puts the config and
+// builds the manifest.
 func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putResult], put transport.PutFunc) (*image, error) {
 	mb, _, kept, err := w.File(manifestFile)
 	if err != nil {
@@ -101,35 +175,59 @@ func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putRes
 		if err != nil {
 			return nil, err
 		}
-		l := layerInfo{Digest: pr.desc.Digest, Size: pr.desc.Size, Compression: pr.comp}
-		if kept {
-			l = layerInfo{Digest: digest.FromBytes(b), Size: int64(len(b)), Compression: archive.Detect(b)}
-			small[l.Digest] = b
+		// A layer still at hand (kept in memory or spooled) is checked
+		// before put sees it; one that streamed past was hashed on its way.
+		switch {
+		case kept:
+			if err = checkHeld(bytes.NewReader(b), archive.Detect(b), lp, diffIDs[i]); err == nil {
+				pr, err = putLayer(ctx, put, lp, pathDigest(lp), int64(len(b)), archive.Detect(b), bytes.NewReader(b))
+				small[pr.raw] = b
+			}
+		case pr.spool != nil:
+			t, c, size := pr.spool, pr.comp, pr.desc.Size
+			if err = rewind(t); err == nil {
+				err = checkHeld(t, c, lp, diffIDs[i])
+			}
+			if err == nil {
+				if err = rewind(t); err == nil {
+					pr, err = putLayer(ctx, put, lp, pathDigest(lp), size, c, t)
+				}
+			}
+		case pr.raw == "":
+			err = fmt.Errorf("%w: it is not a file", errdefs.ErrInvalidArchive)
 		}
-		if l.Compression == archive.None && l.Digest != diffIDs[i] {
-			return nil, fmt.Errorf("%w: layer %s has digest %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, lp, l.Digest, diffIDs[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", lp, err)
 		}
-		if pd := pathDigest(lp); pd != "" && pd != l.Digest {
-			return nil, fmt.Errorf("%w: layer %s has digest %s", errdefs.ErrDigestMismatch, lp, l.Digest)
+		if pr.diff != diffIDs[i] {
+			return nil, fmt.Errorf("%w: layer %s has content %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, lp, pr.diff, diffIDs[i])
 		}
-		layers[i] = l
+		layers[i] = layerInfo{Digest: pr.desc.Digest, Size: pr.desc.Size, Compression: pr.comp}
 	}
 	img, err := newImage(cfg, layers)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range img.layers {
-		if b, ok := small[d.Digest]; ok {
-			delete(small, d.Digest)
-			if err := putBytes(ctx, put, d, b); err != nil {
-				return nil, err
-			}
-		}
-	}
+	img.small = small
 	if err := putBytes(ctx, put, img.config, cfg); err != nil {
 		return nil, err
 	}
 	return img, nil
+}
+
+// checkHeld compares the diff ID of a layer held whole with the config's.
+func checkHeld(r io.Reader, c archive.Compression, member string, want digest.Digest) error {
+	lr := archive.NewLayerReader(r, c)
+	defer lr.Close()
+	if _, err := io.Copy(io.Discard, lr); err != nil {
+		return err
+	}
+	return checkDiffID(lr, member, want)
+}
+
+func rewind(t *archive.Temp) error {
+	_, err := t.Seek(0, io.SeekStart)
+	return err
 }
 
 func putBytes(ctx context.Context, put transport.PutFunc, d ocispec.Descriptor, b []byte) error {
@@ -144,7 +242,8 @@ func putBytes(ctx context.Context, put transport.PutFunc, d ocispec.Descriptor, 
 }
 
 // streamIndexed serves Stream from an archive already indexed: blobs in
-// manifest order, each once.
+// manifest order, each once. The manifest returned names the layers as
+// put stored them (recompressed, when the destination asked for it).
 func (s streamSource) streamIndexed(ctx context.Context, put transport.PutFunc) ([]byte, string, error) {
 	img, err := s.load(ctx)
 	if err != nil {
@@ -153,12 +252,11 @@ func (s streamSource) streamIndexed(ctx context.Context, put transport.PutFunc) 
 	if img.paths == nil {
 		return nil, "", fmt.Errorf("%w: %s was already read as a stream", errdefs.ErrNotSupported, s.name)
 	}
-	done := map[digest.Digest]bool{}
+	stored := map[digest.Digest]ocispec.Descriptor{}
 	for _, d := range manifest.Blobs(&manifest.Image{Config: img.config, Layers: img.layers}) {
-		if done[d.Digest] {
+		if _, done := stored[d.Digest]; done {
 			continue
 		}
-		done[d.Digest] = true
 		rc, err := s.Blob(ctx, d)
 		if err != nil {
 			return nil, "", err
@@ -168,9 +266,19 @@ func (s streamSource) streamIndexed(ctx context.Context, put transport.PutFunc) 
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, err)
 		}
-		if got.Digest != d.Digest {
-			return nil, "", fmt.Errorf("%s: %w: blob %s was stored as %s", s.name, errdefs.ErrDigestMismatch, d.Digest, got.Digest)
+		if d.Digest == img.config.Digest && got.Digest != d.Digest {
+			return nil, "", fmt.Errorf("%s: %w: config %s was stored as %s", s.name, errdefs.ErrDigestMismatch, d.Digest, got.Digest)
 		}
+		stored[d.Digest] = got
 	}
-	return img.manifest, img.mediaType, nil
+	layers := make([]layerInfo, len(img.layers))
+	for i, d := range img.layers {
+		got := stored[d.Digest]
+		layers[i] = layerInfo{Digest: got.Digest, Size: got.Size, Compression: compressionOf(got.MediaType, compressionOf(d.MediaType, archive.None))}
+	}
+	out, err := newImage(img.configRaw, layers)
+	if err != nil {
+		return nil, "", err
+	}
+	return out.manifest, out.mediaType, nil
 }

@@ -52,6 +52,18 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	d := &destination{Sink: archive.NewSink(name, out), ref: r.Ref, tmpDir: tmp, written: map[digest.Digest]bool{}}
+	// What a killed copy already wrote into the partial archive.
+	haveLayout := false
+	for _, r := range out.Resumed() {
+		if r.Digest == "" {
+			haveLayout = haveLayout || r.Name == layoutFile
+			continue
+		}
+		d.written[r.Digest] = true
+	}
+	if haveLayout {
+		return d, nil
+	}
 	lb, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
 	if err := d.TW.WriteBytes(layoutFile, lb); err != nil {
 		out.Close()

@@ -48,14 +48,11 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 			s.Close()
 		}
 	}()
-	var stdin io.Reader = os.Stdin
+	var stdin io.Reader
 	var tmp string
 	var override manifest.Platform
 	if o != nil {
-		if o.Stdin != nil {
-			stdin = o.Stdin
-		}
-		tmp, override = o.TmpDir, o.Platform
+		stdin, tmp, override = o.Stdin, o.TmpDir, o.Platform
 	}
 	stdins := 0
 	for _, p := range r.Files {
@@ -65,6 +62,11 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 	}
 	if stdins > 1 {
 		return nil, fmt.Errorf("%w: tarball: stdin (-) can be given only once", errdefs.ErrInvalidReference)
+	}
+	if stdins == 1 && stdin == nil {
+		// The library never reads the process's own stdin: the caller
+		// passes it (the CLI always does).
+		return nil, fmt.Errorf("%w: tarball:-: no standard input was given (transport.Options.Stdin)", errdefs.ErrInvalidArgument)
 	}
 	var diffIDs []digest.Digest
 	var mtimes []time.Time

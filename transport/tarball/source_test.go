@@ -172,3 +172,18 @@ func TestSameConfigAsSkopeo(t *testing.T) {
 		t.Errorf("config (-skopeo +ferry):\n%s", diff)
 	}
 }
+
+// The library never reads the process's own stdin: "-" without
+// Options.Stdin is a clear error, not a read of os.Stdin.
+func TestStdinMustBeGiven(t *testing.T) {
+	t.Parallel()
+	ref, err := tarball.Transport.ParseReference("-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []*transport.Options{nil, {}} {
+		if _, err := ref.NewSource(context.Background(), o); !errors.Is(err, errdefs.ErrInvalidArgument) {
+			t.Errorf("options %+v: %v, want ErrInvalidArgument", o, err)
+		}
+	}
+}
