@@ -1,6 +1,7 @@
 package dir
 
 import (
+	_ "crypto/sha512" // digest.SHA512 needs the hash linked in
 	"testing"
 
 	"github.com/opencontainers/go-digest"
