@@ -3,6 +3,7 @@ package registriesd
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +24,8 @@ type Options struct {
 	// DefaultLookaside is the lookaside used when nothing in the files
 	// matches an image; "" means the built-in default (see Default).
 	DefaultLookaside string
+	// Logger receives, at debug level, which directory is read.
+	Logger *slog.Logger
 }
 
 // Config is a registries.d configuration. Its methods load it on first use
@@ -56,6 +59,9 @@ func Lazy(o Options) *Config {
 	}
 	c.load = func() (*file, error) {
 		c.dir = o.dir()
+		if o.Logger != nil {
+			o.Logger.Debug("reading registries.d", "dir", c.dir)
+		}
 		return loadDir(c.dir)
 	}
 	return c
