@@ -158,6 +158,9 @@ func (s *destinationSignatures) init(ctx context.Context, r *Reference, c *regis
 		return nil
 	}
 	s.api, s.writable = api, api
+	if !api {
+		log.Debug("the registry does not store signatures, and registries.d gives no writable lookaside", "image", reference.Familiar(r.named), "reason", s.baseErr)
+	}
 	return nil
 }
 
