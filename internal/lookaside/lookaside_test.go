@@ -77,6 +77,12 @@ func TestFileRoundTrip(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("files left after replacing: %v", entries)
 	}
+	if err := Delete(ctx, base, dg); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(want)); len(entries) != 0 {
+		t.Errorf("files left after Delete: %v", entries)
+	}
 }
 
 // TestHTTPRead: a storage served by a plain web server (net/http's file

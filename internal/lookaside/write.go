@@ -37,7 +37,26 @@ func Write(ctx context.Context, base *url.URL, d digest.Digest, sigs [][]byte) e
 			return fmt.Errorf("writing signature: %w", err)
 		}
 	}
-	for i := len(sigs); i < MaxSignatures; i++ {
+	return removeFrom(base, d, len(sigs))
+}
+
+// Delete removes the signatures of the manifest with digest d from base,
+// a file:// storage, as containers/image does when an image is deleted:
+// signature-1, signature-2, ... up to the first missing one.
+func Delete(ctx context.Context, base *url.URL, d digest.Digest) error {
+	if err := Writable(base); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return removeFrom(base, d, 0)
+}
+
+// removeFrom removes signature first+1, first+2, ... up to the first
+// missing one (readers stop there anyway).
+func removeFrom(base *url.URL, d digest.Digest, first int) error {
+	for i := first; i < first+MaxSignatures; i++ {
 		u, err := SignatureURL(base, d, i)
 		if err != nil {
 			return err
@@ -47,7 +66,7 @@ func Write(ctx context.Context, base *url.URL, d digest.Digest, sigs [][]byte) e
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("removing an old signature: %w", err)
+			return fmt.Errorf("removing a signature: %w", err)
 		}
 	}
 	return nil

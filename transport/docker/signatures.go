@@ -212,3 +212,18 @@ func (d *Destination) PutSignatures(ctx context.Context, sigs [][]byte, instance
 	}
 	return nil
 }
+
+// deleteLookasideSignatures removes a deleted manifest's signatures from
+// the lookaside written to, when it is a file:// one; signatures in a
+// storage ferry cannot write (a web server) are left to whoever publishes
+// it.
+func deleteLookasideSignatures(ctx context.Context, base *url.URL, d digest.Digest, log *slog.Logger) error {
+	if err := lookaside.Writable(base); err != nil {
+		log.Debug("signatures of the deleted image left in place", "digest", d, "reason", err)
+		return nil
+	}
+	if err := lookaside.Delete(ctx, base, d); err != nil {
+		return fmt.Errorf("manifest %s deleted, but not its signatures: %w", d, err)
+	}
+	return nil
+}

@@ -221,3 +221,26 @@ func TestMalformedRegistriesD(t *testing.T) {
 		t.Errorf("NewDestination = %v", err)
 	}
 }
+
+// TestDeleteRemovesLookasideSignatures: deleting an image removes its
+// signatures from a file:// lookaside, as skopeo delete does.
+func TestDeleteRemovesLookasideSignatures(t *testing.T) {
+	t.Parallel()
+	reg := testregistry.New(t, testregistry.Options{})
+	store := t.TempDir()
+	o := opts(reg)
+	o.RegistriesD, _ = registriesD(t, "default-docker:\n  lookaside: file://"+store+"\n")
+	img := testimage.New(testimage.Options{Seed: 6})
+	_, dst := open(t, ref(t, reg, "app:1"), o)
+	pushSigned(t, dst, img, testSigs)
+	sigDir := filepath.Join(store, "app@sha256="+img.Digest.Encoded())
+	if entries, _ := os.ReadDir(sigDir); len(entries) != 2 {
+		t.Fatalf("lookaside holds %v before the delete", entries)
+	}
+	if err := with(t, o, ref(t, reg, "app:1")).DeleteImage(context.Background(), &transport.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(sigDir); len(entries) != 0 {
+		t.Errorf("lookaside holds %v after the delete", entries)
+	}
+}
