@@ -68,3 +68,44 @@ func TestSkopeoLookasideInterop(t *testing.T) {
 		t.Errorf("ferry read %q from skopeo's lookaside, want %q", got, testSigs)
 	}
 }
+
+// TestSkopeoSignaturesAPIInterop: through the signatures API extension
+// (testregistry.SignatureExtension, a fake of an API Debian's registry
+// does not offer), skopeo reads what ferry stored and ferry reads what
+// skopeo stored: the wire format agrees with containers/image's. The
+// registries.d both use names a lookaside that is never touched.
+func TestSkopeoSignaturesAPIInterop(t *testing.T) {
+	testenv.NeedCommand(t, "skopeo")
+	t.Parallel()
+	ext := &testregistry.SignatureExtension{}
+	reg := testregistry.New(t, testregistry.Options{Wrap: ext.Wrap})
+	unused := t.TempDir()
+	cfg, cfgDir := registriesD(t, "default-docker:\n  lookaside: file://"+unused+"\n")
+	o := opts(reg)
+	o.RegistriesD = cfg
+
+	img := testimage.New(testimage.Options{Seed: 13})
+	_, dst := open(t, ref(t, reg, "ferry/app:1"), o)
+	pushSigned(t, dst, img, testSigs)
+	out := filepath.Join(t.TempDir(), "out")
+	skopeo(t, "--registries.d", cfgDir, "copy", "--src-tls-verify=false", "docker://"+reg.Ref("ferry/app:1"), "dir:"+out)
+	for i, want := range testSigs {
+		b, err := os.ReadFile(filepath.Join(out, "signature-"+string(rune('1'+i))))
+		if err != nil || !bytes.Equal(b, want) {
+			t.Errorf("skopeo's signature-%d: %q, %v; want %q", i+1, b, err, want)
+		}
+	}
+
+	// skopeo stores out's signatures under another name; ferry reads them.
+	skopeo(t, "--registries.d", cfgDir, "copy", "--dest-tls-verify=false", "dir:"+out, "docker://"+reg.Ref("skopeo/app:1"))
+	if got := ext.Signatures("skopeo/app", img.Digest.String()); !sigsEqual(got, testSigs) {
+		t.Fatalf("skopeo stored %q through the API, want %q", got, testSigs)
+	}
+	src, _ := open(t, ref(t, reg, "skopeo/app:1"), o)
+	if got := readSigs(t, src, nil); !sigsEqual(got, testSigs) {
+		t.Errorf("ferry read %q, want %q", got, testSigs)
+	}
+	if entries, _ := os.ReadDir(unused); len(entries) != 0 {
+		t.Errorf("the lookaside was written: %v", entries)
+	}
+}
