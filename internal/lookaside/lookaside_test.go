@@ -50,7 +50,7 @@ func TestFileRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	base := fileBase(t, root)
-	r := NewReader()
+	r := NewReader(false)
 	defer r.Close()
 	if got, err := r.Read(ctx, base, dg); err != nil || len(got) != 0 {
 		t.Fatalf("empty storage: %q, %v", got, err)
@@ -105,7 +105,7 @@ func TestHTTPRead(t *testing.T) {
 	}))
 	defer srv.Close()
 	base, _ := url.Parse(srv.URL + "/team/app")
-	r := NewReader()
+	r := NewReader(false)
 	defer r.Close()
 	got, err := r.Read(ctx, base, dg)
 	if err != nil || len(got) != 2 || string(got[0]) != "one" || string(got[1]) != "two" {
@@ -139,7 +139,7 @@ func TestHTTPFaults(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	r := NewReader()
+	r := NewReader(false)
 	defer r.Close()
 	for _, tc := range []struct {
 		path string
@@ -155,5 +155,30 @@ func TestHTTPFaults(t *testing.T) {
 		if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %v mentioning %q", tc.path, err, tc.is, tc.want)
 		}
+	}
+}
+
+// TestHTTPSVerification: an https storage's certificate is verified unless
+// the reader is insecure (skopeo's --tls-verify=false covers the
+// registry's lookaside too).
+func TestHTTPSVerification(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root := t.TempDir()
+	if err := Write(ctx, fileBase(t, root), dg, [][]byte{[]byte("one")}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(http.FileServer(http.Dir(root)))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL + "/team/app")
+	strict := NewReader(false)
+	defer strict.Close()
+	if _, err := strict.Read(ctx, base, dg); err == nil {
+		t.Error("a certificate from an unknown CA was accepted")
+	}
+	lax := NewReader(true)
+	defer lax.Close()
+	if got, err := lax.Read(ctx, base, dg); err != nil || len(got) != 1 || string(got[0]) != "one" {
+		t.Errorf("insecure read = %q, %v", got, err)
 	}
 }

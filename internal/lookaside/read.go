@@ -2,6 +2,7 @@ package lookaside
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +29,13 @@ type Reader struct {
 // signature is a few kilobytes.
 const requestTimeout = 2 * time.Minute
 
-// NewReader makes a Reader; Close releases its connections.
-func NewReader() *Reader {
+// NewReader makes a Reader; Close releases its connections. insecure
+// skips the verification of https storages' certificates, as skopeo does
+// for the lookaside of a registry reached with --tls-verify=false.
+func NewReader(insecure bool) *Reader {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: insecure},
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           d.DialContext,
 		TLSHandshakeTimeout:   15 * time.Second,

@@ -29,8 +29,9 @@ var (
 
 // sourceSignatures is a Source's signature state.
 type sourceSignatures struct {
-	base *url.URL // the lookaside to read
-	log  *slog.Logger
+	base     *url.URL // the lookaside to read
+	insecure bool     // --tls-verify=false also covers an https lookaside, as in skopeo
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	top    digest.Digest // the top manifest's digest, once fetched
@@ -42,7 +43,7 @@ func (s *sourceSignatures) init(r *Reference, o *transport.Options) error {
 	if err != nil {
 		return err
 	}
-	s.base, s.log = base, o.Log()
+	s.base, s.insecure, s.log = base, r.config().Insecure, o.Log()
 	return nil
 }
 
@@ -56,7 +57,7 @@ func (s *sourceSignatures) lookaside() *lookaside.Reader {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.reader == nil {
-		s.reader = lookaside.NewReader()
+		s.reader = lookaside.NewReader(s.insecure)
 	}
 	return s.reader
 }
