@@ -91,3 +91,52 @@ func TestRegistrySignatures(t *testing.T) {
 		t.Errorf("a copy between directories with a malformed registries.d: exit %d: %s", code, stderr)
 	}
 }
+
+// TestRegistryInstanceSignatures: an index's per-instance signatures
+// (HEX.signature-N in a dir:) go to the lookaside under each instance's
+// digest with --all, and come back to a dir: under the same names.
+func TestRegistryInstanceSignatures(t *testing.T) {
+	t.Parallel()
+	f := newOCIFixture(t)
+	reg := testregistry.New(t, testregistry.Options{})
+	src := filepath.Join(t.TempDir(), "signed")
+	if _, stderr, code := runCLI(t, "copy", "-q", "--all", f.multi, "dir:"+src); code != 0 {
+		t.Fatalf("copy to dir: exit %d: %s", code, stderr)
+	}
+	sigs := map[string]string{}
+	for _, img := range f.ix.Images {
+		sigs[img.Digest.Encoded()+".signature-1"] = "\xa3signature of " + img.Platform.Architecture + img.Platform.Variant
+	}
+	for name, b := range sigs {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	regsD := t.TempDir()
+	store := t.TempDir()
+	if err := os.WriteFile(filepath.Join(regsD, "sigs.yaml"), []byte("default-docker:\n  lookaside: file://"+store+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := "docker://" + reg.Ref("multi:1")
+	if _, stderr, code := runCLI(t, "--registries.d", regsD, "copy", "-q", "--all", "--dest-tls-verify=false", "dir:"+src, dst); code != 0 {
+		t.Fatalf("copy to the registry: exit %d: %s", code, stderr)
+	}
+	for _, img := range f.ix.Images {
+		p := filepath.Join(store, "multi@sha256="+img.Digest.Encoded(), "signature-1")
+		if b, err := os.ReadFile(p); err != nil || string(b) != sigs[img.Digest.Encoded()+".signature-1"] {
+			t.Errorf("%s: %q, %v", p, b, err)
+		}
+	}
+	back := filepath.Join(t.TempDir(), "back")
+	if _, stderr, code := runCLI(t, "--registries.d", regsD, "copy", "-q", "--all", "--src-tls-verify=false", dst, "dir:"+back); code != 0 {
+		t.Fatalf("copy back: exit %d: %s", code, stderr)
+	}
+	for name, want := range sigs {
+		if b, err := os.ReadFile(filepath.Join(back, name)); err != nil || string(b) != want {
+			t.Errorf("round trip %s: %q, %v; want %q", name, b, err, want)
+		}
+	}
+	if matches, _ := filepath.Glob(filepath.Join(back, "signature-*")); len(matches) != 0 {
+		t.Errorf("the index gained signatures: %v", matches)
+	}
+}
