@@ -247,10 +247,12 @@ func (c *Client) pingOne(ctx context.Context, base string, once bool) error {
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
+		c.signaturesAPI = offersSignaturesAPI(resp) // c.pingMu is held.
 		resp.Body.Close()
 		return nil
 	case http.StatusUnauthorized:
 		// c.pingMu is held.
+		c.signaturesAPI = offersSignaturesAPI(resp)
 		c.challenges = auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
 		resp.Body.Close()
 		return nil

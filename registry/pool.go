@@ -101,6 +101,9 @@ type hostSession struct {
 	pingMu     sync.Mutex
 	base       string // "https://host" once pinged
 	challenges []auth.Challenge
+	// signaturesAPI: the ping answered X-Registry-Supports-Signatures: 1
+	// (see signatures.go).
+	signaturesAPI bool
 
 	authsMu sync.Mutex
 	auths   map[auth.Credential]*auth.Authenticator

@@ -41,7 +41,7 @@ func (g *globalOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.userAgentPrefix, "user-agent-prefix", "", "`PREFIX` to add to the User-Agent sent to registries")
 	fs.StringVar(&g.policyPath, "policy", "", "path to a trust policy file (not evaluated yet)")
 	fs.BoolVar(&g.insecurePolicy, "insecure-policy", false, "run the tool without any policy check")
-	fs.StringVar(&g.registriesD, "registries.d", "", "use registry configuration files in `DIR` (not evaluated yet)")
+	fs.StringVar(&g.registriesD, "registries.d", "", "use registry configuration files in `DIR` (e.g. for container signature storage)")
 }
 
 // validate checks the global options and sets up logging: debug level with
@@ -60,9 +60,6 @@ func (g *globalOptions) validate(cmd *cobra.Command) error {
 	}
 	if g.policyPath != "" {
 		g.logger.Warn("trust policies are not evaluated yet: images are not checked against --policy", "policy", g.policyPath)
-	}
-	if g.registriesD != "" {
-		g.logger.Debug("registries.d configuration is not evaluated yet", "dir", g.registriesD)
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 
 func TestMain(m *testing.M) {
 	cleanup := testenv.IsolateCache()
+	cleanupConfig := testenv.IsolateConfig()
 	code := m.Run()
+	cleanupConfig()
 	cleanup()
 	os.Exit(code)
 }

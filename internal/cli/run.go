@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
 	"golang.org/x/term"
 )
@@ -55,6 +56,8 @@ type app struct {
 
 	global globalOptions
 	pool   *registry.Pool // made on first use, closed by run
+
+	sigConfig *registriesd.Config // registries.d, made on first use
 }
 
 func newApp(stdout, stderr io.Writer) *app {

@@ -42,32 +42,42 @@ func validate(d digest.Digest) error {
 	return nil
 }
 
-// blobName is the file name of a blob.
-func blobName(d digest.Digest) (string, error) {
+// digestStem is how a file name spells a digest, as containers/image
+// spells it: the hex alone for sha256, ALGO-HEX for any other algorithm.
+func digestStem(d digest.Digest) (string, error) {
 	if err := validate(d); err != nil {
 		return "", err
 	}
-	return d.Encoded(), nil
+	if d.Algorithm() == digest.Canonical {
+		return d.Encoded(), nil
+	}
+	return d.Algorithm().String() + "-" + d.Encoded(), nil
 }
+
+// blobName is the file name of a blob.
+func blobName(d digest.Digest) (string, error) { return digestStem(d) }
 
 // instanceName is the file name of an instance manifest.
 func instanceName(d digest.Digest) (string, error) {
-	if err := validate(d); err != nil {
+	stem, err := digestStem(d)
+	if err != nil {
 		return "", err
 	}
-	return d.Encoded() + ".manifest.json", nil
+	return stem + ".manifest.json", nil
 }
 
 // signatureName is the file name of the i-th (0-based) signature of the
-// top manifest (instance nil) or of an instance.
+// top manifest (instance nil) or of an instance: signature-N, or
+// STEM.signature-N (STEM as digestStem spells the instance's digest).
 func signatureName(i int, instance *digest.Digest) (string, error) {
 	if instance == nil {
 		return fmt.Sprintf("signature-%d", i+1), nil
 	}
-	if err := validate(*instance); err != nil {
+	stem, err := digestStem(*instance)
+	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s.signature-%d", instance.Encoded(), i+1), nil
+	return fmt.Sprintf("%s.signature-%d", stem, i+1), nil
 }
 
 // readSmallFile reads a file that must be small (a manifest, a

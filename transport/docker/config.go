@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
@@ -43,6 +44,12 @@ type Config struct {
 	RegistryHints string
 	// NoRegistryHints makes a private pool neither read nor write it.
 	NoRegistryHints bool
+	// RegistriesD says where the signatures of images in registries are
+	// kept when the registry does not keep them itself (the lookaside
+	// storages of containers-registries.d(5)). nil is the built-in default
+	// lookaside alone, as when no registries.d file exists; the CLI gives
+	// what --registries.d or the usual directories say.
+	RegistriesD *registriesd.Config
 }
 
 // registryOptions are the registry.Options c gives, logging to log.

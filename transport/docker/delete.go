@@ -16,7 +16,8 @@ var _ transport.Deleter = (*Reference)(nil)
 // DeleteImage deletes the image the reference names, as skopeo delete
 // does: a tag is resolved to the digest of its manifest (computed from
 // the bytes, not taken from a header), and the manifest is deleted by
-// digest, which removes every tag pointing at it.
+// digest, which removes every tag pointing at it. Its signatures in a
+// file:// lookaside go with it, as containers/image removes them.
 func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error {
 	name := reference.Familiar(r.named)
 	c, release, err := r.config().client(r.named, o, registry.ForPush())
@@ -24,6 +25,10 @@ func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	defer release()
+	sigs, err := r.config().RegistriesD.Lookaside(r.named, true)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	repo := reference.Path(r.named)
 	d := reference.Digest(r.named)
 	if d == "" {
@@ -36,7 +41,7 @@ func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error
 	if err := c.DeleteManifest(ctx, repo, d.String()); err != nil {
 		return fmt.Errorf("%s: deleting manifest %s: %w", name, d, err)
 	}
-	return nil
+	return deleteLookasideSignatures(ctx, sigs, d, o.Log())
 }
 
 // UntagImage removes only the tag the reference names, leaving the

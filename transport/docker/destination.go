@@ -37,6 +37,8 @@ type Destination struct {
 	hintMu     sync.Mutex
 	hintMisses int
 	hintHits   int
+
+	sigs destinationSignatures
 }
 
 // Bounds on mounts tried from the hint record.
@@ -57,14 +59,21 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
-	return &Destination{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, log: o.Log(), release: release}, nil
+	d := &Destination{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, log: o.Log(), release: release}
+	if err := d.sigs.init(ctx, r, c, d.log); err != nil {
+		release()
+		return nil, fmt.Errorf("%s: %w", d.name, err)
+	}
+	return d, nil
 }
 
 // Capabilities implements transport.Destination: any manifest type, kept
 // byte for byte; uncompressed layers are compressed on the way in, as
 // skopeo does, since registries serve them to pull over the network.
+// Signatures are stored where the registry or registries.d allow (see
+// signatures.go).
 func (d *Destination) Capabilities() transport.Capabilities {
-	return transport.Capabilities{KeepsDigests: true, WantsCompressed: true}
+	return transport.Capabilities{KeepsDigests: true, WantsCompressed: true, Signatures: d.sigs.writable}
 }
 
 // HasBlob implements transport.Destination.
@@ -176,13 +185,17 @@ func (d *Destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 			return fmt.Errorf("%w: %s: the manifest written has digest %s, not the digest the destination names", errdefs.ErrDigestMismatch, d.name, got)
 		}
 	}
-	if _, err := d.c.PutManifest(ctx, d.repo, ref, b, mediaType); err != nil {
+	dg, err := d.c.PutManifest(ctx, d.repo, ref, b, mediaType)
+	if err != nil {
 		if errors.Is(err, registry.ErrManifestType) {
 			// The registry refused the type: a copy that may convert
 			// tries the other format.
 			err = &transport.ManifestTypeError{MediaType: mediaType, Err: err}
 		}
 		return fmt.Errorf("%s: storing manifest %s: %w", d.name, ref, err)
+	}
+	if instance == nil {
+		d.sigs.setTop(dg)
 	}
 	return nil
 }

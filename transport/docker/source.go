@@ -23,6 +23,7 @@ type Source struct {
 	repo    string
 	c       *registry.Client
 	release func() error // closes a pool made for this source alone
+	sigs    sourceSignatures
 }
 
 var (
@@ -36,7 +37,12 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
-	return &Source{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, release: release}, nil
+	src := &Source{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, release: release}
+	if err := src.sigs.init(r, o); err != nil {
+		release()
+		return nil, fmt.Errorf("%s: %w", src.name, err)
+	}
+	return src, nil
 }
 
 // tagOrDigest is the manifest reference the name carries.
@@ -56,9 +62,12 @@ func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte,
 		ref = instance.String()
 		name = reference.Familiar(reference.TrimNamed(s.ref.named)) + "@" + ref
 	}
-	b, mt, _, err := s.c.GetManifest(ctx, s.repo, ref)
+	b, mt, dg, err := s.c.GetManifest(ctx, s.repo, ref)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	if instance == nil {
+		s.sigs.setTop(dg)
 	}
 	return b, mt, nil
 }
@@ -103,4 +112,7 @@ func (s *Source) ReadRange(ctx context.Context, d ocispec.Descriptor, off, n int
 func (s *Source) Endpoint(d ocispec.Descriptor) string { return s.c.Host() }
 
 // Close implements transport.Source.
-func (s *Source) Close() error { return s.release() }
+func (s *Source) Close() error {
+	s.sigs.close()
+	return s.release()
+}
