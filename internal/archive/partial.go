@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"errors"
+	"github.com/ferrytool/ferry/internal/fsutil"
 	"io"
 	"os"
 	"path"
@@ -105,9 +106,9 @@ func openPartial(target string) (*Output, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := tryLock(f); err != nil {
+		if err := fsutil.TryLockFile(f); err != nil {
 			f.Close()
-			if errors.Is(err, errLocked) {
+			if errors.Is(err, fsutil.ErrLocked) {
 				return nil, nil
 			}
 			return nil, err

@@ -25,3 +25,7 @@ func TryLock(path string) (*FileLock, error) {
 	}
 	return &FileLock{f: f}, nil
 }
+
+// TryLockFile cannot lock without flock(2): it reports f as taken, so
+// callers fall back to a file of their own.
+func TryLockFile(*os.File) error { return ErrLocked }

@@ -38,8 +38,8 @@ func lock(ctx context.Context, path string, wait bool) (*FileLock, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		for {
-			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-			if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			err = TryLockFile(f)
+			if !errors.Is(err, ErrLocked) {
 				break
 			}
 			if !wait {
@@ -66,5 +66,24 @@ func lock(ctx context.Context, path string, wait bool) (*FileLock, error) {
 		// The previous holder removed (or replaced) the file: a lock on
 		// an unlinked file protects nothing.
 		f.Close()
+	}
+}
+
+// TryLockFile takes an exclusive flock(2) on the open file f without
+// waiting, for a file that is itself the thing written (a partial archive
+// resumed by the next run): ErrLocked when another holder has it. The lock
+// lasts until f is closed.
+func TryLockFile(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return ErrLocked
+		}
+		return err
 	}
 }
