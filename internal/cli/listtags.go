@@ -53,10 +53,10 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	case "docker-archive":
 		return fmt.Errorf("%w: list-tags docker-archive: is not supported yet", errdefs.ErrNotSupported)
 	default:
-		return fmt.Errorf("%w: list-tags %q: only docker:// repositories can be listed", errdefs.ErrNotSupported, name)
+		return fmt.Errorf("%w: list-tags %q: only docker:// repositories can be listed", errdefs.ErrNotSupported, reference.Redact(name))
 	}
 	if !strings.HasPrefix(details, "//") {
-		return fmt.Errorf("%w: %q: repository names start with docker://", errdefs.ErrInvalidReference, name)
+		return fmt.Errorf("%w: %q: repository names start with docker://", errdefs.ErrInvalidReference, reference.Redact(name))
 	}
 	repo, err := reference.ParseRepository(strings.TrimPrefix(details, "//"))
 	if err != nil {
