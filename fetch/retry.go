@@ -7,41 +7,24 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/retry"
 )
 
 // maxRetryAfter caps how long a server's Retry-After can make a connection
 // wait before its next attempt.
 const maxRetryAfter = 2 * time.Minute
 
-// permanentError marks a local failure no retry can fix, such as a full
-// disk.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// finalKinds are the errdefs sentinels a new attempt cannot change: the
-// blob is not there, access is refused, or its content is wrong.
-var finalKinds = []error{
-	errdefs.ErrNotFound, errdefs.ErrUnauthorized, errdefs.ErrDenied,
-	errdefs.ErrDigestMismatch, errdefs.ErrSizeMismatch, errdefs.ErrInvalidArgument,
-	errdefs.ErrNotSupported, errdefs.ErrInvalidReference,
-}
+// permanent marks a local failure no retry can fix, such as a full disk
+// (errdefs.Permanent).
+func permanent(err error) error { return errdefs.Permanent(err) }
 
 // retryable reports whether a failed request is worth another attempt:
-// 429, 5xx, connection failures, resets and stalls are; anything a server
-// refused for good, a content mismatch or a local disk failure is not.
+// 429, 5xx, resets and stalls are; anything errdefs.IsPermanent says no
+// attempt cures (a refusal for good, a content mismatch, a local disk
+// failure) is not, and neither is a refused connection: nothing listens,
+// and the caller's own retries (--retry-times) decide whether to wait for it.
 func retryable(err error) bool {
-	var p *permanentError
-	if errors.As(err, &p) {
-		return false
-	}
-	for _, k := range finalKinds {
-		if errors.Is(err, k) {
-			return false
-		}
-	}
-	return true
+	return !errdefs.IsPermanent(err) && !retry.Refused(err)
 }
 
 // backoff is how long to wait before attempt number n+1 after err: the

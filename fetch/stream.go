@@ -257,7 +257,7 @@ func (s *stream) fetchOnce(off int64, buf []byte) (int64, error) {
 	body, err := s.src.ReadRange(rctx, s.d, off, int64(len(buf)))
 	if errors.Is(err, ErrRangeIgnored) {
 		body.Close()
-		return 0, &permanentError{fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest)}
+		return 0, permanent(fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest))
 	}
 	if err != nil {
 		return 0, err

@@ -105,7 +105,7 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	body, err := b.src.ReadRange(rctx, b.d, off, n)
 	var skip int64
 	if errors.Is(err, ErrRangeIgnored) && body == nil {
-		return 0, &permanentError{fmt.Errorf("%s: the source ignored a range and sent no body", b.d.Digest)}
+		return 0, permanent(fmt.Errorf("%s: the source ignored a range and sent no body", b.d.Digest))
 	}
 	if errors.Is(err, ErrRangeIgnored) {
 		at, ok := b.goSingle(s)
