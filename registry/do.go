@@ -156,8 +156,11 @@ func (c *Client) do(ctx context.Context, r *request, want ...int) (*http.Respons
 	if r.url[0] == '/' {
 		r.url = base + r.url
 	}
+	// Credentials go to the registry's own host only: never to an upload
+	// Location or other URL on another host.
+	own := ownURL(base, r.url)
 	for reauth := false; ; reauth = true {
-		resp, err := c.send(ctx, r, true)
+		resp, err := c.send(ctx, r, own)
 		if err != nil {
 			return nil, err
 		}
@@ -165,6 +168,12 @@ func (c *Client) do(ctx context.Context, r *request, want ...int) (*http.Respons
 			if resp.StatusCode == w {
 				return resp, nil
 			}
+		}
+		if resp.StatusCode == http.StatusUnauthorized && (!own || !ownURL(base, resp.Request.URL.String())) {
+			// Another host asks for credentials: its challenge is not
+			// the registry's, and the registry's credentials are not its.
+			drain(resp)
+			return nil, c.foreignAuthError(r.method, resp.Request.URL)
 		}
 		if resp.StatusCode == http.StatusUnauthorized && !reauth && r.resendable() {
 			chs := auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
