@@ -260,6 +260,9 @@ func (s *stream) fetchOnce(off int64, buf []byte) (int64, error) {
 		return 0, permanent(fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest))
 	}
 	if err != nil {
+		if stalled.Load() && s.ctx.Err() == nil {
+			return 0, fmt.Errorf("%w: no answer for %v", errStalled, s.f.o.stall)
+		}
 		return 0, err
 	}
 	defer body.Close()
