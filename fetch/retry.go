@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // maxRetryAfter caps how long a server's Retry-After can make a connection
-// wait before its next attempt.
+// wait before its next attempt; a server asking for longer fails the fetch.
 const maxRetryAfter = 2 * time.Minute
 
 // permanent marks a local failure no retry can fix, such as a full disk
@@ -24,7 +25,18 @@ func permanent(err error) error { return errdefs.Permanent(err) }
 // failure) is not, and neither is a refused connection: nothing listens,
 // and the caller's own retries (--retry-times) decide whether to wait for it.
 func retryable(err error) bool {
-	return !errdefs.IsPermanent(err) && !retry.Refused(err)
+	return !errdefs.IsPermanent(err) && !retry.Refused(err) && waitTooLong(err) == nil
+}
+
+// waitTooLong explains a Retry-After longer than maxRetryAfter: the fetch
+// fails at once, saying so, rather than keep a copy alive for hours.
+func waitTooLong(err error) error {
+	var ra RetryAfterError
+	if errors.As(err, &ra) && ra.RetryAfter() > maxRetryAfter {
+		return fmt.Errorf("%w (the server asks to wait %v before trying again, longer than the %v ferry waits)",
+			err, ra.RetryAfter(), maxRetryAfter)
+	}
+	return nil
 }
 
 // backoff is how long to wait before attempt number n+1 after err: the

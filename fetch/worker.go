@@ -13,7 +13,7 @@ import (
 
 // errStalled replaces the cancellation error of a request the stall
 // watchdog ended.
-var errStalled = errors.New("the connection stalled")
+var errStalled = fmt.Errorf("%w: the connection stalled", errdefs.ErrUnavailable)
 
 // worker is one connection's loop: take a slot from the host budget, take
 // a range, fetch it, give the slot back; on a failure give the range back
@@ -62,6 +62,8 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 			continue
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case waitTooLong(err) != nil:
+			return fmt.Errorf("fetching %s: %w", b.d.Digest, waitTooLong(err))
 		case !retryable(err):
 			return fmt.Errorf("fetching %s: %w", b.d.Digest, err)
 		}
