@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/retry"
 	"github.com/ferrytool/ferry/registry/auth"
 )
 
@@ -102,16 +103,22 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 				return nil, ctx.Err()
 			}
 			c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
-			if permanent(err) {
+			if errdefs.IsPermanent(err) {
+				// A redirect ferry does not follow, say: no retry helps.
+				return nil, fmt.Errorf("%s %s: %w", r.method, logURL, netError(err))
+			}
+			if tlsPermanent(err) {
 				// Not the server being unavailable: a TLS setup that no retry
 				// cures. Say what to do about it.
 				hint := ""
 				if certificateError(err) {
 					hint = " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
 				}
-				return nil, fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint)
+				return nil, errdefs.Permanent(fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint))
 			}
-			if last {
+			// Nothing listens there: the caller's retries (--retry-times)
+			// decide whether to wait for it, not this loop.
+			if last || retry.Refused(err) {
 				return nil, fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
 			}
 			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
@@ -257,10 +264,10 @@ func redactURL(u *url.URL) string {
 	return u.Scheme + "://" + u.Host + u.Path
 }
 
-// permanent reports transport failures that a retry cannot cure: TLS
+// tlsPermanent reports transport failures that a retry cannot cure: TLS
 // verification, a TLS alert from the server (a client certificate it
 // wants), or TLS spoken to a plain-HTTP server.
-func permanent(err error) bool {
+func tlsPermanent(err error) bool {
 	var cv *tls.CertificateVerificationError
 	var rh tls.RecordHeaderError
 	var ua x509.UnknownAuthorityError
