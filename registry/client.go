@@ -70,7 +70,7 @@ func ForPush() Option {
 // answers and network failures: attempts in all, the first backoff
 // (doubled each time), and the longest Retry-After it will wait.
 func WithRetry(attempts int, backoff, maxWait time.Duration) Option {
-	return func(c *Client) { c.retry = retryPolicy{attempts: attempts, backoff: backoff, maxWait: maxWait} }
+	return func(c *Client) { c.retry.attempts, c.retry.backoff, c.retry.maxWait = attempts, backoff, maxWait }
 }
 
 // WithChunkSize makes uploads of blobs larger than n bytes go in chunks of
