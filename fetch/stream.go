@@ -265,11 +265,13 @@ func (s *stream) fetchOnce(off int64, buf []byte) (int64, error) {
 		return 0, err
 	}
 	defer body.Close()
-	var got int64
+	var got, fresh int64
 	for got < int64(len(buf)) {
 		m, rerr := body.Read(buf[got:])
-		if m > 0 {
-			got += int64(m)
+		got += int64(m)
+		// A trickle (less than minProgress per window) is a stall.
+		if fresh += int64(m); fresh >= minProgress {
+			fresh = 0
 			watchdog.Reset(s.f.o.stall)
 		}
 		if rerr != nil {

@@ -164,3 +164,30 @@ func TestStreamFromSilentServerFails(t *testing.T) {
 		t.Errorf("%d requests, want 3 (the first and 2 retries)", calls)
 	}
 }
+
+// TestFetchTrickleIsAStall: the same trickle on a download into the cache
+// (ranged connections) is replaced too, and the blob continues from its
+// last byte.
+func TestFetchTrickleIsAStall(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a safety net only
+	defer cancel()
+	blob, d := testBlob(14, 256<<10)
+	tr := &trickler{blob: blob}
+	srv := httptest.NewServer(tr)
+	defer srv.Close()
+	f := newFetcher(t, t.TempDir(), WithStallTimeout(100*time.Millisecond), WithRetries(20, time.Millisecond))
+	src := &counting{RangeReader: &HTTPSource{URL: func(ocispec.Descriptor) string { return srv.URL + "/blob" }}}
+	b, err := f.Fetch(ctx, src, d)
+	if err != nil {
+		t.Fatalf("Fetch from a trickling server: %v", err)
+	}
+	got, err := io.ReadAll(b)
+	b.Close()
+	if err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("fetched %d bytes (%v) that are not the blob", len(got), err)
+	}
+	if reqs := tr.requests(); len(reqs) < 2 {
+		t.Errorf("requests %q: want the trickle replaced", reqs)
+	}
+}

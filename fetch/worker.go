@@ -128,13 +128,19 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	}
 	defer body.Close()
 
+	// A trickle (less than minProgress per window) is a stall.
+	var fresh int64
+	progress := func(k int) {
+		if fresh += int64(k); fresh >= minProgress {
+			fresh = 0
+			watchdog.Reset(b.o.stall)
+		}
+	}
 	// A whole body sent in answer to a range: read past what is on disk.
 	for skip > 0 {
 		k, rerr := body.Read(buf[:min(int64(len(buf)), skip)])
 		skip -= int64(k)
-		if k > 0 {
-			watchdog.Reset(b.o.stall)
-		}
+		progress(k)
 		if rerr != nil {
 			if rerr == io.EOF {
 				rerr = io.ErrUnexpectedEOF
@@ -147,7 +153,7 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	for {
 		k, rerr := body.Read(buf)
 		if k > 0 {
-			watchdog.Reset(b.o.stall)
+			progress(k)
 			w, full, werr := b.write(s, buf[:k])
 			wrote += w
 			if werr != nil {
