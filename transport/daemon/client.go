@@ -99,8 +99,9 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.send(ctx, method, u, body, contentType)
 	if err != nil {
+		expired := parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
 		cancel()
-		if parent.Err() == nil && ctx.Err() != nil {
+		if expired {
 			return nil, fmt.Errorf("%w: Docker daemon at %s: no answer to %s %s within %v", errdefs.ErrUnavailable, c.host, method, path, c.quick)
 		}
 		return nil, err
