@@ -86,11 +86,6 @@ func (c *Client) DeleteBlob(ctx context.Context, repo string, d ocispec.Descript
 	return nil
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
 // netErrorBody reports a connection that fails mid-body as
 // errdefs.ErrUnavailable, without the URL.
 type netErrorBody struct {
