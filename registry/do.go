@@ -113,9 +113,11 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 				hint = " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
 			}
 			return nil, errdefs.Permanent(fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint))
-		case last || retry.Refused(err):
-			// Nothing listens there: the caller's retries (--retry-times)
-			// decide whether to wait for it, not this loop.
+		case last || retry.Refused(err) || (errors.Is(err, errNoAnswer) && attempt >= 2):
+			// Nothing listens there, or a host answered nothing twice, each
+			// time for longer than a healthy registry takes: the caller's
+			// retries (--retry-times) decide whether to wait for it, not
+			// this loop.
 			if errors.Is(err, errdefs.ErrUnavailable) {
 				return nil, err
 			}
@@ -148,6 +150,9 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 		}
 	}
 }
+
+// errNoAnswer is a request the guard ended before any answer came.
+var errNoAnswer = errors.New("no answer")
 
 // authorizeError is a failure to get credentials for a request (a token
 // service down, say), as opposed to a failure of the request itself.
@@ -184,7 +189,7 @@ func (c *Client) sendOnce(ctx context.Context, r *request, authorize bool) (*htt
 	if err != nil {
 		g.stop()
 		if g.stalled() && ctx.Err() == nil {
-			err = fmt.Errorf("%w: %s %s: no answer within %v", errdefs.ErrUnavailable, r.method, logURL, answer)
+			err = fmt.Errorf("%w: %s %s: %w within %v", errdefs.ErrUnavailable, r.method, logURL, errNoAnswer, answer)
 		}
 		c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
 		return nil, logURL, err
