@@ -2,12 +2,12 @@ package copier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
+	retrypkg "github.com/ferrytool/ferry/internal/retry"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/reference"
@@ -180,35 +180,11 @@ func dstDigest(r transport.Reference, caps transport.Capabilities) digest.Digest
 }
 
 // retry runs f up to 1+RetryTimes times while it fails with an error worth
-// retrying, waiting RetryDelay (or 1s, 2s, 4s, ...) between attempts.
+// retrying (errdefs.IsPermanent), waiting RetryDelay (or 1s, 2s, 4s, ...)
+// between attempts.
 func retry(ctx context.Context, o *Options, f func() error) error {
-	delay := o.RetryDelay
-	for attempt := 0; ; attempt++ {
-		err := f()
-		if err == nil || attempt >= o.RetryTimes || permanent(err) || ctx.Err() != nil {
-			return err
-		}
-		wait := delay
-		if wait == 0 {
-			wait = time.Second << min(attempt, 5)
-		}
-		o.Source.Log().Warn("copy failed, retrying", "attempt", attempt+1, "of", o.RetryTimes, "in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-	}
-}
-
-func permanent(err error) bool {
-	for _, e := range []error{errdefs.ErrNotFound, errdefs.ErrUnauthorized, errdefs.ErrDenied,
-		errdefs.ErrInvalidArgument, errdefs.ErrInvalidReference, errdefs.ErrNotSupported,
-		errdefs.ErrInvalidManifest, errdefs.ErrInvalidArchive, errdefs.ErrDigestMismatch,
-		errdefs.ErrSizeMismatch, context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
+	return retrypkg.Do(ctx, retrypkg.Policy{Times: o.RetryTimes, Delay: o.RetryDelay,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			o.Source.Log().Warn("copy failed, retrying", "attempt", attempt, "of", o.RetryTimes, "in", wait, "error", err)
+		}}, f)
 }

@@ -183,13 +183,13 @@ func (b *blobFetch) run(ctx context.Context) error {
 		return err
 	}
 	if b.hasher.err != nil {
-		return &permanentError{b.hasher.err}
+		return permanent(b.hasher.err)
 	}
 	if got := b.hasher.digest(); got != b.d.Digest {
 		return fmt.Errorf("fetching %s: %w: the content has digest %s", b.d.Digest, errdefs.ErrDigestMismatch, got)
 	}
 	if err := b.file.Sync(); err != nil {
-		return &permanentError{fmt.Errorf("sync %s: %w", b.file.Name(), err)}
+		return permanent(fmt.Errorf("sync %s: %w", b.file.Name(), err))
 	}
 	b.log.Debug("fetch: complete", "digest", b.d.Digest, "size", b.d.Size, "received", b.received.Load())
 	return nil
@@ -373,7 +373,7 @@ func (b *blobFetch) write(s *segment, p []byte) (int64, bool, error) {
 	b.mu.Unlock()
 	if k > 0 {
 		if _, err := b.file.WriteAt(p[:k], off); err != nil {
-			return 0, false, &permanentError{fmt.Errorf("writing %s: %w", b.file.Name(), err)}
+			return 0, false, permanent(fmt.Errorf("writing %s: %w", b.file.Name(), err))
 		}
 	}
 	b.mu.Lock()

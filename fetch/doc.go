@@ -9,9 +9,12 @@
 // records the byte ranges already written and fsynced, and the marshalled
 // hash state of the verified prefix, so a later run (after a crash, Ctrl-C
 // or SIGKILL) fetches only what is missing and re-hashes nothing. A
-// connection that breaks or stalls mid-body continues from its last byte;
-// 429 and 5xx are retried with backoff honouring Retry-After; permanent
-// failures (401, 403, 404, a digest mismatch) fail at once.
+// connection that breaks or stalls mid-body (delivers less than 1 KiB in
+// the stall window: a trickle is a stall) continues from its last byte, on
+// ranged downloads and streams alike; 429 and 5xx are retried with backoff
+// honouring Retry-After up to a cap (a longer wait fails at once, saying
+// so); permanent failures (errdefs.IsPermanent: 401, 403, 404, a digest
+// mismatch) and refused connections fail at once.
 //
 // Connections to one host share a budget across every blob of a Fetcher.
 // A freed connection goes to the blob with the most bytes nobody is

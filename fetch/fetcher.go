@@ -260,7 +260,7 @@ func (f *Fetcher) openPartial(d ocispec.Descriptor, p entryPaths) (*os.File, res
 		f.o.log.Debug("fetch: cannot resume, starting over", "digest", d.Digest, "error", err)
 	}
 	if err := os.Remove(p.state); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, resumeState{}, &permanentError{fmt.Errorf("starting %s over: %w", d.Digest, err)}
+		return nil, resumeState{}, permanent(fmt.Errorf("starting %s over: %w", d.Digest, err))
 	}
 	file, err := os.OpenFile(p.partial, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
 	if err == nil {
@@ -269,7 +269,7 @@ func (f *Fetcher) openPartial(d ocispec.Descriptor, p entryPaths) (*os.File, res
 		}
 	}
 	if err != nil {
-		return nil, resumeState{}, &permanentError{fmt.Errorf("creating a partial blob: %w", err)}
+		return nil, resumeState{}, permanent(fmt.Errorf("creating a partial blob: %w", err))
 	}
 	return file, resumeState{h: d.Digest.Algorithm().Hash()}, nil
 }

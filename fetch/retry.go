@@ -3,45 +3,40 @@ package fetch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/retry"
 )
 
 // maxRetryAfter caps how long a server's Retry-After can make a connection
-// wait before its next attempt.
+// wait before its next attempt; a server asking for longer fails the fetch.
 const maxRetryAfter = 2 * time.Minute
 
-// permanentError marks a local failure no retry can fix, such as a full
-// disk.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// finalKinds are the errdefs sentinels a new attempt cannot change: the
-// blob is not there, access is refused, or its content is wrong.
-var finalKinds = []error{
-	errdefs.ErrNotFound, errdefs.ErrUnauthorized, errdefs.ErrDenied,
-	errdefs.ErrDigestMismatch, errdefs.ErrSizeMismatch, errdefs.ErrInvalidArgument,
-	errdefs.ErrNotSupported, errdefs.ErrInvalidReference,
-}
+// permanent marks a local failure no retry can fix, such as a full disk
+// (errdefs.Permanent).
+func permanent(err error) error { return errdefs.Permanent(err) }
 
 // retryable reports whether a failed request is worth another attempt:
-// 429, 5xx, connection failures, resets and stalls are; anything a server
-// refused for good, a content mismatch or a local disk failure is not.
+// 429, 5xx, resets and stalls are; anything errdefs.IsPermanent says no
+// attempt cures (a refusal for good, a content mismatch, a local disk
+// failure) is not, and neither is a refused connection: nothing listens,
+// and the caller's own retries (--retry-times) decide whether to wait for it.
 func retryable(err error) bool {
-	var p *permanentError
-	if errors.As(err, &p) {
-		return false
+	return !errdefs.IsPermanent(err) && !retry.Refused(err) && waitTooLong(err) == nil
+}
+
+// waitTooLong explains a Retry-After longer than maxRetryAfter: the fetch
+// fails at once, saying so, rather than keep a copy alive for hours.
+func waitTooLong(err error) error {
+	var ra RetryAfterError
+	if errors.As(err, &ra) && ra.RetryAfter() > maxRetryAfter {
+		return fmt.Errorf("%w (the server asks to wait %v before trying again, longer than the %v ferry waits)",
+			err, ra.RetryAfter(), maxRetryAfter)
 	}
-	for _, k := range finalKinds {
-		if errors.Is(err, k) {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // backoff is how long to wait before attempt number n+1 after err: the

@@ -48,8 +48,9 @@ type faults struct {
 	// in all, until unpause (a link that stops delivering); 0 for none.
 	pauseAt int64
 	// failNext answers the next len(failNext) requests with these
-	// statuses (0: answer normally), and Retry-After: 0.
-	failNext []int
+	// statuses (0: answer normally), and Retry-After: 0 (or retryAfter).
+	failNext   []int
+	retryAfter string
 	// barrier holds every response's body until this many requests are
 	// in flight at once (0: none), proving they run in parallel.
 	barrier int
@@ -152,6 +153,9 @@ func (s *blobServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case fail != 0:
 		w.Header().Set("Retry-After", "0")
+		if s.f.retryAfter != "" {
+			w.Header().Set("Retry-After", s.f.retryAfter)
+		}
 		http.Error(w, http.StatusText(fail), fail)
 		return
 	}

@@ -41,25 +41,22 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, streamChunk); retu
 // blob starts on one connection; when that proves slow (a link that
 // throttles each connection) the bytes ahead are fetched as ranges over
 // parallel connections within the host's budget, and the first connection
-// stops where they begin. A broken range continues from its last byte.
+// stops where they begin. A broken or stalled connection, on any of these
+// paths, continues from its last byte.
 // Stream does not verify the content: the caller's verifying reader does,
 // and reports progress as it reads.
 func (f *Fetcher) Stream(ctx context.Context, src RangeReader, d ocispec.Descriptor) (io.ReadCloser, error) {
 	if d.Size < f.o.threshold || d.Size < probeSize+2*streamChunk {
-		rc, err := src.ReadRange(ctx, d, 0, -1)
-		if errors.Is(err, ErrRangeIgnored) {
-			err = nil // asked for the whole blob anyway
-		}
-		return rc, err
+		return newResumer(ctx, &f.o, src, d, 0, d.Size)
 	}
 	// The first connection asks for the first probeSize bytes only, so
 	// that switching to ranges after it wastes nothing.
-	first, err := src.ReadRange(ctx, d, 0, probeSize)
-	if errors.Is(err, ErrRangeIgnored) {
-		return first, nil // the server sent the whole blob: that is the stream
-	}
+	first, err := newResumer(ctx, &f.o, src, d, 0, probeSize)
 	if err != nil {
 		return nil, err
+	}
+	if first.end == d.Size {
+		return first, nil // the server sent the whole blob: that is the stream
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stream{
@@ -144,7 +141,7 @@ func (s *stream) readFirst(p []byte) (int, error) {
 	}
 	// A fast link: the rest over one connection.
 	s.decided = true
-	rest, err := s.src.ReadRange(s.ctx, s.d, s.pos, -1)
+	rest, err := newResumer(s.ctx, &s.f.o, s.src, s.d, s.pos, s.d.Size)
 	if err != nil {
 		return n, err
 	}
@@ -223,6 +220,8 @@ func (s *stream) fetch(i int) {
 		if s.ctx.Err() != nil || !retryable(err) || failures > s.f.o.retries {
 			if s.ctx.Err() != nil {
 				err = s.ctx.Err()
+			} else if long := waitTooLong(err); long != nil {
+				err = long
 			}
 			chunkPool.Put(bp)
 			s.fail(err)
@@ -257,17 +256,22 @@ func (s *stream) fetchOnce(off int64, buf []byte) (int64, error) {
 	body, err := s.src.ReadRange(rctx, s.d, off, int64(len(buf)))
 	if errors.Is(err, ErrRangeIgnored) {
 		body.Close()
-		return 0, &permanentError{fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest)}
+		return 0, permanent(fmt.Errorf("%s: the server stopped honouring byte ranges mid-blob", s.d.Digest))
 	}
 	if err != nil {
+		if stalled.Load() && s.ctx.Err() == nil {
+			return 0, fmt.Errorf("%w: no answer for %v", errStalled, s.f.o.stall)
+		}
 		return 0, err
 	}
 	defer body.Close()
-	var got int64
+	var got, fresh int64
 	for got < int64(len(buf)) {
 		m, rerr := body.Read(buf[got:])
-		if m > 0 {
-			got += int64(m)
+		got += int64(m)
+		// A trickle (less than minProgress per window) is a stall.
+		if fresh += int64(m); fresh >= minProgress {
+			fresh = 0
 			watchdog.Reset(s.f.o.stall)
 		}
 		if rerr != nil {

@@ -13,7 +13,7 @@ import (
 
 // errStalled replaces the cancellation error of a request the stall
 // watchdog ended.
-var errStalled = errors.New("the connection stalled")
+var errStalled = fmt.Errorf("%w: the connection stalled", errdefs.ErrUnavailable)
 
 // worker is one connection's loop: take a slot from the host budget, take
 // a range, fetch it, give the slot back; on a failure give the range back
@@ -62,6 +62,8 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 			continue
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case waitTooLong(err) != nil:
+			return fmt.Errorf("fetching %s: %w", b.d.Digest, waitTooLong(err))
 		case !retryable(err):
 			return fmt.Errorf("fetching %s: %w", b.d.Digest, err)
 		}
@@ -105,7 +107,7 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	body, err := b.src.ReadRange(rctx, b.d, off, n)
 	var skip int64
 	if errors.Is(err, ErrRangeIgnored) && body == nil {
-		return 0, &permanentError{fmt.Errorf("%s: the source ignored a range and sent no body", b.d.Digest)}
+		return 0, permanent(fmt.Errorf("%s: the source ignored a range and sent no body", b.d.Digest))
 	}
 	if errors.Is(err, ErrRangeIgnored) {
 		at, ok := b.goSingle(s)
@@ -126,13 +128,19 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	}
 	defer body.Close()
 
+	// A trickle (less than minProgress per window) is a stall.
+	var fresh int64
+	progress := func(k int) {
+		if fresh += int64(k); fresh >= minProgress {
+			fresh = 0
+			watchdog.Reset(b.o.stall)
+		}
+	}
 	// A whole body sent in answer to a range: read past what is on disk.
 	for skip > 0 {
 		k, rerr := body.Read(buf[:min(int64(len(buf)), skip)])
 		skip -= int64(k)
-		if k > 0 {
-			watchdog.Reset(b.o.stall)
-		}
+		progress(k)
 		if rerr != nil {
 			if rerr == io.EOF {
 				rerr = io.ErrUnexpectedEOF
@@ -145,7 +153,7 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 	for {
 		k, rerr := body.Read(buf)
 		if k > 0 {
-			watchdog.Reset(b.o.stall)
+			progress(k)
 			w, full, werr := b.write(s, buf[:k])
 			wrote += w
 			if werr != nil {

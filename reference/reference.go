@@ -27,7 +27,7 @@ const DockerHubHost = "registry-1.docker.io"
 func ParseNamed(s string, defaultTag bool) (Named, error) {
 	n, err := dref.ParseNormalizedNamed(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", errdefs.ErrInvalidReference, s, err)
+		return nil, fmt.Errorf("%w: %q: %v", errdefs.ErrInvalidReference, Redact(s), err)
 	}
 	if defaultTag {
 		n = dref.TagNameOnly(n)
@@ -43,7 +43,7 @@ func ParseRepository(s string) (Named, error) {
 		return nil, err
 	}
 	if !dref.IsNameOnly(n) {
-		return nil, fmt.Errorf("%w: %q: a repository name must not have a tag or digest", errdefs.ErrInvalidReference, s)
+		return nil, fmt.Errorf("%w: %q: a repository name must not have a tag or digest", errdefs.ErrInvalidReference, Redact(s))
 	}
 	return n, nil
 }

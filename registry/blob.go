@@ -35,9 +35,9 @@ var ErrRangeIgnored = fmt.Errorf("%w: the registry ignored the byte range and se
 // GetBlobRange streams bytes start..end (inclusive, as in an HTTP Range;
 // end < 0 means to the end) of the blob d, for downloads split across
 // connections or resumed. When the registry ignores Range and sends the
-// whole blob from a start > 0, it returns that body together with an
-// error wrapping ErrRangeIgnored, so no byte is wasted; the caller closes
-// it. (From start 0 the body is simply cut at end.)
+// whole blob, it returns that body (from byte 0) together with an error
+// wrapping ErrRangeIgnored, so no byte is wasted: the caller reads on
+// past its range, or skips to it, and closes the body.
 func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descriptor, start, end int64) (io.ReadCloser, error) {
 	if start < 0 || (end >= 0 && end < start) {
 		return nil, fmt.Errorf("%w: byte range %d-%d", errdefs.ErrInvalidArgument, start, end)
@@ -56,13 +56,8 @@ func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descri
 	}
 	c.record(repo, d.Digest)
 	body := &netErrorBody{ReadCloser: resp.Body}
-	if resp.StatusCode == http.StatusOK {
-		if start != 0 {
-			return body, ErrRangeIgnored
-		}
-		if end >= 0 {
-			return &netErrorBody{ReadCloser: readCloser{io.LimitReader(resp.Body, end+1), resp.Body}}, nil
-		}
+	if resp.StatusCode == http.StatusOK && (start != 0 || end >= 0) {
+		return body, ErrRangeIgnored
 	}
 	return body, nil
 }
@@ -89,11 +84,6 @@ func (c *Client) DeleteBlob(ctx context.Context, repo string, d ocispec.Descript
 	}
 	drain(resp)
 	return nil
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
 }
 
 // netErrorBody reports a connection that fails mid-body as

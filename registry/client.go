@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/registry/hints"
@@ -69,7 +70,7 @@ func ForPush() Option {
 // answers and network failures: attempts in all, the first backoff
 // (doubled each time), and the longest Retry-After it will wait.
 func WithRetry(attempts int, backoff, maxWait time.Duration) Option {
-	return func(c *Client) { c.retry = retryPolicy{attempts: attempts, backoff: backoff, maxWait: maxWait} }
+	return func(c *Client) { c.retry.attempts, c.retry.backoff, c.retry.maxWait = attempts, backoff, maxWait }
 }
 
 // WithChunkSize makes uploads of blobs larger than n bytes go in chunks of
@@ -149,10 +150,16 @@ func newTransport(tc *tls.Config) *http.Transport {
 // checkRedirect follows up to 10 redirects and drops the Authorization
 // header whenever a redirect leaves the scheme and host:port of the
 // original request (a CDN or object store must never see registry
-// credentials). Go itself only compares host names, not ports.
+// credentials). Go itself only compares host names, not ports. A redirect
+// to another scheme than http or https, or past the tenth, fails for good.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return errdefs.Permanent(fmt.Errorf("%w: stopped after 10 redirects", errdefs.ErrUnavailable))
+	}
+	if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
+		// file://, gopher://, ...: no retry makes them followable.
+		return fmt.Errorf("%w: the registry redirected to %s, which is not an HTTP URL",
+			errdefs.ErrNotSupported, req.URL.Scheme+"://"+req.URL.Host)
 	}
 	first := via[0].URL
 	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
@@ -209,7 +216,7 @@ func (c *Client) pingSession(ctx context.Context) (string, error) {
 	if c.insecure {
 		schemes = append(schemes, "http")
 	}
-	var firstErr error
+	var firstErr, lastErr error
 	for i, scheme := range schemes {
 		base := scheme + "://" + c.host
 		// With a fallback to come, a failing https is not worth retries.
@@ -226,6 +233,7 @@ func (c *Client) pingSession(ctx context.Context) (string, error) {
 			if firstErr != nil && re.Status == http.StatusBadRequest {
 				// Plain HTTP spoken to a TLS server: the TLS failure
 				// is the one worth reporting.
+				lastErr = firstErr
 				break
 			}
 			// The server answered: it is a registry (or not); do not try
@@ -236,8 +244,9 @@ func (c *Client) pingSession(ctx context.Context) (string, error) {
 		if firstErr == nil {
 			firstErr = err
 		}
+		lastErr = err // names the URL of the attempt that failed last
 	}
-	return "", fmt.Errorf("%s: %w", c.domain, firstErr)
+	return "", fmt.Errorf("%s: %w", c.domain, lastErr)
 }
 
 func (c *Client) pingOne(ctx context.Context, base string, once bool) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/retry"
 	"github.com/ferrytool/ferry/registry/auth"
 )
 
@@ -38,11 +39,13 @@ type retryPolicy struct {
 	attempts int
 	backoff  time.Duration
 	maxWait  time.Duration
+	stall    time.Duration // the stall window, 0 for DefaultStallTimeout
 }
 
 var defaultRetry = retryPolicy{attempts: 5, backoff: 500 * time.Millisecond, maxWait: 60 * time.Second}
 
-func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
+// build makes the HTTP request; g (when not nil) watches its body.
+func (c *Client) build(ctx context.Context, r *request, g *guard) (*http.Request, error) {
 	var body io.Reader
 	if r.getBody != nil {
 		b, err := r.getBody()
@@ -52,6 +55,10 @@ func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 		body = b
 	} else if r.stream != nil {
 		body = r.stream
+	}
+	// An empty body stays http.NoBody: wrapped, it would go chunked.
+	if body != nil && body != http.NoBody && r.length != 0 && g != nil {
+		body = &guardedBody{r: body, g: g, window: c.stallWindow(), answer: c.answerWait(r.method)}
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
@@ -74,52 +81,53 @@ func (c *Client) build(ctx context.Context, r *request) (*http.Request, error) {
 }
 
 // send makes the request, retrying 429 (honouring Retry-After), 5xx and
-// network failures when the body can be sent again. With authorize set it
-// adds the Authorization header for r.scopes. Any status other than the
-// retried ones is returned to the caller with its body open.
+// network failures (stalls included) when the body can be sent again; a
+// refused connection is not retried here. With authorize set it adds the
+// Authorization header for r.scopes. Any status other than the retried
+// ones is returned to the caller with its body open, watched for stalls.
 func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
 		last := attempt >= c.retry.attempts || !r.resendable() || r.once
-		req, err := c.build(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		if authorize {
-			if err := c.auth.Authorize(ctx, req, r.scopes); err != nil {
-				if !last && (errors.Is(err, errdefs.ErrUnavailable) || errors.Is(err, errdefs.ErrTooManyRequests)) {
-					if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
-						return nil, werr
-					}
-					continue
-				}
-				return nil, err
-			}
-		}
-		resp, err := c.hc.Do(req)
-		logURL := redactURL(req.URL)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
-			if permanent(err) {
-				// Not the server being unavailable: a TLS setup that no retry
-				// cures. Say what to do about it.
-				hint := ""
-				if certificateError(err) {
-					hint = " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
-				}
-				return nil, fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint)
-			}
-			if last {
-				return nil, fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
+		resp, logURL, err := c.sendOnce(ctx, r, authorize)
+		var ae *authorizeError
+		switch {
+		case err == nil:
+		case errors.As(err, &ae):
+			if last || !(errors.Is(err, errdefs.ErrUnavailable) || errors.Is(err, errdefs.ErrTooManyRequests)) {
+				return nil, ae.err
 			}
 			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
 				return nil, werr
 			}
 			continue
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errdefs.IsPermanent(err):
+			// A redirect ferry does not follow, say: no retry helps.
+			return nil, fmt.Errorf("%s %s: %w", r.method, logURL, netError(err))
+		case tlsPermanent(err):
+			// Not the server being unavailable: a TLS setup that no retry
+			// cures. Say what to do about it.
+			hint := ""
+			if certificateError(err) {
+				hint = " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
+			}
+			return nil, errdefs.Permanent(fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint))
+		case last || retry.Refused(err) || (errors.Is(err, errNoAnswer) && attempt >= 2):
+			// Nothing listens there, or a host answered nothing twice, each
+			// time for longer than a healthy registry takes: the caller's
+			// retries (--retry-times) decide whether to wait for it, not
+			// this loop.
+			if errors.Is(err, errdefs.ErrUnavailable) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %s %s: %v", errdefs.ErrUnavailable, r.method, logURL, netError(err))
+		default:
+			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
+				return nil, werr
+			}
+			continue
 		}
-		c.log.Debug("registry request", "method", r.method, "url", logURL, "status", resp.StatusCode)
 		c.logRateLimit(resp)
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
@@ -143,6 +151,55 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 	}
 }
 
+// errNoAnswer is a request the guard ended before any answer came.
+var errNoAnswer = errors.New("no answer")
+
+// authorizeError is a failure to get credentials for a request (a token
+// service down, say), as opposed to a failure of the request itself.
+type authorizeError struct{ err error }
+
+func (e *authorizeError) Error() string { return e.err.Error() }
+func (e *authorizeError) Unwrap() error { return e.err }
+
+// sendOnce makes one attempt at r under a guard that ends it when it makes
+// no progress: the token fetch and the wait for the answer are bounded by
+// answerWait, the request and response bodies by the stall window. It
+// returns the URL as logged.
+func (c *Client) sendOnce(ctx context.Context, r *request, authorize bool) (*http.Response, string, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	g := newGuard(cancel)
+	req, err := c.build(rctx, r, g)
+	if err != nil {
+		g.stop()
+		return nil, "", err
+	}
+	logURL := redactURL(req.URL)
+	answer := c.answerWait(r.method)
+	g.run(answer)
+	if authorize {
+		if err := c.auth.Authorize(rctx, req, r.scopes); err != nil {
+			g.stop()
+			if g.stalled() && ctx.Err() == nil {
+				err = fmt.Errorf("%w: the token service made no progress for %v", errdefs.ErrUnavailable, answer)
+			}
+			return nil, logURL, &authorizeError{err}
+		}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		g.stop()
+		if g.stalled() && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %s %s: %w within %v", errdefs.ErrUnavailable, r.method, logURL, errNoAnswer, answer)
+		}
+		c.log.Debug("registry request", "method", r.method, "url", logURL, "error", netError(err))
+		return nil, logURL, err
+	}
+	g.progress()
+	c.log.Debug("registry request", "method", r.method, "url", logURL, "status", resp.StatusCode)
+	resp.Body = &guardedResponse{ReadCloser: resp.Body, g: g, window: c.stallWindow(), method: r.method, url: logURL}
+	return resp, logURL, nil
+}
+
 // do authorizes, sends (with retries) and, on 401, takes the registry's
 // new challenge (a first challenge, an expired token, or a token lacking
 // scope: "insufficient_scope" widens the scopes asked for) and tries once
@@ -156,8 +213,11 @@ func (c *Client) do(ctx context.Context, r *request, want ...int) (*http.Respons
 	if r.url[0] == '/' {
 		r.url = base + r.url
 	}
+	// Credentials go to the registry's own host only: never to an upload
+	// Location or other URL on another host.
+	own := ownURL(base, r.url)
 	for reauth := false; ; reauth = true {
-		resp, err := c.send(ctx, r, true)
+		resp, err := c.send(ctx, r, own)
 		if err != nil {
 			return nil, err
 		}
@@ -165,6 +225,12 @@ func (c *Client) do(ctx context.Context, r *request, want ...int) (*http.Respons
 			if resp.StatusCode == w {
 				return resp, nil
 			}
+		}
+		if resp.StatusCode == http.StatusUnauthorized && (!own || !ownURL(base, resp.Request.URL.String())) {
+			// Another host asks for credentials: its challenge is not
+			// the registry's, and the registry's credentials are not its.
+			drain(resp)
+			return nil, c.foreignAuthError(r.method, resp.Request.URL)
 		}
 		if resp.StatusCode == http.StatusUnauthorized && !reauth && r.resendable() {
 			chs := auth.ParseChallenges(resp.Header.Values("WWW-Authenticate"))
@@ -248,10 +314,10 @@ func redactURL(u *url.URL) string {
 	return u.Scheme + "://" + u.Host + u.Path
 }
 
-// permanent reports transport failures that a retry cannot cure: TLS
+// tlsPermanent reports transport failures that a retry cannot cure: TLS
 // verification, a TLS alert from the server (a client certificate it
 // wants), or TLS spoken to a plain-HTTP server.
-func permanent(err error) bool {
+func tlsPermanent(err error) bool {
 	var cv *tls.CertificateVerificationError
 	var rh tls.RecordHeaderError
 	var ua x509.UnknownAuthorityError

@@ -67,8 +67,9 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 	var msg, detail string
 	if len(body.Errors) > 0 {
 		e.Code = body.Errors[0].Code
-		msg = strings.ToLower(strings.TrimSpace(body.Errors[0].Message))
-		detail = detailText(body.Errors[0].Detail)
+		// A server may echo the request, Authorization header included.
+		msg = redactSecrets(strings.ToLower(strings.TrimSpace(body.Errors[0].Message)), resp.Request)
+		detail = redactSecrets(detailText(body.Errors[0].Detail), resp.Request)
 	}
 	switch {
 	case manifestTypeRefused(resp, e.Code, msg+" "+detail):
@@ -101,6 +102,9 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 	case resp.StatusCode == http.StatusTooManyRequests || e.Code == "TOOMANYREQUESTS":
 		e.kind = errdefs.ErrTooManyRequests
 		e.Message = "too many requests to the registry; try again later"
+		if e.Wait > 0 {
+			e.Message += " (it asks to wait " + e.Wait.String() + ")"
+		}
 	case e.Code == "UNSUPPORTED" || resp.StatusCode == http.StatusMethodNotAllowed:
 		e.kind = errdefs.ErrNotSupported
 		e.Message = "the registry does not support this operation"

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,26 +45,25 @@ func manifestPath(repo, ref string) string { return "/v2/" + repo + "/manifests/
 // trusted: content fetched by digest is verified against it, content
 // fetched by tag is hashed (signed schema-1 aware).
 func (c *Client) GetManifest(ctx context.Context, repo, ref string) ([]byte, string, digest.Digest, error) {
-	resp, err := c.do(ctx, &request{
-		method: http.MethodGet, url: manifestPath(repo, ref),
-		header: http.Header{"Accept": {acceptManifests}},
-		scopes: c.scopes(repo),
-	}, http.StatusOK)
-	if err != nil {
-		return nil, "", "", err
+	var b []byte
+	var mt string
+	for attempt := 1; ; attempt++ {
+		var err error
+		b, mt, err = c.readManifest(ctx, repo, ref)
+		var be *bodyError
+		if errors.As(err, &be) && attempt < c.retry.attempts && ctx.Err() == nil {
+			// The body broke or stalled: ask again.
+			c.log.Debug("registry manifest body failed, asking again", "ref", ref, "error", err)
+			if werr := c.wait(ctx, c.backoff(attempt)); werr != nil {
+				return nil, "", "", werr
+			}
+			continue
+		}
+		if err != nil {
+			return nil, "", "", err
+		}
+		break
 	}
-	defer resp.Body.Close()
-	if resp.ContentLength > MaxManifestSize {
-		return nil, "", "", fmt.Errorf("%w: manifest of %d bytes is larger than %d", errdefs.ErrInvalidManifest, resp.ContentLength, MaxManifestSize)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxManifestSize+1))
-	if err != nil {
-		return nil, "", "", fmt.Errorf("%w: reading manifest: %v", errdefs.ErrUnavailable, netError(err))
-	}
-	if len(b) > MaxManifestSize {
-		return nil, "", "", fmt.Errorf("%w: manifest is larger than %d bytes", errdefs.ErrInvalidManifest, MaxManifestSize)
-	}
-	mt := mediaType(resp.Header.Get("Content-Type"), b)
 	if want, err := digest.Parse(ref); err == nil {
 		if manifest.IsSchema1(mt) && want.Algorithm() == digest.SHA256 {
 			got, err := manifest.Digest(b)
@@ -84,6 +84,40 @@ func (c *Client) GetManifest(ctx context.Context, repo, ref string) ([]byte, str
 	}
 	return b, mt, d, nil
 }
+
+// readManifest makes one request for the manifest repo:ref and returns
+// its bytes and media type; a body that breaks or stalls is a *bodyError.
+func (c *Client) readManifest(ctx context.Context, repo, ref string) ([]byte, string, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodGet, url: manifestPath(repo, ref),
+		header: http.Header{"Accept": {acceptManifests}},
+		scopes: c.scopes(repo),
+	}, http.StatusOK)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength > MaxManifestSize {
+		return nil, "", fmt.Errorf("%w: manifest of %d bytes is larger than %d", errdefs.ErrInvalidManifest, resp.ContentLength, MaxManifestSize)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxManifestSize+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		return nil, "", &bodyError{fmt.Errorf("%w: reading manifest: %v", errdefs.ErrUnavailable, netError(err))}
+	}
+	if len(b) > MaxManifestSize {
+		return nil, "", fmt.Errorf("%w: manifest is larger than %d bytes", errdefs.ErrInvalidManifest, MaxManifestSize)
+	}
+	return b, mediaType(resp.Header.Get("Content-Type"), b), nil
+}
+
+// bodyError is a response body that broke or stalled after its headers.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
 
 // mediaType is the manifest's media type: the Content-Type when it names
 // a manifest type, else what the bytes say (registries answering

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/daemon"
 	"github.com/ferrytool/ferry/transport/dir"
@@ -99,12 +100,12 @@ func parse(all []transport.Transport, s string) (transport.Reference, error) {
 	name, details, ok := strings.Cut(s, ":")
 	if !ok {
 		return nil, fmt.Errorf("%w: %q: want TRANSPORT:DETAILS, as in docker://nginx:latest (transports: %s)",
-			errdefs.ErrInvalidReference, s, strings.Join(Names(), ", "))
+			errdefs.ErrInvalidReference, reference.Redact(s), strings.Join(Names(), ", "))
 	}
 	t := get(all, name)
 	if t == nil {
 		return nil, fmt.Errorf("%w: %q: unknown transport %q (transports: %s)",
-			errdefs.ErrInvalidReference, s, name, strings.Join(Names(), ", "))
+			errdefs.ErrInvalidReference, reference.Redact(s), name, strings.Join(Names(), ", "))
 	}
 	return t.ParseReference(details)
 }

@@ -59,7 +59,7 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	tl, ok := ref.(transport.TagLister)
 	if !ok {
 		return fmt.Errorf("%w: list-tags %q: the %s transport cannot list tags (those that can: %s)",
-			errdefs.ErrNotSupported, name, ref.Transport().Name(), strings.Join(tagListers(), ", "))
+			errdefs.ErrNotSupported, reference.Redact(name), ref.Transport().Name(), strings.Join(tagListers(), ", "))
 	}
 	topts := img.opts
 	ctx, cancel := a.global.context(cmd.Context())

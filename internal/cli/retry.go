@@ -2,11 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/retry"
 	"github.com/spf13/pflag"
 )
 
@@ -22,40 +21,12 @@ func (r *retryFlags) register(fs *pflag.FlagSet) {
 }
 
 // do runs f, and again up to r.times more times while it fails with an
-// error that might go away (a 5xx, a rate limit, a dropped connection),
-// waiting r.delay or an exponential back-off between attempts.
+// error that might go away (a 5xx, a rate limit, a dropped connection; see
+// errdefs.IsPermanent), waiting r.delay or an exponential back-off between
+// attempts.
 func (r *retryFlags) do(ctx context.Context, log *slog.Logger, f func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := f()
-		if err == nil || attempt >= r.times || permanent(err) || ctx.Err() != nil {
-			return err
-		}
-		wait := r.delay
-		if wait <= 0 {
-			wait = time.Second << min(attempt, 5)
-		}
-		log.Warn("failed, retrying", "attempt", attempt+1, "of", r.times, "in", wait, "error", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-	}
-}
-
-// permanent reports errors a retry cannot fix.
-func permanent(err error) bool {
-	for _, e := range []error{
-		errdefs.ErrNotFound, errdefs.ErrUnauthorized, errdefs.ErrDenied,
-		errdefs.ErrInvalidArgument, errdefs.ErrInvalidReference, errdefs.ErrNotSupported,
-		errdefs.ErrInvalidManifest, errdefs.ErrInvalidArchive, errdefs.ErrDigestMismatch,
-		errdefs.ErrSizeMismatch, context.Canceled, context.DeadlineExceeded,
-	} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
+	return retry.Do(ctx, retry.Policy{Times: r.times, Delay: r.delay,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			log.Warn("failed, retrying", "attempt", attempt, "of", r.times, "in", wait, "error", err)
+		}}, f)
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
 )
@@ -27,7 +28,19 @@ type client struct {
 	host string // as given, for messages
 	base string // URL prefix of every request
 	http *http.Client
+	// quick bounds the answers that are small and fast on any healthy
+	// daemon (/version, image inspect), so that a host that accepts
+	// connections and never answers fails instead of hanging. Exports
+	// and loads, whose answers take as long as the image is large, are
+	// bounded by the caller's context only.
+	quick time.Duration
 }
+
+// Bounds on the daemon connection: connecting, and the quick answers.
+const (
+	dialTimeout = 30 * time.Second
+	quickWait   = time.Minute
+)
 
 // newClient connects to host (Config.Host), else $DOCKER_HOST, else the
 // default socket. TLS (DOCKER_TLS_VERIFY) is not supported: ferry refuses
@@ -43,8 +56,9 @@ func newClient(host string) (*client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Docker host %q: %v", errdefs.ErrInvalidArgument, host, err)
 	}
-	tr := &http.Transport{DisableCompression: true}
-	c := &client{host: host, http: &http.Client{Transport: tr}}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{DisableCompression: true, DialContext: dialer.DialContext, IdleConnTimeout: 90 * time.Second}
+	c := &client{host: host, http: &http.Client{Transport: tr}, quick: quickWait}
 	switch u.Scheme {
 	case "unix":
 		sock := u.Path
@@ -52,8 +66,7 @@ func newClient(host string) (*client, error) {
 			sock = u.Opaque
 		}
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
+			return dialer.DialContext(ctx, "unix", sock)
 		}
 		c.base = "http://docker"
 	case "tcp", "http":
@@ -74,6 +87,37 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
+	parent := ctx
+	cancel := context.CancelFunc(func() {})
+	if method == http.MethodGet && (path == "/version" || strings.HasSuffix(path, "/json")) {
+		ctx, cancel = context.WithTimeout(ctx, c.quick)
+	}
+	resp, err := c.send(ctx, method, u, body, contentType)
+	if err != nil {
+		expired := parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
+		cancel()
+		if expired {
+			return nil, fmt.Errorf("%w: Docker daemon at %s: no answer to %s %s within %v", errdefs.ErrUnavailable, c.host, method, path, c.quick)
+		}
+		return nil, err
+	}
+	resp.Body = cancelBody{resp.Body, cancel}
+	return resp, nil
+}
+
+// cancelBody releases a request's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+func (c *client) send(ctx context.Context, method, u string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, err

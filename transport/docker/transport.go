@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 )
 
@@ -24,7 +25,7 @@ func (*dockerTransport) Name() string { return "docker" }
 // ParseReference parses "//NAME[:TAG|@DIGEST]" (the text after "docker:").
 func (t *dockerTransport) ParseReference(s string) (transport.Reference, error) {
 	if !strings.HasPrefix(s, "//") {
-		return nil, fmt.Errorf("%w: docker: image names start with docker://, got %q", errdefs.ErrInvalidReference, "docker:"+s)
+		return nil, fmt.Errorf("%w: docker: image names start with docker://, got %q", errdefs.ErrInvalidReference, reference.Redact("docker:"+s))
 	}
 	r, err := ParseReference(strings.TrimPrefix(s, "//"))
 	if err != nil {
