@@ -30,6 +30,9 @@ var (
 	ErrInvalidManifest = errors.New("invalid manifest")
 	// ErrInvalidArchive: an archive that is truncated, malformed or unsafe.
 	ErrInvalidArchive = errors.New("invalid archive")
+	// ErrUntrustedCertificate: a server's TLS certificate did not verify
+	// against the trusted CAs (and verification was not turned off).
+	ErrUntrustedCertificate = errors.New("certificate not trusted")
 )
 
 // IsNotFound reports whether err means that something does not exist.

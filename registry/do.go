@@ -107,12 +107,12 @@ func (c *Client) send(ctx context.Context, r *request, authorize bool) (*http.Re
 			return nil, fmt.Errorf("%s %s: %w", r.method, logURL, netError(err))
 		case tlsPermanent(err):
 			// Not the server being unavailable: a TLS setup that no retry
-			// cures. Say what to do about it.
-			hint := ""
+			// cures. A certificate that does not verify is named as such,
+			// so the CLI can say which flags change it.
 			if certificateError(err) {
-				hint = " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
+				return nil, errdefs.Permanent(fmt.Errorf("%s %s: %w: %v", r.method, logURL, errdefs.ErrUntrustedCertificate, netError(err)))
 			}
-			return nil, errdefs.Permanent(fmt.Errorf("%s %s: %v%s", r.method, logURL, netError(err), hint))
+			return nil, errdefs.Permanent(fmt.Errorf("%s %s: %v", r.method, logURL, netError(err)))
 		case last || retry.Refused(err) || (errors.Is(err, errNoAnswer) && attempt >= 2):
 			// Nothing listens there, or a host answered nothing twice, each
 			// time for longer than a healthy registry takes: the caller's

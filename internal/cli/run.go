@@ -94,6 +94,8 @@ func (a *app) printError(ctx context.Context, err error) {
 		msg = "interrupted"
 	case a.global.commandTimeout > 0 && errors.Is(err, context.DeadlineExceeded):
 		msg += fmt.Sprintf(" (the command did not finish within --command-timeout %s)", a.global.commandTimeout)
+	case errors.Is(err, errdefs.ErrUntrustedCertificate):
+		msg += " (trust the registry's CA with --cert-dir, or use --tls-verify=false)"
 	}
 	fmt.Fprintf(a.stderr, "ferry: %s\n", msg)
 	var ue *usageError
