@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-
 // TestResumesPartialArchive: a partial archive a killed copy left beside
 // the target (oci-layout and one complete layer, then a member cut short)
 // is continued: the layer it holds is reported present, the cut member
