@@ -52,7 +52,7 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 	for _, img := range r.images {
 		signed = signed || len(c.keptSignatures(img.Signatures)) > 0
 	}
-	if signed && c.dst != nil && !c.storesSignatures() {
+	if (signed || len(c.o.Signers) > 0) && c.dst != nil && !c.storesSignatures() {
 		return nil, &SignaturesUnsupportedError{Destination: transport.FullName(c.dstRef)}
 	}
 	c.frozen, p.signed = signed, signed
