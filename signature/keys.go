@@ -129,4 +129,3 @@ func anySubkeyEncrypted(e *openpgp.Entity) bool {
 	}
 	return false
 }
-

@@ -30,6 +30,7 @@ type copyOptions struct {
 	additionalTags   []string
 	fetch            fetchFlags
 	chunkSize        string
+	sign             signFlags
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -78,6 +79,7 @@ Supported transports: ` + supportedTransports(),
 	o.compression.register(fs)
 	o.fetch.register(fs)
 	o.retry.register(fs)
+	o.sign.register(fs)
 	registerUnsupportedCopyFlags(fs)
 	return cmd
 }
@@ -178,6 +180,15 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()
+	if opts.Signers, err = o.sign.signers(); err != nil {
+		return setup, err
+	}
+	if opts.Signers != nil && o.removeSignatures {
+		opts.Logger.Debug("--remove-signatures drops the source's signatures; the new signature is still written")
+	}
+	if opts.Policy, err = a.global.trustPolicy(); err != nil {
+		return setup, err
+	}
 	if err := o.compression.apply(fs, opts); err != nil {
 		return setup, err
 	}
