@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -114,6 +115,10 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	defer cancel()
 	res, err := copier.Copy(ctx, srcRef, dstRef, opts)
 	stop()
+	var unsupported *copier.SignaturesUnsupportedError
+	if err != nil && opts.Signers != nil && errors.As(err, &unsupported) {
+		return fmt.Errorf("%w: signing needs a destination that stores signatures (dir:, a registry)", err)
+	}
 	if err != nil {
 		return copyError(err)
 	}
