@@ -48,7 +48,7 @@ func ReadKeys(b []byte) (*Keyring, error) {
 			rest = bytes.TrimSpace(rest[end+nl:])
 		}
 	} else {
-		el, err := openpgp.ReadKeyRing(bytes.NewReader(rest))
+		el, err := openpgp.ReadKeyRing(bytes.NewReader(b)) // binary: not trimmed
 		if err != nil {
 			return nil, fmt.Errorf("%w: reading OpenPGP keys: %w", errdefs.ErrInvalidArgument, err)
 		}
@@ -80,7 +80,7 @@ func fingerprint(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)
 // readSecretKey reads one exported secret key (gpg --export-secret-keys,
 // armored or not) and unlocks it with passphrase where it is protected.
 func readSecretKey(b []byte, passphrase []byte) (*openpgp.Entity, error) {
-	var r io.Reader = bytes.NewReader(b)
+	var r io.Reader = bytes.NewReader(b) // binary: read as is
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("-----BEGIN")) {
 		block, err := armor.Decode(bytes.NewReader(bytes.TrimSpace(b)))
 		if err != nil {
