@@ -28,3 +28,22 @@ func (c *job) sign(ctx context.Context, written []byte) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// SignerChecker is implemented by a Signer that can tell before the copy
+// starts that it cannot sign for the destination (no identity to sign
+// for), so the copy is refused before anything is written.
+type SignerChecker interface {
+	CheckDestination(dst transport.Reference) error
+}
+
+// checkSigners runs the signers' CheckDestination.
+func (c *job) checkSigners() error {
+	for _, s := range c.o.Signers {
+		if ch, ok := s.(SignerChecker); ok {
+			if err := ch.CheckDestination(c.dstRef); err != nil {
+				return fmt.Errorf("signing the image: %w", err)
+			}
+		}
+	}
+	return nil
+}

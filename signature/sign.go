@@ -154,12 +154,26 @@ type CopySigner struct {
 
 // Sign signs man as written to dst.
 func (c *CopySigner) Sign(ctx context.Context, man []byte, dst transport.Reference) ([]byte, error) {
-	id := c.Identity
-	if id == nil {
-		id = dst.DockerReference()
-	}
-	if id == nil {
-		return nil, fmt.Errorf("%w: Cannot determine canonical Docker reference for destination %s", errdefs.ErrInvalidArgument, transport.FullName(dst))
+	id, err := c.identity(dst)
+	if err != nil {
+		return nil, err
 	}
 	return SignManifest(ctx, c.Signer, man, id.String())
+}
+
+// CheckDestination refuses, before the copy starts, a destination with
+// no Docker reference when no identity was given (skopeo's message).
+func (c *CopySigner) CheckDestination(dst transport.Reference) error {
+	_, err := c.identity(dst)
+	return err
+}
+
+func (c *CopySigner) identity(dst transport.Reference) (reference.Named, error) {
+	if c.Identity != nil {
+		return c.Identity, nil
+	}
+	if id := dst.DockerReference(); id != nil {
+		return id, nil
+	}
+	return nil, fmt.Errorf("%w: Cannot determine canonical Docker reference for destination %s", errdefs.ErrInvalidArgument, transport.FullName(dst))
 }
