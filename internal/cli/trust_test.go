@@ -308,3 +308,70 @@ func TestNoPolicyFile(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSigningPassphrasesAndIdentity: a passphrase-protected key signs with
+// the right --sign-passphrase-file (through gpg's loopback pinentry, and
+// as an exported key file), a wrong one is one line and exit 1, and a
+// destination with no Docker name needs --sign-identity.
+func TestSigningPassphrasesAndIdentity(t *testing.T) {
+	g := newGPGHome(t)
+	dir := t.TempDir()
+	const uid = "protected <protected@example.com>"
+	cmd := exec.Command("gpg", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "right horse", "--quick-gen-key", uid, "ed25519", "sign", "never")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gpg: %v\n%s", err, out)
+	}
+	var fpr string
+	for _, l := range strings.Split(string(g.gpg(nil, "--with-colons", "--list-keys", uid)), "\n") {
+		if strings.HasPrefix(l, "fpr:") {
+			fpr = strings.Split(l, ":")[9]
+			break
+		}
+	}
+	cmd = exec.Command("gpg", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "right horse", "--armor", "--export-secret-keys", fpr)
+	secret, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := filepath.Join(dir, "sec.asc")
+	right, wrong := filepath.Join(dir, "right"), filepath.Join(dir, "wrong")
+	os.WriteFile(sec, secret, 0o600)
+	os.WriteFile(right, []byte("right horse\n"), 0o600)
+	os.WriteFile(wrong, []byte("battery staple\n"), 0o600)
+	const id = "registry.example.com/app:1"
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // "" for success
+	}{
+		{"gpg wrong passphrase", []string{"--sign-by", fpr, "--sign-passphrase-file", wrong, "--sign-identity", id}, "signing with gpg key"},
+		{"gpg right passphrase", []string{"--sign-by", fpr, "--sign-passphrase-file", right, "--sign-identity", id}, ""},
+		{"key file wrong passphrase", []string{"--sign-by-key", sec, "--sign-passphrase-file", wrong, "--sign-identity", id}, "wrong passphrase"},
+		{"key file right passphrase", []string{"--sign-by-key", sec, "--sign-passphrase-file", right, "--sign-identity", id}, ""},
+		{"no identity", []string{"--sign-by-key", sec, "--sign-passphrase-file", right}, "Cannot determine canonical Docker reference for destination dir:"},
+		{"bad identity", []string{"--sign-by-key", sec, "--sign-passphrase-file", right, "--sign-identity", "app"}, "Could not parse --sign-identity"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "dst")
+			args := append([]string{"--insecure-policy", "copy", "-q"}, tc.args...)
+			_, errs, code := runCLI(t, append(args, sample, "dir:"+dst)...)
+			if tc.want == "" {
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errs)
+				}
+				if out, err := runSkopeo(t, "standalone-verify", dst+"/manifest.json", id, fpr, dst+"/signature-1"); err != nil {
+					t.Errorf("skopeo does not verify the signature: %v\n%s", err, out)
+				}
+				return
+			}
+			if code != 1 {
+				t.Fatalf("exit %d, want 1: %s", code, errs)
+			}
+			wantOneLine(t, errs, tc.want)
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Errorf("the destination exists after a refusal: %v", err)
+			}
+		})
+	}
+}
