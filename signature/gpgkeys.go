@@ -27,12 +27,13 @@ func ExportGPGKeys(ctx context.Context, program string, fingerprints []string) (
 		return nil, fmt.Errorf("%w: gpg --export: %s", errdefs.ErrInvalidArgument, gpgReason(stderr.String(), err))
 	}
 	if out.Len() == 0 {
-		return nil, fmt.Errorf("%w: gpg has none of the keys %v", errdefs.ErrDenied, fingerprints)
+		return nil, denied("gpg has none of the keys %v", fingerprints)
 	}
 	return out.Bytes(), nil
 }
 
-// IdentityMismatch is the refusal of a signature naming another image.
+// IdentityMismatch is the refusal of a signature naming another image
+// than standalone-verify was told, in skopeo's words.
 func IdentityMismatch(signed, want string) error {
-	return fmt.Errorf("%w: Signature for identity %q is not accepted (want %q)", errdefs.ErrDenied, signed, want)
+	return denied("Docker reference %s does not match %s", signed, want)
 }

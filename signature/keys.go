@@ -109,14 +109,14 @@ func readSecretKey(b []byte, passphrase []byte) (*openpgp.Entity, error) {
 			return nil, fmt.Errorf("%w: the secret key is protected by a passphrase: give it with a passphrase file", errdefs.ErrInvalidArgument)
 		}
 		if err := e.DecryptPrivateKeys(passphrase); err != nil {
-			return nil, fmt.Errorf("%w: unlocking the secret key: wrong passphrase", errdefs.ErrDenied)
+			return nil, denied("unlocking the secret key: wrong passphrase")
 		}
 	}
 	if e.Revoked(now()) {
-		return nil, fmt.Errorf("%w: the secret key %s is revoked", errdefs.ErrDenied, fingerprint(e.PrimaryKey.Fingerprint))
+		return nil, denied("the secret key %s is revoked", fingerprint(e.PrimaryKey.Fingerprint))
 	}
 	if _, ok := e.SigningKey(now()); !ok {
-		return nil, fmt.Errorf("%w: the secret key %s has no valid signing key (expired or revoked?)", errdefs.ErrDenied, fingerprint(e.PrimaryKey.Fingerprint))
+		return nil, denied("the secret key %s has no valid signing key (expired or revoked?)", fingerprint(e.PrimaryKey.Fingerprint))
 	}
 	return e, nil
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/strictjson"
 	"github.com/opencontainers/go-digest"
 )
@@ -55,7 +54,7 @@ func (p Payload) MarshalJSON() ([]byte, error) {
 func ParsePayload(b []byte) (Payload, error) {
 	p, err := parsePayload(b)
 	if err != nil {
-		return Payload{}, fmt.Errorf("%w: invalid signature payload: %w", errdefs.ErrDenied, err)
+		return Payload{}, denied("invalid signature payload: %w", err)
 	}
 	return p, nil
 }

@@ -67,7 +67,7 @@ func (g *GPG) SignMessage(ctx context.Context, payload []byte) ([]byte, error) {
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%w: signing with gpg key %s: %s", errdefs.ErrDenied, g.Fingerprint, gpgReason(stderr.String(), err))
+		return nil, denied("signing with gpg key %s: %s", g.Fingerprint, gpgReason(stderr.String(), err))
 	}
 	return out.Bytes(), nil
 }

@@ -77,7 +77,7 @@ func TestSignAndVerify(t *testing.T) {
 	if _, err := VerifyManifest(sig, []byte(man), other, nil); err == nil || !errors.Is(err, errdefs.ErrDenied) {
 		t.Errorf("other key: %v", err)
 	}
-	if _, err := VerifyManifest(sig, []byte(man), keys, []string{"0123456789ABCDEF0123456789ABCDEF01234567"}); err == nil || !strings.Contains(err.Error(), "not in the list of trusted keys") {
+	if _, err := VerifyManifest(sig, []byte(man), keys, []string{"0123456789ABCDEF0123456789ABCDEF01234567"}); err == nil || !strings.Contains(err.Error(), "does not match expected fingerprints") {
 		t.Errorf("untrusted fingerprint: %v", err)
 	}
 	// A tampered payload (the signed JSON, stored in the clear) and a

@@ -33,7 +33,7 @@ type Verified struct {
 // is expired or revoked.
 func VerifyMessage(sig []byte, keys *Keyring) ([]byte, string, error) {
 	if keys == nil || len(keys.entities) == 0 {
-		return nil, "", fmt.Errorf("%w: no public keys to verify the signature with", errdefs.ErrDenied)
+		return nil, "", denied("no public keys to verify the signature with")
 	}
 	md, err := openpgp.ReadMessage(bytes.NewReader(sig), keys.entities, func([]openpgp.Key, bool) ([]byte, error) {
 		return nil, errors.New("the signature is encrypted")
@@ -71,7 +71,7 @@ func VerifyMessage(sig []byte, keys *Keyring) ([]byte, string, error) {
 
 // invalid words an envelope failure as containers/image does.
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: Invalid GPG signature: %s", errdefs.ErrDenied, fmt.Sprintf(format, a...))
+	return denied("Invalid GPG signature: %s", fmt.Sprintf(format, a...))
 }
 
 // VerifyManifest verifies sig with keys and checks that it signs man: the
@@ -86,7 +86,7 @@ func VerifyManifest(sig, man []byte, keys *Keyring, trusted []string) (*Verified
 		return nil, err
 	}
 	if len(trusted) > 0 && !fingerprintTrusted(keys, fpr, trusted) {
-		return nil, fmt.Errorf("%w: Signature by key %s is not in the list of trusted keys %s", errdefs.ErrDenied, fpr, strings.Join(trusted, ", "))
+		return nil, denied("Signature by %s does not match expected fingerprints %s", fpr, strings.Join(trusted, ", "))
 	}
 	p, err := ParsePayload(content)
 	if err != nil {
@@ -100,7 +100,7 @@ func VerifyManifest(sig, man []byte, keys *Keyring, trusted []string) (*Verified
 		d = p.ManifestDigest.Algorithm().FromBytes(man)
 	}
 	if d != p.ManifestDigest {
-		return nil, fmt.Errorf("%w: Signature for docker digest %q does not match", errdefs.ErrDenied, p.ManifestDigest)
+		return nil, denied("Signature for docker digest %q does not match", p.ManifestDigest)
 	}
 	return &Verified{Payload: p, Fingerprint: fpr}, nil
 }

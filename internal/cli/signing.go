@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/signature"
 	"github.com/spf13/cobra"
 )
@@ -88,7 +89,7 @@ Keys come from --public-key-file, else from gpg's public keyring
 				if keyData, err = os.ReadFile(publicKeyFile); err != nil {
 					return fmt.Errorf("Error reading from public key file %s: %w", publicKeyFile, err)
 				}
-			} else if keyData, err = signature.ExportGPGKeys(cmd.Context(), "", fprs); err != nil {
+			} else if keyData, err = signature.ExportGPGKeys(cmd.Context(), "", nil); err != nil {
 				return fmt.Errorf("Error verifying signature: %w", err)
 			}
 			keys, err := signature.ReadKeys(keyData)
@@ -99,7 +100,7 @@ Keys come from --public-key-file, else from gpg's public keyring
 				fprs = keys.Fingerprints()
 			}
 			v, err := signature.VerifyManifest(sig, man, keys, fprs)
-			if err == nil && v.Payload.DockerReference != args[1] {
+			if err == nil && !sameReference(v.Payload.DockerReference, args[1]) {
 				err = signature.IdentityMismatch(v.Payload.DockerReference, args[1])
 			}
 			if err != nil {
@@ -141,4 +142,15 @@ func (a *app) untrustedSignatureDumpCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// sameReference compares two Docker references as skopeo does: after
+// normalization ("busybox:1" is "docker.io/library/busybox:1").
+func sameReference(a, b string) bool {
+	na, err := reference.ParseNamed(a, false)
+	if err != nil {
+		return false
+	}
+	nb, err := reference.ParseNamed(b, false)
+	return err == nil && na.String() == nb.String()
 }
