@@ -2,7 +2,6 @@ package policy
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -55,7 +54,7 @@ func (l Locations) Find(explicit string) (string, error) {
 			return c, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%w: reading the trust policy: %w", errInvalid, err)
+			return "", invalid(err)
 		}
 	}
 	return "", nil
@@ -65,7 +64,7 @@ func (l Locations) Find(explicit string) (string, error) {
 func Load(path string) (*Policy, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errInvalid, err)
+		return nil, invalid(err)
 	}
 	p, err := Parse(b)
 	if err != nil {

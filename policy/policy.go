@@ -102,5 +102,13 @@ func (e *LoadError) Error() string {
 // Unwrap returns the reason and errdefs.ErrInvalidArgument.
 func (e *LoadError) Unwrap() []error { return []error{e.Err, errdefs.ErrInvalidArgument} }
 
-// errInvalid marks every policy that cannot be used.
-var errInvalid = errdefs.ErrInvalidArgument
+// invalid marks a policy file that cannot be read: it matches
+// errdefs.ErrInvalidArgument and reads as the reason alone, as skopeo
+// prints it after "Error loading trust policy: ".
+func invalid(err error) error { return &invalidError{err} }
+
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string        { return e.err.Error() }
+func (e *invalidError) Unwrap() error        { return e.err }
+func (e *invalidError) Is(target error) bool { return target == errdefs.ErrInvalidArgument }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/signature"
 )
@@ -22,9 +23,7 @@ type gpgHome struct {
 
 func newGPGHome(t *testing.T) *gpgHome {
 	t.Helper()
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Skip("gpg is not installed")
-	}
+	testenv.NeedCommand(t, "gpg")
 	// A short path: gpg-agent's socket path must fit in sockaddr_un.
 	home, err := os.MkdirTemp("/tmp", "fg")
 	if err != nil {
@@ -87,11 +86,7 @@ func (g *gpgHome) export(dir, fpr string, secret bool) string {
 
 func skopeoBin(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("skopeo")
-	if err != nil {
-		t.Skip("skopeo is not installed")
-	}
-	return bin
+	return testenv.NeedCommand(t, "skopeo")
 }
 
 func runSkopeo(t *testing.T, args ...string) (string, error) {
