@@ -47,22 +47,25 @@ func (g *GPG) SignMessage(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: signing with --sign-by needs gpg: %w (or sign with --sign-by-key and an exported key)", errdefs.ErrNotSupported, err)
 	}
 	args := []string{"--batch", "--no-tty", "--quiet", "--local-user", g.Fingerprint}
-	var passFile string
+	var extra []*os.File
 	if g.Passphrase != "" {
-		f, err := os.CreateTemp("", "ferry-pass-*")
+		// Through a pipe on fd 3, so the passphrase never touches the disk
+		// or the command line.
+		r, w, err := os.Pipe()
 		if err != nil {
 			return nil, err
 		}
-		passFile = f.Name()
-		defer os.Remove(passFile)
-		_, werr := f.WriteString(g.Passphrase)
-		if cerr := f.Close(); werr != nil || cerr != nil {
-			return nil, fmt.Errorf("writing the passphrase for gpg: %v %v", werr, cerr)
-		}
-		args = append(args, "--pinentry-mode", "loopback", "--passphrase-file", passFile)
+		defer r.Close()
+		go func() {
+			w.WriteString(g.Passphrase + "\n")
+			w.Close()
+		}()
+		extra = []*os.File{r}
+		args = append(args, "--pinentry-mode", "loopback", "--passphrase-fd", "3")
 	}
 	args = append(args, "--output", "-", "--sign")
 	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.ExtraFiles = extra
 	cmd.Stdin = bytes.NewReader(payload)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
