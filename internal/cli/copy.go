@@ -188,9 +188,6 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	if opts.Signers, err = o.sign.signers(); err != nil {
 		return setup, err
 	}
-	if opts.Signers != nil && o.removeSignatures {
-		opts.Logger.Debug("--remove-signatures drops the source's signatures; the new signature is still written")
-	}
 	if opts.Policy, err = a.global.trustPolicy(); err != nil {
 		return setup, err
 	}
