@@ -47,7 +47,7 @@ func (s *signFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.by, "sign-by", "", "sign the image using a GPG key with the specified `FINGERPRINT` (through gpg and gpg-agent)")
 	fs.StringVar(&s.byKey, "sign-by-key", "", "sign the image with the exported OpenPGP secret key in `FILE` (pure Go, no gpg needed)")
 	fs.StringVar(&s.passphraseFile, "sign-passphrase-file", "", "read a passphrase for signing an image from `PATH`")
-	fs.StringVar(&s.identity, "sign-identity", "", "identity of signed image, must be a fully specified docker reference (default: the destination's docker reference)")
+	fs.StringVar(&s.identity, "sign-identity", "", "identity of signed image, a fully specified docker `REFERENCE` (default: the destination's docker reference)")
 }
 
 // signers turns the flags into the copier's Signers.
