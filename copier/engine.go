@@ -156,7 +156,7 @@ func copyOnce(ctx context.Context, srcRef, dstRef transport.Reference, o *Option
 // when the copy must run.
 func (c *job) present(ctx context.Context, p *copyPlan) (*Result, error) {
 	mc, ok := c.dst.(transport.ManifestChecker)
-	if !c.o.SkipExisting || !ok || !p.unchanged || p.signed {
+	if !c.o.SkipExisting || !ok || !p.unchanged || p.signed || len(c.o.Signers) > 0 {
 		return nil, nil
 	}
 	top := p.written()

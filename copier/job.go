@@ -92,7 +92,7 @@ func (c *job) transfer(ctx context.Context, p *copyPlan) (*Result, error) {
 	if err := c.dst.PutManifest(ctx, out, outMT, nil); err != nil {
 		return nil, err
 	}
-	if err := c.putSignatures(ctx, p.indexSigs, nil); err != nil {
+	if err := c.putSignatures(ctx, p.indexSigs, out, nil); err != nil {
 		return nil, err
 	}
 	return result(out, outMT)
@@ -169,14 +169,23 @@ func (c *job) copyImage(ctx context.Context, ip *imagePlan) ([]byte, string, err
 		d := digest.FromBytes(out)
 		inst = &d
 	}
-	if err := c.putSignatures(ctx, ip.sigs, inst); err != nil {
+	if err := c.putSignatures(ctx, ip.sigs, out, inst); err != nil {
 		return nil, "", err
 	}
 	return out, outMT, nil
 }
 
-// putSignatures writes the signatures of a manifest already written.
-func (c *job) putSignatures(ctx context.Context, sigs [][]byte, instance *digest.Digest) error {
+// putSignatures writes the signatures of a manifest already written (man,
+// as written): those copied from the source and, for the top-level
+// manifest (instance nil), those the Signers make.
+func (c *job) putSignatures(ctx context.Context, sigs [][]byte, man []byte, instance *digest.Digest) error {
+	if instance == nil && len(c.o.Signers) > 0 {
+		made, err := c.sign(ctx, man)
+		if err != nil {
+			return err
+		}
+		sigs = append(append([][]byte(nil), sigs...), made...)
+	}
 	if len(sigs) == 0 {
 		return nil
 	}

@@ -74,6 +74,11 @@ type Options struct {
 	// the copy reports progress.ImageSkipped and Result.Skipped. For sync,
 	// where most images are unchanged.
 	SkipExisting bool
+	// Signers, when set, each add a signature for the top-level manifest
+	// the copy writes (the index when it writes one), after the source's
+	// signatures; a destination that cannot store signatures is then
+	// refused before anything is written.
+	Signers []Signer
 	// Policy, when set, may refuse the image before anything is copied;
 	// nil accepts every image (skopeo's --insecure-policy).
 	Policy Policy

@@ -52,8 +52,15 @@ func (c *job) plan(r *resolved) (*copyPlan, error) {
 	for _, img := range r.images {
 		signed = signed || len(c.keptSignatures(img.Signatures)) > 0
 	}
-	if signed && c.dst != nil && !c.storesSignatures() {
+	if (signed || len(c.o.Signers) > 0) && c.dst != nil && !c.storesSignatures() {
 		return nil, &SignaturesUnsupportedError{Destination: transport.FullName(c.dstRef)}
+	}
+	if c.dst != nil {
+		// After the capability check, as skopeo orders its refusals; the
+		// destination is open but nothing is written yet.
+		if err := c.checkSigners(); err != nil {
+			return nil, err
+		}
 	}
 	c.frozen, p.signed = signed, signed
 	changed := false

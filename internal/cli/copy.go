@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type copyOptions struct {
 	additionalTags   []string
 	fetch            fetchFlags
 	chunkSize        string
+	sign             signFlags
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -77,6 +79,7 @@ Supported transports: ` + supportedTransports(),
 	o.compression.register(fs)
 	o.fetch.register(fs)
 	o.retry.register(fs)
+	o.sign.register(fs)
 	registerUnsupportedCopyFlags(fs)
 	return cmd
 }
@@ -114,6 +117,10 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	defer cancel()
 	res, err := copier.Copy(ctx, srcRef, dstRef, opts)
 	stop()
+	var unsupported *copier.SignaturesUnsupportedError
+	if err != nil && opts.Signers != nil && errors.As(err, &unsupported) {
+		return fmt.Errorf("%w: signing needs a destination that stores signatures (dir:, a registry)", err)
+	}
 	if err != nil {
 		return copyError(err)
 	}
@@ -180,6 +187,12 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()
+	if opts.Signers, err = o.sign.signers(); err != nil {
+		return setup, err
+	}
+	if opts.Policy, err = a.global.trustPolicy(); err != nil {
+		return setup, err
+	}
 	if err := o.compression.apply(fs, opts); err != nil {
 		return setup, err
 	}

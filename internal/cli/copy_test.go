@@ -92,7 +92,7 @@ func TestCopyQuietAndErrors(t *testing.T) {
 		{"quiet", []string{"copy", "-q", f.single, dst()}, 0, ""},
 		{"progress none", []string{"copy", "--progress", "none", f.single, dst()}, 0, ""},
 		{"unknown source image", []string{"copy", "oci:" + f.dir + ":nope", dst()}, 2, `"nope"`},
-		{"signing", []string{"copy", "--sign-by", "0123ABCD", f.single, dst()}, 1, "--sign-by: signing images is not supported yet"},
+		{"signing", []string{"copy", "--sign-by", "0123ABCD", f.single, dst()}, 1, "signing needs a destination that stores signatures"},
 		{"bad progress mode", []string{"copy", "--progress", "fancy", f.single, dst()}, 1, "--progress"},
 		{"bad destination name", []string{"copy", f.single, "oci:"}, 1, "a path is required"},
 	} {

@@ -133,27 +133,21 @@ func (c *compressionFlags) apply(fs *pflag.FlagSet, o *copier.Options) error {
 	return nil
 }
 
-// unsupportedCopyFlags are skopeo copy options for signing and encryption,
-// which ferry accepts by name and refuses when given.
+// unsupportedCopyFlags are skopeo copy options for sigstore signing and
+// encryption, which ferry accepts by name and refuses when given.
 var unsupportedCopyFlags = []struct{ name, what string }{
-	{"sign-by", "signing images"},
 	{"sign-by-sigstore", "signing images"},
 	{"sign-by-sigstore-private-key", "signing images"},
 	{"sign-by-sq-fingerprint", "signing images"},
-	{"sign-passphrase-file", "signing images"},
-	{"sign-identity", "signing images"},
 	{"encryption-key", "encrypting images"},
 	{"encrypt-layer", "encrypting images"},
 	{"decryption-key", "decrypting images"},
 }
 
 func registerUnsupportedCopyFlags(fs *pflag.FlagSet) {
-	fs.String("sign-by", "", "sign the image using a GPG key with the specified `FINGERPRINT` (not supported yet)")
 	fs.String("sign-by-sigstore", "", "sign the image using a sigstore parameter file at `PATH` (not supported yet)")
 	fs.String("sign-by-sigstore-private-key", "", "sign the image using a sigstore private key at `PATH` (not supported yet)")
 	fs.String("sign-by-sq-fingerprint", "", "sign the image using a Sequoia-PGP key with the specified `FINGERPRINT` (not supported yet)")
-	fs.String("sign-passphrase-file", "", "read a passphrase for signing an image from `PATH` (not supported yet)")
-	fs.String("sign-identity", "", "identity of signed image (not supported yet)")
 	fs.StringSlice("encryption-key", nil, "key needed to encrypt the image (not supported yet)")
 	fs.IntSlice("encrypt-layer", nil, "the 0-indexed layer indices to encrypt (not supported yet)")
 	fs.StringSlice("decryption-key", nil, "key needed to decrypt the image (not supported yet)")

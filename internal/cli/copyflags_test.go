@@ -70,7 +70,9 @@ func TestCopyFlags(t *testing.T) {
 		{name: "additional tag without tag", args: []string{"--additional-tag", "a"}, err: errdefs.ErrInvalidArgument},
 		{name: "additional tag with digest", args: []string{"--additional-tag", "a:1@sha256:" + sixtyFourZeros}, err: errdefs.ErrInvalidArgument},
 		{name: "src and dest image flags", args: []string{"--src-tls-verify=false", "--dest-creds", "u:p"}, want: copyCase{SrcInsecure: true, DestUser: "u"}},
-		{name: "sign-by", args: []string{"--sign-by", "ABCD"}, err: errdefs.ErrNotSupported},
+		{name: "sign-by and sign-by-key", args: []string{"--sign-by", "ABCD", "--sign-by-key", "/k"}, err: errdefs.ErrInvalidArgument},
+		{name: "sign-identity alone", args: []string{"--sign-identity", "example.com/a:1"}, err: errdefs.ErrInvalidArgument},
+		{name: "sign-by-key unreadable", args: []string{"--sign-by-key", "/nonexistent/key"}, err: errdefs.ErrInvalidArgument},
 		{name: "sign-by-sigstore-private-key", args: []string{"--sign-by-sigstore-private-key", "/k"}, err: errdefs.ErrNotSupported},
 		{name: "encryption-key", args: []string{"--encryption-key", "jwe:/k.pem"}, err: errdefs.ErrNotSupported},
 	} {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,12 +22,13 @@ type globalOptions struct {
 	tmpDir          string
 	userAgentPrefix string
 
-	// Trust policy and registries.d configuration are parsed and kept for
-	// the policy evaluation that will use them; ferry does not evaluate
-	// them yet, and says so (see validate).
+	// Trust policy (see trustPolicy) and registries.d configuration.
 	policyPath     string
 	insecurePolicy bool
 	registriesD    string
+	// policyLocations is where the policy file is looked for when
+	// --policy is not given (tests point it at temporary directories).
+	policyLocations policy.Locations
 
 	logger *slog.Logger
 }
@@ -39,7 +41,7 @@ func (g *globalOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.overrideVariant, "override-variant", "", "use `VARIANT` instead of the running architecture variant for choosing images")
 	fs.StringVar(&g.tmpDir, "tmpdir", "", "`DIR` to store temporary files in (default: the system's)")
 	fs.StringVar(&g.userAgentPrefix, "user-agent-prefix", "", "`PREFIX` to add to the User-Agent sent to registries")
-	fs.StringVar(&g.policyPath, "policy", "", "path to a trust policy file (not evaluated yet)")
+	fs.StringVar(&g.policyPath, "policy", "", "use trust policy at `PATH`")
 	fs.BoolVar(&g.insecurePolicy, "insecure-policy", false, "run the tool without any policy check")
 	fs.StringVar(&g.registriesD, "registries.d", "", "use registry configuration files in `DIR` (e.g. for container signature storage)")
 }
@@ -57,9 +59,6 @@ func (g *globalOptions) validate(cmd *cobra.Command) error {
 	}
 	if g.policyPath != "" && g.insecurePolicy {
 		return usagef(cmd.Root().Name(), "--policy and --insecure-policy cannot be used together")
-	}
-	if g.policyPath != "" {
-		g.logger.Warn("trust policies are not evaluated yet: images are not checked against --policy", "policy", g.policyPath)
 	}
 	return nil
 }

@@ -61,6 +61,9 @@ other error (one line on standard error, "ferry: ...").`,
 		a.inspectCommand(),
 		a.listTagsCommand(),
 		a.manifestDigestCommand(),
+		a.standaloneSignCommand(),
+		a.standaloneVerifyCommand(),
+		a.untrustedSignatureDumpCommand(),
 	)
 	for _, c := range root.Commands() {
 		c.DisableFlagsInUseLine = true // Use already says "[command options]", as skopeo's does

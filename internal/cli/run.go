@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
 	"golang.org/x/term"
@@ -66,6 +67,7 @@ func newApp(stdout, stderr io.Writer) *app {
 		stdin:        os.Stdin,
 		isTerminal:   term.IsTerminal,
 		readPassword: term.ReadPassword,
+		global:       globalOptions{policyLocations: policy.DefaultLocations()},
 	}
 }
 
