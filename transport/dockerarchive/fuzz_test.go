@@ -1,0 +1,120 @@
+package dockerarchive
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/archive"
+	"github.com/ferrytool/ferry/internal/archive/tartest"
+	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/reference"
+	"github.com/opencontainers/go-digest"
+)
+
+// fuzzArchive builds a docker save archive around a fuzzed manifest.json
+// and config: beside them it holds a plain layer, a gzip layer named by
+// its digest (Docker 25+), a symlink to the plain layer (Docker before
+// 25), and the config under its own digest's name.
+func fuzzArchive(t testing.TB, manifestJSON, cfg []byte) []byte {
+	plain := tartest.Tar(t, tartest.File("etc/hello", []byte("hello")))
+	gz := tartest.Gzip(t, plain)
+	return tartest.Tar(t,
+		tartest.File("manifest.json", manifestJSON),
+		tartest.File("c.json", cfg),
+		tartest.File(digest.FromBytes(cfg).Encoded()+".json", cfg),
+		tartest.File("l/layer.tar", plain),
+		tartest.File("blobs/sha256/"+digest.FromBytes(gz).Encoded(), gz),
+		tartest.Symlink("m/layer.tar", "../l/layer.tar"),
+		tartest.Member{Name: "d", Type: tar.TypeDir},
+	)
+}
+
+// FuzzLoad feeds hostile manifest.json and config files (and a hostile
+// image name or position to pick) to the docker-archive reader: errors
+// carry the vocabulary and are one line; an image that loads has a
+// manifest ferry itself parses, with one layer per manifest.json entry
+// and a config whose digest is the config's.
+func FuzzLoad(f *testing.F) {
+	plain := tartest.Tar(f, tartest.File("etc/hello", []byte("hello")))
+	gz := tartest.Gzip(f, plain)
+	gzName := "blobs/sha256/" + digest.FromBytes(gz).Encoded()
+	diff := digest.FromBytes(plain).String()
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + diff + `","` + diff + `"]}}`)
+	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
+	f.Add([]byte(`[{"Config":"c.json","RepoTags":["app:1"],"Layers":["l/layer.tar","`+gzName+`"]}]`), cfg, "", -1)
+	f.Add([]byte(`[{"Config":"`+cfgName+`","RepoTags":["app:1","docker.io/library/app:2"],"Layers":["m/layer.tar","l/layer.tar"]}]`), cfg, "app:2", -1)
+	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]},{"Config":"c.json","RepoTags":["a\nb"],"Layers":[]}]`), cfg, "", 1)
+	f.Add([]byte(`[{"Config":"c.json","Layers":[]},{"Config":"c.json","RepoTags":["x:1\nforged line"]}]`), []byte(`{}`), "", -1)
+	f.Add([]byte(`[{"Config":"../../etc/passwd","Layers":["/etc/shadow"]}]`), cfg, "", -1)
+	f.Add([]byte(`[{"Config":"blobs/sha256/`+strings.Repeat("0", 64)+`","Layers":["d"]}]`), cfg, "", -1)
+	f.Add([]byte(`[{"Config":"c.json","Layers":["`+gzName+`","`+gzName+`"]}]`), []byte(`{"rootfs":{"diff_ids":["`+diff+`","sha256:`+strings.Repeat("1", 64)+`"]}}`), "", -1)
+	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]}]`), []byte(`{"rootfs":{"diff_ids":["bogus"]}}`), "", -1)
+	f.Add([]byte(`{}`), []byte(`null`), "", 7)
+	f.Add([]byte(`[]`), cfg, "UPPER:case", -1)
+	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int) {
+		if len(mj) > 64<<10 || len(cfg) > 64<<10 {
+			return
+		}
+		b := fuzzArchive(t, mj, cfg)
+		a, err := archive.Index(context.Background(), bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			t.Fatalf("the generated archive does not index: %v", err)
+		}
+		s := &source{name: "docker-archive:fuzz.tar", index: -1}
+		if index >= -1 {
+			s.index = index
+		}
+		if name != "" {
+			n, err := reference.ParseNamed(name, true)
+			if err != nil {
+				return
+			}
+			s.named, s.index = n, -1
+		}
+		img, err := s.loadIndexed(context.Background(), a)
+		if err != nil {
+			ok := false
+			for _, e := range []error{errdefs.ErrInvalidArchive, errdefs.ErrDigestMismatch, errdefs.ErrNotFound,
+				errdefs.ErrInvalidReference, errdefs.ErrNotSupported, errdefs.ErrInvalidManifest} {
+				ok = ok || errors.Is(err, e)
+			}
+			if !ok {
+				t.Fatalf("error %v carries none of the vocabulary", err)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			return
+		}
+		m, err := manifest.ParseImage(img.manifest)
+		if err != nil {
+			t.Fatalf("the synthesized manifest does not parse: %v\n%s", err, img.manifest)
+		}
+		if m.Config.Digest != digest.FromBytes(img.configRaw) || m.Config.Size != int64(len(img.configRaw)) {
+			t.Fatalf("the manifest's config %s does not describe the config", m.Config.Digest)
+		}
+		items, err := parseManifestFile(mj)
+		if err != nil {
+			t.Fatalf("an image loaded from a manifest.json that does not parse: %v", err)
+		}
+		var layers int = -1
+		for _, it := range items {
+			if it.Config != "" && len(it.Layers) == len(m.Layers) {
+				layers = len(it.Layers)
+			}
+		}
+		if layers < 0 {
+			t.Fatalf("%d layers in the manifest, which no image of manifest.json has", len(m.Layers))
+		}
+		for _, l := range m.Layers {
+			if _, ok := img.paths[l.Digest]; !ok {
+				t.Fatalf("layer %s has no member", l.Digest)
+			}
+		}
+	})
+}
