@@ -74,10 +74,10 @@ func addTars(f *testing.F) {
 		tartest.Hardlink("hard.tar", "l/layer.tar"),
 	)
 	f.Add(ok)
-	f.Add(ok[:len(ok)-1024])           // no end marker
-	f.Add(ok[:len(ok)-1500])           // cut inside a member
-	f.Add(ok[:512])                    // one header only
-	f.Add(append(ok, ok...))           // two archives back to back
+	f.Add(ok[:len(ok)-1024]) // no end marker
+	f.Add(ok[:len(ok)-1500]) // cut inside a member
+	f.Add(ok[:512])          // one header only
+	f.Add(append(ok, ok...)) // two archives back to back
 	f.Add(tartest.Tar(f, tartest.File("a", []byte("1")), tartest.File("a", []byte("22")), tartest.File("./a", nil)))
 	f.Add(tartest.Tar(f, tartest.Symlink("a", "b"), tartest.Symlink("b", "a")))
 	f.Add(tartest.Tar(f, tartest.Symlink("a", "../../etc/passwd"), tartest.Hardlink("b", "/etc/passwd")))
