@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/ferrytool/ferry/internal/archive/tartest"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/transport"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // fuzzArchive builds a docker save archive around a fuzzed manifest.json
@@ -34,12 +37,9 @@ func fuzzArchive(t testing.TB, manifestJSON, cfg []byte) []byte {
 	)
 }
 
-// FuzzLoad feeds hostile manifest.json and config files (and a hostile
-// image name or position to pick) to the docker-archive reader: errors
-// carry the vocabulary and are one line; an image that loads has a
-// manifest ferry itself parses, with one layer per manifest.json entry
-// and a config whose digest is the config's.
-func FuzzLoad(f *testing.F) {
+// addLoadSeeds seeds f with manifest.json and config pairs for
+// fuzzArchive, and an image name or position to pick.
+func addLoadSeeds(f *testing.F) {
 	plain := tartest.Tar(f, tartest.File("etc/hello", []byte("hello")))
 	gz := tartest.Gzip(f, plain)
 	gzName := "blobs/sha256/" + digest.FromBytes(gz).Encoded()
@@ -56,6 +56,15 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]}]`), []byte(`{"rootfs":{"diff_ids":["bogus"]}}`), "", -1)
 	f.Add([]byte(`{}`), []byte(`null`), "", 7)
 	f.Add([]byte(`[]`), cfg, "UPPER:case", -1)
+}
+
+// FuzzLoad feeds hostile manifest.json and config files (and a hostile
+// image name or position to pick) to the docker-archive reader: errors
+// carry the vocabulary and are one line; an image that loads has a
+// manifest ferry itself parses, with one layer per manifest.json entry
+// and a config whose digest is the config's.
+func FuzzLoad(f *testing.F) {
+	addLoadSeeds(f)
 	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int) {
 		if len(mj) > 64<<10 || len(cfg) > 64<<10 {
 			return
@@ -78,17 +87,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		img, err := s.loadIndexed(context.Background(), a)
 		if err != nil {
-			ok := false
-			for _, e := range []error{errdefs.ErrInvalidArchive, errdefs.ErrDigestMismatch, errdefs.ErrNotFound,
-				errdefs.ErrInvalidReference, errdefs.ErrNotSupported, errdefs.ErrInvalidManifest} {
-				ok = ok || errors.Is(err, e)
-			}
-			if !ok {
-				t.Fatalf("error %v carries none of the vocabulary", err)
-			}
-			if strings.ContainsAny(err.Error(), "\n\r") {
-				t.Fatalf("error is not one line: %q", err)
-			}
+			vocabulary(t, err)
 			return
 		}
 		m, err := manifest.ParseImage(img.manifest)
@@ -115,6 +114,86 @@ func FuzzLoad(f *testing.F) {
 			if _, ok := img.paths[l.Digest]; !ok {
 				t.Fatalf("layer %s has no member", l.Digest)
 			}
+		}
+	})
+}
+
+// vocabulary fails t unless err carries one of the errdefs sentinels an
+// archive reader may return, in one line.
+func vocabulary(t *testing.T, err error) {
+	t.Helper()
+	ok := false
+	for _, e := range []error{errdefs.ErrInvalidArchive, errdefs.ErrDigestMismatch, errdefs.ErrNotFound,
+		errdefs.ErrInvalidReference, errdefs.ErrNotSupported, errdefs.ErrInvalidManifest} {
+		ok = ok || errors.Is(err, e)
+	}
+	if !ok {
+		t.Fatalf("error %v carries none of the vocabulary", err)
+	}
+	if strings.ContainsAny(err.Error(), "\n\r") {
+		t.Fatalf("error is not one line: %q", err)
+	}
+}
+
+// FuzzStream reads the same hostile archives as FuzzLoad in one pass, as
+// from stdin: errors carry the vocabulary in one line; every blob the
+// image's manifest names was handed to put with the content its digest
+// says; and where the indexed reader accepts the archive too, both build
+// the same manifest.
+func FuzzStream(f *testing.F) {
+	addLoadSeeds(f)
+	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int) {
+		if len(mj) > 64<<10 || len(cfg) > 64<<10 {
+			return
+		}
+		b := fuzzArchive(t, mj, cfg)
+		s := &source{name: "docker-archive:-", index: -1, tmpDir: t.TempDir(), log: (*transport.Options)(nil).Log()}
+		if index >= -1 {
+			s.index = index
+		}
+		if name != "" {
+			n, err := reference.ParseNamed(name, true)
+			if err != nil {
+				return
+			}
+			s.named, s.index = n, -1
+		}
+		s.in = archive.NewStreamInput(s.name, func(context.Context) (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}, s.tmpDir)
+		defer s.in.Close()
+		stored := map[digest.Digest]bool{}
+		put := func(_ context.Context, d ocispec.Descriptor, r io.Reader) (ocispec.Descriptor, error) {
+			body, err := io.ReadAll(r)
+			if err != nil {
+				return ocispec.Descriptor{}, err
+			}
+			got := digest.FromBytes(body)
+			stored[got] = true
+			return ocispec.Descriptor{MediaType: d.MediaType, Digest: got, Size: int64(len(body))}, nil
+		}
+		mb, _, err := streamSource{s}.Stream(context.Background(), put)
+		if err != nil {
+			vocabulary(t, err)
+			return
+		}
+		m, err := manifest.ParseImage(mb)
+		if err != nil {
+			t.Fatalf("the synthesized manifest does not parse: %v\n%s", err, mb)
+		}
+		for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
+			if !stored[d.Digest] {
+				t.Fatalf("the manifest names %s, which was never stored", d.Digest)
+			}
+		}
+		a, err := archive.Index(context.Background(), bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			t.Fatalf("the generated archive does not index: %v", err)
+		}
+		ix := &source{name: s.name, named: s.named, index: s.index}
+		img, err := ix.loadIndexed(context.Background(), a)
+		if err == nil && !bytes.Equal(img.manifest, mb) {
+			t.Fatalf("read as a stream the image has the manifest\n%s\nbut indexed\n%s", mb, img.manifest)
 		}
 	})
 }
