@@ -99,8 +99,8 @@ func describe(items []manifestItem) string {
 }
 
 // printable is s as is, or quoted when it holds a character that is not
-// printable: a hostile manifest.json's newline must not forge a line of
-// the error message.
+// printable: a newline in a hostile manifest.json's names or in a member's
+// name must not forge a line of the error message.
 func printable(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return strconv.Quote(s)

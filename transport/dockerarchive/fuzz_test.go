@@ -22,11 +22,17 @@ import (
 // fuzzArchive builds a docker save archive around a fuzzed manifest.json
 // and config: beside them it holds a plain layer, a gzip layer named by
 // its digest (Docker 25+), a symlink to the plain layer (Docker before
-// 25), and the config under its own digest's name.
-func fuzzArchive(t testing.TB, manifestJSON, cfg []byte) []byte {
+// 25), the config under its own digest's name, and, when member is a
+// clean name, the config as member and the plain layer as member+".l".
+func fuzzArchive(t testing.TB, manifestJSON, cfg []byte, member string) []byte {
 	plain := tartest.Tar(t, tartest.File("etc/hello", []byte("hello")))
 	gz := tartest.Gzip(t, plain)
-	return tartest.Tar(t,
+	extra := []tartest.Member{}
+	if c, err := archive.CleanName(member); err == nil && c == member && !strings.HasSuffix(member, ".l") && len(member) < 1024 {
+		// Hostile member names: the config, and a layer beside it.
+		extra = append(extra, tartest.File(member, cfg), tartest.File(member+".l", plain))
+	}
+	return tartest.Tar(t, append(extra,
 		tartest.File("manifest.json", manifestJSON),
 		tartest.File("c.json", cfg),
 		tartest.File(digest.FromBytes(cfg).Encoded()+".json", cfg),
@@ -34,7 +40,7 @@ func fuzzArchive(t testing.TB, manifestJSON, cfg []byte) []byte {
 		tartest.File("blobs/sha256/"+digest.FromBytes(gz).Encoded(), gz),
 		tartest.Symlink("m/layer.tar", "../l/layer.tar"),
 		tartest.Member{Name: "d", Type: tar.TypeDir},
-	)
+	)...)
 }
 
 // addLoadSeeds seeds f with manifest.json and config pairs for
@@ -46,16 +52,20 @@ func addLoadSeeds(f *testing.F) {
 	diff := digest.FromBytes(plain).String()
 	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + diff + `","` + diff + `"]}}`)
 	cfgName := digest.FromBytes(cfg).Encoded() + ".json"
-	f.Add([]byte(`[{"Config":"c.json","RepoTags":["app:1"],"Layers":["l/layer.tar","`+gzName+`"]}]`), cfg, "", -1)
-	f.Add([]byte(`[{"Config":"`+cfgName+`","RepoTags":["app:1","docker.io/library/app:2"],"Layers":["m/layer.tar","l/layer.tar"]}]`), cfg, "app:2", -1)
-	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]},{"Config":"c.json","RepoTags":["a\nb"],"Layers":[]}]`), cfg, "", 1)
-	f.Add([]byte(`[{"Config":"c.json","Layers":[]},{"Config":"c.json","RepoTags":["x:1\nforged line"]}]`), []byte(`{}`), "", -1)
-	f.Add([]byte(`[{"Config":"../../etc/passwd","Layers":["/etc/shadow"]}]`), cfg, "", -1)
-	f.Add([]byte(`[{"Config":"blobs/sha256/`+strings.Repeat("0", 64)+`","Layers":["d"]}]`), cfg, "", -1)
-	f.Add([]byte(`[{"Config":"c.json","Layers":["`+gzName+`","`+gzName+`"]}]`), []byte(`{"rootfs":{"diff_ids":["`+diff+`","sha256:`+strings.Repeat("1", 64)+`"]}}`), "", -1)
-	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]}]`), []byte(`{"rootfs":{"diff_ids":["bogus"]}}`), "", -1)
-	f.Add([]byte(`{}`), []byte(`null`), "", 7)
-	f.Add([]byte(`[]`), cfg, "UPPER:case", -1)
+	f.Add([]byte(`[{"Config":"c.json","RepoTags":["app:1"],"Layers":["l/layer.tar","`+gzName+`"]}]`), cfg, "", -1, "")
+	f.Add([]byte(`[{"Config":"`+cfgName+`","RepoTags":["app:1","docker.io/library/app:2"],"Layers":["m/layer.tar","l/layer.tar"]}]`), cfg, "app:2", -1, "")
+	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]},{"Config":"c.json","RepoTags":["a\nb"],"Layers":[]}]`), cfg, "", 1, "")
+	f.Add([]byte(`[{"Config":"c.json","Layers":[]},{"Config":"c.json","RepoTags":["x:1\nforged line"]}]`), []byte(`{}`), "", -1, "")
+	f.Add([]byte(`[{"Config":"../../etc/passwd","Layers":["/etc/shadow"]}]`), cfg, "", -1, "")
+	f.Add([]byte(`[{"Config":"blobs/sha256/`+strings.Repeat("0", 64)+`","Layers":["d"]}]`), cfg, "", -1, "")
+	f.Add([]byte(`[{"Config":"c.json","Layers":["`+gzName+`","`+gzName+`"]}]`), []byte(`{"rootfs":{"diff_ids":["`+diff+`","sha256:`+strings.Repeat("1", 64)+`"]}}`), "", -1, "")
+	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar"]}]`), []byte(`{"rootfs":{"diff_ids":["bogus"]}}`), "", -1, "")
+	f.Add([]byte(`{}`), []byte(`null`), "", 7, "")
+	f.Add([]byte(`[]`), cfg, "UPPER:case", -1, "")
+	hexName := "x\ny/" + digest.FromString("other").Encoded() + ".json"
+	f.Add([]byte(`[{"Config":"x\ny/`+digest.FromString("other").Encoded()+`.json","Layers":[]}]`), cfg, "", -1, hexName)
+	f.Add([]byte(`[{"Config":"c.json","Layers":["a\nb.l","`+gzName+`"]}]`), cfg, "", -1, "a\nb")
+	f.Add([]byte(`[{"Config":"c.json","Layers":["l/layer.tar","a\nb.l"]}]`), cfg, "", -1, "a\nb")
 }
 
 // FuzzLoad feeds hostile manifest.json and config files (and a hostile
@@ -65,11 +75,11 @@ func addLoadSeeds(f *testing.F) {
 // and a config whose digest is the config's.
 func FuzzLoad(f *testing.F) {
 	addLoadSeeds(f)
-	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int) {
+	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int, member string) {
 		if len(mj) > 64<<10 || len(cfg) > 64<<10 {
 			return
 		}
-		b := fuzzArchive(t, mj, cfg)
+		b := fuzzArchive(t, mj, cfg, member)
 		a, err := archive.Index(context.Background(), bytes.NewReader(b), int64(len(b)), nil)
 		if err != nil {
 			t.Fatalf("the generated archive does not index: %v", err)
@@ -142,11 +152,11 @@ func vocabulary(t *testing.T, err error) {
 // the same manifest.
 func FuzzStream(f *testing.F) {
 	addLoadSeeds(f)
-	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int) {
+	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int, member string) {
 		if len(mj) > 64<<10 || len(cfg) > 64<<10 {
 			return
 		}
-		b := fuzzArchive(t, mj, cfg)
+		b := fuzzArchive(t, mj, cfg, member)
 		s := &source{name: "docker-archive:-", index: -1, tmpDir: t.TempDir(), log: (*transport.Options)(nil).Log()}
 		if index >= -1 {
 			s.index = index
