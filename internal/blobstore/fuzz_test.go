@@ -29,16 +29,19 @@ func FuzzBlobNames(f *testing.F) {
 		f.Add(d, []byte("blob"))
 	}
 	f.Add(digest.FromString("blob").String(), []byte("blob"))
+	outer := f.TempDir() // one for all inputs: a worker runs them one at a time
 	f.Fuzz(func(t *testing.T, ds string, body []byte) {
 		ctx := context.Background()
-		outer := t.TempDir()
 		victim := filepath.Join(outer, "victim")
 		if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		root := filepath.Join(outer, "store")
+		if err := os.RemoveAll(root); err != nil {
+			t.Fatal(err)
+		}
 		d := digest.Digest(ds)
 		for _, naming := range []Naming{ByAlgorithm, ByEncoded} {
-			root := filepath.Join(outer, "store")
 			if err := os.MkdirAll(root, 0o755); err != nil {
 				t.Fatal(err)
 			}

@@ -161,8 +161,8 @@ func FuzzLayoutFile(f *testing.F) {
 	f.Add([]byte(`{"imageLayoutVersion":"1.\n"}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`nope`))
+	dir := f.TempDir() // one for all inputs: a worker runs them one at a time
 	f.Fuzz(func(t *testing.T, b []byte) {
-		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, LayoutFile), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -194,11 +194,17 @@ func FuzzReadJournal(f *testing.F) {
 	for _, s := range []string{"sha256-" + hex, "sha512-" + hex, "sha256-" + hex[:10], "md5-x", "sha256", "-", "sha256-..", "sha256-" + strings.ToUpper(hex), "sha256--" + hex} {
 		f.Add(s)
 	}
+	dir := filepath.Join(f.TempDir(), "journal") // one for all inputs: a worker runs them one at a time
 	f.Fuzz(func(t *testing.T, name string) {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 255 {
 			return
 		}
-		dir := t.TempDir()
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
 			return // a name the file system refuses
 		}
