@@ -25,11 +25,11 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("docker: [1, 2]\n"), []byte("default-docker:\n  use-sigstore-attachments: maybe\n"), "a")
 	f.Add([]byte("a: &a [*a, *a]\n"), []byte("\t- :\n"), "a")
 	f.Add([]byte("docker:\n  docker.io/library/x:\n    lookaside: \"file:///a\\nb\"\n"), []byte("default-docker:\n  lookaside: ':'\n"), "x")
+	dir := f.TempDir() // one for all inputs: a worker runs them one at a time
 	f.Fuzz(func(t *testing.T, a, b []byte, name string) {
 		if len(a)+len(b) > 64<<10 {
 			return
 		}
-		dir := t.TempDir()
 		for n, body := range map[string][]byte{"a.yaml": a, "b.yaml": b} {
 			if err := os.WriteFile(filepath.Join(dir, n), body, 0o644); err != nil {
 				t.Fatal(err)
