@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -25,8 +26,7 @@ import (
 // 25), the config under its own digest's name, and, when member is a
 // clean name, the config as member and the plain layer as member+".l".
 func fuzzArchive(t testing.TB, manifestJSON, cfg []byte, member string) []byte {
-	plain := tartest.Tar(t, tartest.File("etc/hello", []byte("hello")))
-	gz := tartest.Gzip(t, plain)
+	plain, gz := fuzzLayers(t)
 	extra := []tartest.Member{}
 	if c, err := archive.CleanName(member); err == nil && c == member && !strings.HasSuffix(member, ".l") && len(member) < 1024 {
 		// Hostile member names: the config, and a layer beside it.
@@ -43,11 +43,26 @@ func fuzzArchive(t testing.TB, manifestJSON, cfg []byte, member string) []byte {
 	)...)
 }
 
+var (
+	fuzzLayersOnce sync.Once
+	fuzzPlain      []byte
+	fuzzGzip       []byte
+)
+
+// fuzzLayers is the plain layer of fuzzArchive and its gzip form, made
+// once (compressing for every input would dominate a fuzz run).
+func fuzzLayers(t testing.TB) (plain, gz []byte) {
+	fuzzLayersOnce.Do(func() {
+		fuzzPlain = tartest.Tar(t, tartest.File("etc/hello", []byte("hello")))
+		fuzzGzip = tartest.Gzip(t, fuzzPlain)
+	})
+	return fuzzPlain, fuzzGzip
+}
+
 // addLoadSeeds seeds f with manifest.json and config pairs for
 // fuzzArchive, and an image name or position to pick.
 func addLoadSeeds(f *testing.F) {
-	plain := tartest.Tar(f, tartest.File("etc/hello", []byte("hello")))
-	gz := tartest.Gzip(f, plain)
+	plain, gz := fuzzLayers(f)
 	gzName := "blobs/sha256/" + digest.FromBytes(gz).Encoded()
 	diff := digest.FromBytes(plain).String()
 	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + diff + `","` + diff + `"]}}`)
@@ -152,12 +167,13 @@ func vocabulary(t *testing.T, err error) {
 // the same manifest.
 func FuzzStream(f *testing.F) {
 	addLoadSeeds(f)
+	tmp := f.TempDir() // spools are removed as each input ends
 	f.Fuzz(func(t *testing.T, mj, cfg []byte, name string, index int, member string) {
 		if len(mj) > 64<<10 || len(cfg) > 64<<10 {
 			return
 		}
 		b := fuzzArchive(t, mj, cfg, member)
-		s := &source{name: "docker-archive:-", index: -1, tmpDir: t.TempDir(), log: (*transport.Options)(nil).Log()}
+		s := &source{name: "docker-archive:-", index: -1, tmpDir: tmp, log: (*transport.Options)(nil).Log()}
 		if index >= -1 {
 			s.index = index
 		}
