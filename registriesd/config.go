@@ -47,9 +47,25 @@ type file struct {
 func parseFile(path string, b []byte) (*file, error) {
 	var f file
 	if err := yaml.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%w: registries.d: parsing %s: %v", errdefs.ErrInvalidArgument, path, err)
+		return nil, fmt.Errorf("%w: registries.d: parsing %s: %s", errdefs.ErrInvalidArgument, path, yamlError(err))
 	}
 	return &f, nil
+}
+
+// yamlError is a YAML error on one line: the decoder lists type errors one
+// per line, and quotes a file's values (newlines included) in them.
+func yamlError(err error) string {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msg = strings.Join(te.Errors, "; ")
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, msg)
 }
 
 // loadDir reads and merges every *.yaml file in dir, in name order. A

@@ -43,10 +43,10 @@ func (c *diffChecker) Close() error { return c.l.Close() }
 func checkDiffID(l *archive.LayerReader, member string, want digest.Digest) error {
 	_, diff, err := l.Finish()
 	if err != nil {
-		return fmt.Errorf("layer %s: %w", member, err)
+		return fmt.Errorf("layer %s: %w", printable(member), err)
 	}
 	if diff != want {
-		return fmt.Errorf("%w: layer %s decompresses to %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, member, diff, want)
+		return fmt.Errorf("%w: layer %s decompresses to %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, printable(member), diff, want)
 	}
 	return nil
 }

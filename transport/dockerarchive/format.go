@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
@@ -87,9 +89,23 @@ func describe(items []manifestItem) string {
 			out = append(out, fmt.Sprintf("@%d", i))
 			continue
 		}
-		out = append(out, strings.Join(it.RepoTags, ", "))
+		tags := make([]string, len(it.RepoTags))
+		for j, tag := range it.RepoTags {
+			tags[j] = printable(tag)
+		}
+		out = append(out, strings.Join(tags, ", "))
 	}
 	return strings.Join(out, "; ")
+}
+
+// printable is s as is, or quoted when it holds a character that is not
+// printable: a newline in a hostile manifest.json's names or in a member's
+// name must not forge a line of the error message.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 var blobName = regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]{32,})$`)

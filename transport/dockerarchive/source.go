@@ -132,7 +132,7 @@ func checkConfigName(p string, cfg []byte) error {
 		want = digest.NewDigestFromEncoded(digest.SHA256, m[1])
 	}
 	if want != "" && want.Algorithm() == digest.SHA256 && want != got {
-		return fmt.Errorf("%w: config %s has digest %s", errdefs.ErrDigestMismatch, p, got)
+		return fmt.Errorf("%w: config %s has digest %s", errdefs.ErrDigestMismatch, printable(p), got)
 	}
 	return nil
 }
@@ -174,19 +174,19 @@ func (s *source) loadIndexed(ctx context.Context, a *archive.Archive) (*image, e
 			// An uncompressed layer's digest is its diff ID.
 			l.Digest = diffIDs[i]
 			if pd != "" && pd != l.Digest {
-				return nil, fmt.Errorf("%w: layer %s is named %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, lp, pd, l.Digest)
+				return nil, fmt.Errorf("%w: layer %s is named %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, printable(lp), pd, l.Digest)
 			}
 		case pd != "":
 			l.Digest = pd
 		default:
 			// A compressed layer not named by digest: hash it once.
 			if l.Digest, err = digest.FromReader(archive.ContextReader(ctx, io.NewSectionReader(sr, 0, sr.Size()))); err != nil {
-				return nil, fmt.Errorf("%w: reading %s: %v", errdefs.ErrInvalidArchive, lp, err)
+				return nil, fmt.Errorf("%w: reading %s: %v", errdefs.ErrInvalidArchive, printable(lp), err)
 			}
 		}
 		if l.Compression != archive.None {
 			if prev, ok := checks[l.Digest]; ok && prev != diffIDs[i] {
-				return nil, fmt.Errorf("%w: layer %s appears twice with diff IDs %s and %s", errdefs.ErrDigestMismatch, lp, prev, diffIDs[i])
+				return nil, fmt.Errorf("%w: layer %s appears twice with diff IDs %s and %s", errdefs.ErrDigestMismatch, printable(lp), prev, diffIDs[i])
 			}
 			checks[l.Digest] = diffIDs[i]
 		}

@@ -70,14 +70,14 @@ func (s streamSource) Stream(ctx context.Context, put transport.PutFunc) ([]byte
 		if !layerPlace(e.Name) {
 			t, n, err := archive.Spool(ctx, r, s.tmpDir)
 			if err != nil {
-				return putResult{}, fmt.Errorf("%s: %w", e.Name, err)
+				return putResult{}, fmt.Errorf("%s: %w", printable(e.Name), err)
 			}
 			spools = append(spools, t)
 			return putResult{spool: t, comp: c, desc: ocispec.Descriptor{Size: n}}, nil
 		}
 		pr, err := putLayer(ctx, put, e.Name, pathDigest(e.Name), e.Size, c, r)
 		if err != nil {
-			return putResult{}, fmt.Errorf("%s: %w", e.Name, err)
+			return putResult{}, fmt.Errorf("%s: %w", printable(e.Name), err)
 		}
 		return pr, nil
 	})
@@ -119,7 +119,7 @@ func putLayer(ctx context.Context, put transport.PutFunc, name string, want dige
 		return putResult{}, err
 	}
 	if want != "" && raw != want {
-		return putResult{}, fmt.Errorf("%w: %s has digest %s", errdefs.ErrDigestMismatch, name, raw)
+		return putResult{}, fmt.Errorf("%w: %s has digest %s", errdefs.ErrDigestMismatch, printable(name), raw)
 	}
 	return putResult{desc: got, comp: compressionOf(got.MediaType, c), raw: raw, diff: diff}, nil
 }
@@ -162,7 +162,7 @@ func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putRes
 		return nil, err
 	}
 	if !kept {
-		return nil, fmt.Errorf("%w: config %s is too large", errdefs.ErrInvalidArchive, item.Config)
+		return nil, fmt.Errorf("%w: config %s is too large", errdefs.ErrInvalidArchive, printable(item.Config))
 	}
 	diffIDs, err := checkConfig(item, cfg)
 	if err != nil {
@@ -197,10 +197,10 @@ func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putRes
 			err = fmt.Errorf("%w: it is not a file", errdefs.ErrInvalidArchive)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", lp, err)
+			return nil, fmt.Errorf("%s: %w", printable(lp), err)
 		}
 		if pr.diff != diffIDs[i] {
-			return nil, fmt.Errorf("%w: layer %s has content %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, lp, pr.diff, diffIDs[i])
+			return nil, fmt.Errorf("%w: layer %s has content %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, printable(lp), pr.diff, diffIDs[i])
 		}
 		layers[i] = layerInfo{Digest: pr.desc.Digest, Size: pr.desc.Size, Compression: pr.comp}
 	}
