@@ -107,12 +107,33 @@ func (c *job) recompressBlob(ctx context.Context, j blobJob) (ocispec.Descriptor
 	}
 	ev := progress.Event{Descriptor: d, Instance: j.instance}
 	c.report(with(ev, progress.Started, 0))
-	plain, err := decompressor(&progressReader{r: vr, c: c, ev: ev}, layerCompression(d.MediaType))
+	out, err := c.recompressInto(ctx, sd, ev, vr, vr, newType, want)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	c.report(with(ev, progress.Done, vr.Count()))
+	out.MediaType = newType
+	out.Annotations = d.Annotations
+	return out, nil
+}
+
+// recompressInto decompresses in (a layer compressed as ev's descriptor
+// says), compresses it as want and stores it in sd as newType. vr, when
+// not nil, is the verifying reader in reads from: the compressor sees an
+// error instead of the end of the layer unless vr verified all of it, so
+// the destination never keeps a layer whose source bytes were wrong. A
+// failure is reported as ev's; the caller reports the start and the end.
+func (c *job) recompressInto(ctx context.Context, sd transport.StreamingDestination, ev progress.Event, in io.Reader, vr *verify.Reader, newType, want string) (ocispec.Descriptor, error) {
+	d := ev.Descriptor
+	plain, err := decompressor(&progressReader{r: in, c: c, ev: ev}, layerCompression(d.MediaType))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
 	defer plain.Close()
 	checked := &endCheck{r: plain, check: func() error {
+		if vr == nil {
+			return nil
+		}
 		if _, err := io.Copy(io.Discard, vr); err != nil && !vr.Verified() {
 			return err
 		}
@@ -126,12 +147,9 @@ func (c *job) recompressBlob(ctx context.Context, j blobJob) (ocispec.Descriptor
 	out, err := sd.PutBlobStream(ctx, newType, pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblock the compressor if the destination stopped early
 	if err != nil {
-		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
+		c.report(with(progress.Event{Descriptor: d, Instance: ev.Instance, Err: err}, progress.Failed, 0))
 		return ocispec.Descriptor{}, fmt.Errorf("recompressing blob %s: %w", d.Digest, err)
 	}
-	c.report(with(ev, progress.Done, vr.Count()))
-	out.MediaType = newType
-	out.Annotations = d.Annotations
 	return out, nil
 }
 

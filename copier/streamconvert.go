@@ -2,10 +2,8 @@ package copier
 
 import (
 	"context"
-	"fmt"
 	"io"
 
-	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/progress"
@@ -47,30 +45,9 @@ func (c *job) convertStreamed(ctx context.Context, sd transport.StreamingDestina
 	}
 	ev := progress.Event{Descriptor: d}
 	c.report(with(ev, progress.Started, 0))
-	plain, err := decompressor(&progressReader{r: in, c: c, ev: ev}, layerCompression(d.MediaType))
+	out, err := c.recompressInto(ctx, sd, ev, in, vr, newType, want)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("blob %s: %w", d.Digest, err)
-	}
-	defer plain.Close()
-	checked := &endCheck{r: plain, check: func() error {
-		if vr == nil {
-			return nil
-		}
-		if _, err := io.Copy(io.Discard, vr); err != nil && !vr.Verified() {
-			return err
-		}
-		if !vr.Verified() {
-			return fmt.Errorf("%w: blob %s has data after its compressed stream", errdefs.ErrInvalidArchive, d.Digest)
-		}
-		return nil
-	}}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(compress(pw, checked, want, c.o.CompressionLevel)) }()
-	out, err := sd.PutBlobStream(ctx, newType, pr)
-	pr.CloseWithError(io.ErrClosedPipe) // unblock the compressor if the destination stopped early
-	if err != nil {
-		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Err: err})
-		return ocispec.Descriptor{}, fmt.Errorf("recompressing blob %s: %w", d.Digest, err)
+		return ocispec.Descriptor{}, err
 	}
 	done := d // the event that started this transfer named d
 	if d.Digest == "" {
