@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,26 +210,31 @@ func (s *HTTPSource) answer(resp *http.Response, d ocispec.Descriptor, off, n in
 }
 
 // contentRange parses "bytes START-END/TOTAL" (RFC 9110 section 14.4);
-// total is -1 when the server wrote "*".
+// total is -1 when the server wrote "*". A range that cannot be (END
+// before START, a TOTAL not beyond END, negative numbers) is refused.
 func contentRange(v string) (start, total int64, ok bool) {
 	rest, found := strings.CutPrefix(v, "bytes ")
 	if !found {
 		return 0, 0, false
 	}
 	rng, tot, found := strings.Cut(rest, "/")
-	a, _, found2 := strings.Cut(rng, "-")
+	a, b, found2 := strings.Cut(rng, "-")
 	if !found || !found2 {
 		return 0, 0, false
 	}
-	start, err := strconv.ParseInt(a, 10, 64)
-	if err != nil {
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || start < 0 || end < start {
 		return 0, 0, false
 	}
 	if tot == "*" {
 		return start, -1, true
 	}
-	total, err = strconv.ParseInt(tot, 10, 64)
-	return start, total, err == nil
+	total, err := strconv.ParseInt(tot, 10, 64)
+	if err != nil || total <= end {
+		return 0, 0, false
+	}
+	return start, total, true
 }
 
 // HTTPError is an answer HTTPSource did not expect. It unwraps to the
@@ -278,7 +284,10 @@ func retryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+	if s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && s >= 0 {
+		if s > int64(math.MaxInt64/time.Second) {
+			return math.MaxInt64 // not wrapped to a negative wait
+		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -283,13 +284,23 @@ func (c *Client) wait(ctx context.Context, d time.Duration) error {
 // retryAfter parses Retry-After (RFC 9110 section 10.2.3): seconds or an
 // HTTP date. Without the header, or with one it cannot read, it returns def.
 func retryAfter(v string, def time.Duration) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	if s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && s >= 0 {
+		return secondsDuration(s)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(time.Until(t), 0)
 	}
 	return def
+}
+
+// secondsDuration is s seconds, or the longest Duration where that does
+// not fit (a Retry-After of billions of seconds must not wrap to a
+// negative wait and be retried at once).
+func secondsDuration(s int64) time.Duration {
+	if s > int64(math.MaxInt64/time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(s) * time.Second
 }
 
 // logRateLimit logs Docker Hub's rate limit headers, when present.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -180,7 +181,7 @@ func parseRange(v string) (int64, bool) {
 	}
 	a, err1 := strconv.ParseInt(start, 10, 64)
 	b, err2 := strconv.ParseInt(end, 10, 64)
-	if err1 != nil || err2 != nil || a != 0 || b < 0 {
+	if err1 != nil || err2 != nil || a != 0 || b < 0 || b == math.MaxInt64 {
 		return 0, false
 	}
 	return b + 1, true
