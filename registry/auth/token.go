@@ -22,6 +22,11 @@ const ClientID = "ferry"
 // none or less (Docker token spec: "expires_in ... defaults to 60").
 const minTokenLifetime = 60 * time.Second
 
+// maxTokenLifetime bounds what a token service may claim, so that an
+// expires_in of billions of seconds neither overflows nor keeps a token
+// cached for ever (a registry refusing it later gets a new one anyway).
+const maxTokenLifetime = 24 * time.Hour
+
 // Authenticator turns one registry's credential into Authorization
 // headers: Basic, a bearer token given as is, or bearer tokens fetched
 // from the token service the registry's challenge names, cached per scope
@@ -219,9 +224,9 @@ func (a *Authenticator) fetch(ctx context.Context, ch Challenge, scopes []Scope)
 	if tok == "" {
 		return "", 0, fmt.Errorf("%w: %s: token service %s sent no token", errdefs.ErrUnavailable, a.registry, ru.Host)
 	}
-	life := time.Duration(tr.ExpiresIn) * time.Second
-	if life < minTokenLifetime {
-		life = minTokenLifetime
+	life := minTokenLifetime
+	if tr.ExpiresIn > int(minTokenLifetime/time.Second) {
+		life = time.Duration(min(tr.ExpiresIn, int(maxTokenLifetime/time.Second))) * time.Second
 	}
 	return tok, life, nil
 }

@@ -53,7 +53,7 @@ func FuzzTokenResponse(f *testing.F) {
 			}
 			return
 		}
-		if tok == "" || life < minTokenLifetime {
+		if tok == "" || life < minTokenLifetime || life > maxTokenLifetime {
 			t.Fatalf("body %q: token %q, lifetime %v", body, tok, life)
 		}
 	})
