@@ -17,7 +17,7 @@ import (
 // called.
 type LayerReader struct {
 	r    io.Reader
-	raw  digest.Digester
+	raw  digest.Digester // nil: not computed (NewDiffReader)
 	diff digest.Digester // nil: the layer is not compressed, diff == raw
 	pw   *io.PipeWriter
 	done chan error
@@ -60,11 +60,25 @@ func hashPlain(r io.Reader, c Compression, h digest.Digester) error {
 	return err
 }
 
+// NewDiffReader is NewLayerReader for a reader whose bytes are verified
+// elsewhere (the copier checks every blob against its digest): it only
+// computes the diff ID, so the compressed bytes are not hashed twice.
+// Finish then returns "" as the raw digest of a compressed layer.
+func NewDiffReader(r io.Reader, c Compression) *LayerReader {
+	l := NewLayerReader(r, c)
+	if l.diff != nil {
+		l.raw = nil
+	}
+	return l
+}
+
 // Read implements io.Reader.
 func (l *LayerReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	if n > 0 {
-		l.raw.Hash().Write(p[:n])
+		if l.raw != nil {
+			l.raw.Hash().Write(p[:n])
+		}
 		if l.pw != nil {
 			if _, werr := l.pw.Write(p[:n]); werr != nil && err == nil {
 				// The decompressor stopped: the content is not what its
@@ -82,7 +96,9 @@ func (l *LayerReader) Finish() (raw, diff digest.Digest, err error) {
 	if err := l.finish(); err != nil {
 		return "", "", err
 	}
-	raw = l.raw.Digest()
+	if l.raw != nil {
+		raw = l.raw.Digest()
+	}
 	if l.diff == nil {
 		return raw, raw, nil
 	}

@@ -12,7 +12,9 @@ import (
 // diffChecker serves a compressed layer and checks, in the same pass,
 // that its decompressed content has the diff ID the image config lists
 // (as docker load and skopeo do): the read that completes the layer fails
-// otherwise, so the destination never commits it.
+// otherwise, so the destination never commits it. The compressed bytes
+// themselves are not hashed here: the copier verifies them against the
+// layer's digest.
 type diffChecker struct {
 	l       *archive.LayerReader
 	size, n int64
@@ -22,7 +24,7 @@ type diffChecker struct {
 }
 
 func newDiffChecker(r io.Reader, c archive.Compression, size int64, want digest.Digest, member string) *diffChecker {
-	return &diffChecker{l: archive.NewLayerReader(r, c), size: size, want: want, member: member}
+	return &diffChecker{l: archive.NewDiffReader(r, c), size: size, want: want, member: member}
 }
 
 func (c *diffChecker) Read(p []byte) (int, error) {
