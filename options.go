@@ -76,7 +76,9 @@ func clientOption(name string, f func(*settings) error) Option {
 // --src-cert-dir. Operations on one image (Inspect, ListTags, Delete)
 // use the source's. Options that are not about one side are refused
 // inside it.
-func Source(opts ...Option) Option { return scoped("source", func(s *settings) *side { return &s.src }, opts) }
+func Source(opts ...Option) Option {
+	return scoped("source", func(s *settings) *side { return &s.src }, opts)
+}
 
 // Destination scopes options to the destination of a copy, as skopeo's
 // --dest-creds, --dest-tls-verify, --dest-cert-dir.
