@@ -77,6 +77,7 @@ func (s *settings) copierOptions() (copier.Options, error) {
 		RetryTimes:       s.retries,
 		RetryDelay:       s.retryWait,
 		Logger:           s.logger,
+		Label:            s.label,
 	}
 	if s.policy != nil {
 		o.Policy = policy.NewEvaluator(s.policy, s.log())

@@ -280,6 +280,12 @@ func WithProgress(f func(Event)) Option {
 	return callOption("WithProgress", func(s *settings) error { s.progress = f; return nil })
 }
 
+// WithLabel names the copy in its progress events (Event.Image) instead
+// of the source's full name.
+func WithLabel(label string) Option {
+	return callOption("WithLabel", func(s *settings) error { s.label = label; return nil })
+}
+
 // WithLogger sends debug logs and warnings to l. By default nothing is
 // logged.
 func WithLogger(l *slog.Logger) Option {

@@ -29,6 +29,7 @@ type settings struct {
 
 	logger    *slog.Logger
 	progress  func(Event)
+	label     string
 	userAgent string
 	tmpDir    string
 	stdin     io.Reader
