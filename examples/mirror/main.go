@@ -2,14 +2,15 @@
 // platform team keeps a private mirror: a small program that embeds ferry
 // as a library (package github.com/ferrytool/ferry) and nothing else.
 //
-//	mirror [-insecure] [-jobs N] -to HOST[/PREFIX] LIST-FILE
+//	mirror [-insecure HOST,...] [-jobs N] -to HOST[/PREFIX] LIST-FILE
 //
 // LIST-FILE names one source image per line ("docker://nginx:1.27",
 // "docker://quay.io/org/app@sha256:..."); blank lines and lines starting
 // with # are skipped. Each image goes to HOST/PREFIX/REPOSITORY with its
 // tag or digest, REPOSITORY being its name without the registry
 // ("library/nginx"). Credentials come from the usual places (auth.json,
-// Docker's config.json). Progress goes to standard error; standard output
+// Docker's config.json); -insecure lists the registries that may be
+// reached over plain HTTP (a local mirror, say). Progress goes to standard error; standard output
 // lists "DIGEST DESTINATION" for every image copied. The exit status is 1
 // when any image failed.
 package main
@@ -27,11 +28,11 @@ import (
 
 func main() {
 	to := flag.String("to", "", "the registry (and path prefix) to mirror into: `HOST[/PREFIX]`")
-	insecure := flag.Bool("insecure", false, "allow plain HTTP and unverified TLS for the destination")
+	insecure := flag.String("insecure", "", "comma-separated registry `HOSTS` allowed plain HTTP and unverified TLS")
 	jobs := flag.Int("jobs", 4, "images copied at once")
 	flag.Parse()
 	if *to == "" || flag.NArg() != 1 || *jobs < 1 {
-		fmt.Fprintln(os.Stderr, "usage: mirror [-insecure] [-jobs N] -to HOST[/PREFIX] LIST-FILE")
+		fmt.Fprintln(os.Stderr, "usage: mirror [-insecure HOST,...] [-jobs N] -to HOST[/PREFIX] LIST-FILE")
 		os.Exit(2)
 	}
 	images, err := readList(flag.Arg(0))
@@ -41,7 +42,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	m := mirror{to: *to, insecure: *insecure, jobs: *jobs, stdout: os.Stdout, stderr: os.Stderr}
+	var hosts []string
+	if *insecure != "" {
+		hosts = strings.Split(*insecure, ",")
+	}
+	m := mirror{to: *to, insecure: hosts, jobs: *jobs, stdout: os.Stdout, stderr: os.Stderr}
 	if failed := m.run(ctx, images); failed > 0 {
 		fmt.Fprintf(os.Stderr, "mirror: %d of %d images failed\n", failed, len(images))
 		os.Exit(1)

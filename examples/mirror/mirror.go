@@ -16,7 +16,7 @@ import (
 // ferry.Client: each registry is reached, and its token obtained, once.
 type mirror struct {
 	to       string
-	insecure bool
+	insecure []string // registry hosts allowed plain HTTP
 	jobs     int
 	stdout   io.Writer
 	stderr   io.Writer
@@ -27,8 +27,8 @@ type mirror struct {
 // run copies every image and returns how many failed.
 func (m *mirror) run(ctx context.Context, images []string) int {
 	opts := []ferry.Option{ferry.WithProgress(m.progress)}
-	if m.insecure {
-		opts = append(opts, ferry.Destination(ferry.WithInsecure()))
+	if len(m.insecure) > 0 {
+		opts = append(opts, ferry.WithInsecure(m.insecure...))
 	}
 	c, err := ferry.NewClient(opts...)
 	if err != nil {
