@@ -67,7 +67,7 @@ func (s *imageSetup) callOptions(retry retryFlags) []ferry.Option {
 	}
 }
 
-// imageOptions are the options of a command on one image.
+// ferryOptions are the options of a command on one image.
 func (s *imageSetup) ferryOptions(retry retryFlags) []ferry.Option {
 	return append(s.callOptions(retry), s.sideOptions()...)
 }
