@@ -90,6 +90,7 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err != nil {
 		return err
 	}
+	// A mistyped name is reported before anything else is looked at.
 	for _, name := range []string{srcName, dstName} {
 		if _, err := ferry.ParseReference(name); err != nil {
 			return err
