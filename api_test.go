@@ -5,6 +5,7 @@ import (
 	"flag"
 	"go/ast"
 	"go/doc"
+	"go/format"
 	"go/parser"
 	"go/printer"
 	"go/token"
@@ -77,7 +78,7 @@ func apiText(t *testing.T, dir string) string {
 	for _, typ := range p.Types {
 		for _, spec := range typ.Decl.Specs {
 			ts := spec.(*ast.TypeSpec)
-			b.WriteString("type " + node(fset, ts) + "\n")
+			b.WriteString(realign("type "+node(fset, ts)) + "\n")
 			if ts.Assign.IsValid() {
 				b.WriteString(expandAlias(t, ts, files))
 			}
@@ -116,7 +117,7 @@ func expandAlias(t *testing.T, ts *ast.TypeSpec, files []*ast.File) string {
 		var lines []string
 		for _, spec := range typ.Decl.Specs {
 			if s := spec.(*ast.TypeSpec); s.Name.Name == typ.Name {
-				lines = append(lines, "type "+node(fset, s))
+				lines = append(lines, realign("type "+node(fset, s)))
 			}
 		}
 		for _, f := range typ.Methods {
@@ -175,6 +176,16 @@ func importPath(files []*ast.File, name string) string {
 		}
 	}
 	return ""
+}
+
+// realign gofmts a declaration again, so that struct fields once apart
+// (between comments) line up as the file would show them.
+func realign(decl string) string {
+	b, err := format.Source([]byte("package p\n" + decl))
+	if err != nil {
+		return decl
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(b), "package p\n"))
 }
 
 // node prints n as gofmt would, without comments and the blank lines
