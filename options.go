@@ -380,13 +380,13 @@ func WithRegistryPool(p *registry.Pool) Option {
 // WithRegistryHints records what the client learns about registries
 // (which repositories hold which blobs, request size limits) in the file
 // at path instead of $XDG_CACHE_HOME/ferry/registry-hints.json. A client
-// option.
+// option; a pool given with WithRegistryPool keeps its own.
 func WithRegistryHints(path string) Option {
 	return clientOption("WithRegistryHints", func(s *settings) error { s.hintsPath, s.noHints = path, false; return nil })
 }
 
 // WithoutRegistryHints neither reads nor writes the registry hints file.
-// A client option.
+// A client option; a pool given with WithRegistryPool keeps its own.
 func WithoutRegistryHints() Option {
 	return clientOption("WithoutRegistryHints", func(s *settings) error { s.noHints = true; return nil })
 }
