@@ -30,7 +30,9 @@ type Client struct {
 
 // NewClient returns a client configured by opts, which apply to every
 // call it makes (each call may add its own). It does no I/O: registries
-// are reached on first use.
+// are reached on first use. What it learns about registries is read from,
+// and saved at Close to, $XDG_CACHE_HOME/ferry/registry-hints.json unless
+// WithRegistryHints or WithoutRegistryHints says otherwise.
 func NewClient(opts ...Option) (*Client, error) {
 	s := &settings{}
 	if err := s.apply(opts); err != nil {
