@@ -59,7 +59,7 @@ type Instance struct {
 }
 
 // RejectedError is returned when the Policy refuses an image. It wraps the
-// policy's reason and errdefs.ErrDenied.
+// policy's reason and errdefs.ErrRejected (itself an errdefs.ErrDenied).
 type RejectedError struct {
 	Err error
 }
@@ -67,8 +67,8 @@ type RejectedError struct {
 // Error words it as skopeo does.
 func (e *RejectedError) Error() string { return "Source image rejected: " + e.Err.Error() }
 
-// Unwrap returns the policy's reason and errdefs.ErrDenied.
-func (e *RejectedError) Unwrap() []error { return []error{e.Err, errdefs.ErrDenied} }
+// Unwrap returns the policy's reason and errdefs.ErrRejected.
+func (e *RejectedError) Unwrap() []error { return []error{e.Err, errdefs.ErrRejected} }
 
 // check runs the policy over what the copy will write.
 func (c *job) check(ctx context.Context, r *resolved) error {

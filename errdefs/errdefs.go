@@ -3,7 +3,10 @@
 // kinds of failure apart with errors.Is.
 package errdefs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotFound: the image, tag, manifest or blob does not exist.
@@ -30,6 +33,9 @@ var (
 	ErrInvalidManifest = errors.New("invalid manifest")
 	// ErrInvalidArchive: an archive that is truncated, malformed or unsafe.
 	ErrInvalidArchive = errors.New("invalid archive")
+	// ErrRejected: the trust policy (policy.json, or a caller's own check)
+	// refused the image. It wraps ErrDenied, so a refusal matches both.
+	ErrRejected = fmt.Errorf("%w: rejected by the trust policy", ErrDenied)
 	// ErrUntrustedCertificate: a server's TLS certificate did not verify
 	// against the trusted CAs (and verification was not turned off).
 	ErrUntrustedCertificate = errors.New("certificate not trusted")

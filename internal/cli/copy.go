@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/fsutil"
@@ -89,14 +90,11 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err != nil {
 		return err
 	}
-	opts := setup.opts
-	srcRef, err := setup.src.parse(srcName)
-	if err != nil {
-		return err
-	}
-	dstRef, err := setup.dest.parse(dstName)
-	if err != nil {
-		return err
+	// A mistyped name is reported before anything else is looked at.
+	for _, name := range []string{srcName, dstName} {
+		if _, err := ferry.ParseReference(name); err != nil {
+			return err
+		}
 	}
 	if err := a.checkArchiveNotToTerminal(dstName); err != nil {
 		return err
@@ -109,16 +107,25 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err != nil {
 		return err
 	}
-	opts.Progress = reporter
-	if opts.Fetcher, err = o.fetch.fetcher(a.global.tmpDir, opts.Logger, reporter); err != nil {
+	opts := setup.ferryOptions()
+	if reporter != nil {
+		opts = append(opts, ferry.WithProgress(reporter.Report))
+	}
+	fetch, err := o.fetch.options(a.global.tmpDir)
+	if err != nil {
 		return err
 	}
+	client, err := a.ferryClient()
+	if err != nil {
+		return err
+	}
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
-	res, err := copier.Copy(ctx, srcRef, dstRef, opts)
+	res, err := client.Copy(ctx, srcName, dstName, append(opts, fetch...)...)
 	stop()
 	var unsupported *copier.SignaturesUnsupportedError
-	if err != nil && opts.Signers != nil && errors.As(err, &unsupported) {
+	if err != nil && setup.opts.Signers != nil && errors.As(err, &unsupported) {
 		return fmt.Errorf("%w: signing needs a destination that stores signatures (dir:, a registry)", err)
 	}
 	if err != nil {

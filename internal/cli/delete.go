@@ -1,12 +1,6 @@
 package cli
 
-import (
-	"fmt"
-
-	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/transport"
-	"github.com/spf13/cobra"
-)
+import "github.com/spf13/cobra"
 
 type deleteOptions struct {
 	shared  sharedImageFlags
@@ -54,23 +48,15 @@ func (a *app) runDelete(cmd *cobra.Command, o *deleteOptions, name string) error
 	if err != nil {
 		return err
 	}
-	ref, err := img.parse(name)
+	client, err := a.ferryClient()
 	if err != nil {
 		return err
 	}
-	topts := img.opts
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.tagOnly {
-		u, ok := ref.(transport.Untagger)
-		if !ok {
-			return fmt.Errorf("%w: --tag-only: %s: the %s transport cannot remove a tag on its own", errdefs.ErrInvalidArgument, transport.FullName(ref), ref.Transport().Name())
-		}
-		return o.retry.do(ctx, topts.Log(), func() error { return u.Untag(ctx, &topts) })
+		return client.Untag(ctx, name, img.ferryOptions(o.retry)...)
 	}
-	d, ok := ref.(transport.Deleter)
-	if !ok {
-		return fmt.Errorf("%w: %s: the %s transport cannot delete images", errdefs.ErrNotSupported, transport.FullName(ref), ref.Transport().Name())
-	}
-	return o.retry.do(ctx, topts.Log(), func() error { return d.DeleteImage(ctx, &topts) })
+	return client.Delete(ctx, name, img.ferryOptions(o.retry)...)
 }

@@ -2,12 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"path/filepath"
 
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/fetch"
-	"github.com/ferrytool/ferry/progress"
 	"github.com/spf13/pflag"
 )
 
@@ -37,17 +36,13 @@ func cacheDir(flag, tmpDir string) string {
 	return ""
 }
 
-// fetcher builds the copy's Fetcher, or nil with --no-blob-cache.
-func (f *fetchFlags) fetcher(tmpDir string, log *slog.Logger, rep progress.Reporter) (*fetch.Fetcher, error) {
+// options are the copy's blob cache options: none with --no-blob-cache.
+func (f *fetchFlags) options(tmpDir string) ([]ferry.Option, error) {
 	if f.noCache {
 		return nil, nil
 	}
 	if f.connections < 1 {
 		return nil, fmt.Errorf("%w: --connections %d: want at least 1", errdefs.ErrInvalidArgument, f.connections)
 	}
-	opts := []fetch.Option{fetch.WithDir(cacheDir(f.cacheDir, tmpDir)), fetch.WithConnections(f.connections), fetch.WithLogger(log)}
-	if rep != nil {
-		opts = append(opts, fetch.WithProgress(rep))
-	}
-	return fetch.New(opts...)
+	return []ferry.Option{ferry.WithBlobCache(cacheDir(f.cacheDir, tmpDir)), ferry.WithConnections(f.connections)}, nil
 }

@@ -73,17 +73,10 @@ func (f *imageFlags) set(name string) bool { return f.fs.Changed(f.prefix + name
 // imageSetup is what one image's flags decide: the configuration of the
 // transports that parse its name (credentials, TLS, daemon host; registry
 // sessions from the process's pool) and the options it is opened with.
+// frontdoor.go turns it into package ferry's options.
 type imageSetup struct {
 	config transports.Config
 	opts   transport.Options
-}
-
-// transports are the transports the image's name is parsed with.
-func (s *imageSetup) transports() *transports.Set { return transports.New(s.config) }
-
-// parse parses a full image name with the image's transports.
-func (s *imageSetup) parse(name string) (transport.Reference, error) {
-	return s.transports().Parse(name)
 }
 
 // imageOptions turns the flags into an imageSetup on top of the global

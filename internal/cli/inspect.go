@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"fmt"
-
-	"github.com/ferrytool/ferry/inspect"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry"
 	"github.com/spf13/cobra"
 )
 
@@ -53,7 +50,7 @@ Supported transports: ` + supportedTransports(),
 	return cmd
 }
 
-func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (err error) {
+func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) error {
 	if o.raw && o.format != "" {
 		return usagef(cmd.CommandPath(), "--raw output does not support --format")
 	}
@@ -61,68 +58,41 @@ func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (er
 	if err != nil {
 		return err
 	}
-	ref, err := setup.parse(name)
+	opts := setup.ferryOptions(o.retry)
+	if o.noTags {
+		opts = append(opts, ferry.WithoutRepoTags())
+	}
+	client, err := a.ferryClient()
 	if err != nil {
 		return err
 	}
-	topts := setup.opts
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
-	log := topts.Log()
-
-	var src transport.Source
-	if err := o.retry.do(ctx, log, func() (err error) {
-		src, err = ref.NewSource(ctx, &topts)
-		return err
-	}); err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := src.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	var img *inspect.Image
-	if err := o.retry.do(ctx, log, func() (err error) {
-		img, err = inspect.Fetch(ctx, src)
-		return err
-	}); err != nil {
-		return err
-	}
-	if o.raw && !o.config {
-		_, err := a.stdout.Write(img.Raw)
-		return err
-	}
-	var in *inspect.Instance
-	if err := o.retry.do(ctx, log, func() (err error) {
-		in, err = img.Instance(ctx, topts.Platform)
-		return err
-	}); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
 	switch {
-	case o.config && o.raw:
-		var b []byte
-		if err := o.retry.do(ctx, log, func() (err error) {
-			b, err = in.ConfigBlob(ctx)
-			return err
-		}); err != nil {
+	case o.raw && !o.config:
+		m, err := client.Manifest(ctx, name, opts...)
+		if err != nil {
 			return err
 		}
-		_, err := a.stdout.Write(b)
+		_, err = a.stdout.Write(m.Raw)
+		return err
+	case o.config && o.raw:
+		b, err := client.RawConfig(ctx, name, opts...)
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(b)
 		return err
 	case o.config:
-		cfg, err := in.OCIConfig(ctx)
+		cfg, err := client.Config(ctx, name, opts...)
 		if err != nil {
 			return err
 		}
 		return writeFormatted(a.stdout, o.format, cfg)
 	}
-	var out *inspect.Output
-	if err := o.retry.do(ctx, log, func() (err error) {
-		out, err = inspect.Describe(ctx, ref, in, inspect.Options{Transport: topts, NoTags: o.noTags})
-		return err
-	}); err != nil {
+	out, err := client.Inspect(ctx, name, opts...)
+	if err != nil {
 		return err
 	}
 	return writeFormatted(a.stdout, o.format, out)

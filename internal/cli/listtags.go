@@ -1,22 +1,6 @@
 package cli
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/reference"
-	"github.com/ferrytool/ferry/transport"
-	"github.com/ferrytool/ferry/transports"
-	"github.com/spf13/cobra"
-)
-
-// tagList is skopeo list-tags' document. Repository is omitted for
-// docker-archive, whose "tags" are the image names the archive holds.
-type tagList struct {
-	Repository string `json:",omitempty"`
-	Tags       []string
-}
+import "github.com/spf13/cobra"
 
 type listTagsOptions struct {
 	shared sharedImageFlags
@@ -52,56 +36,16 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	if err != nil {
 		return err
 	}
-	ref, isRepo, err := parseRepository(img.transports(), name)
+	client, err := a.ferryClient()
 	if err != nil {
 		return err
 	}
-	tl, ok := ref.(transport.TagLister)
-	if !ok {
-		return fmt.Errorf("%w: list-tags %q: the %s transport cannot list tags (those that can: %s)",
-			errdefs.ErrNotSupported, reference.Redact(name), ref.Transport().Name(), strings.Join(tagListers(), ", "))
-	}
-	topts := img.opts
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
-	var tags []string
-	if err := o.retry.do(ctx, topts.Log(), func() (err error) {
-		tags, err = tl.ListTags(ctx, &topts)
-		return err
-	}); err != nil {
+	tags, err := client.ListTags(ctx, name, img.ferryOptions(o.retry)...)
+	if err != nil {
 		return err
 	}
-	if tags == nil {
-		tags = []string{}
-	}
-	out := tagList{Tags: tags}
-	if n := ref.DockerReference(); isRepo && n != nil {
-		out.Repository = reference.TrimNamed(n).Name()
-	}
-	return writeJSON(a.stdout, out)
-}
-
-// parseRepository parses list-tags' argument: a repository for transports
-// that name one (transport.RepositoryParser, docker://HOST/REPO), else an
-// image reference of the transport (an archive).
-func parseRepository(set *transports.Set, name string) (ref transport.Reference, isRepo bool, err error) {
-	tname, details, _ := strings.Cut(name, ":")
-	rp, ok := set.Get(tname).(transport.RepositoryParser)
-	if !ok {
-		ref, err = set.Parse(name)
-		return ref, false, err
-	}
-	ref, err = rp.ParseRepository(details)
-	return ref, true, err
-}
-
-// tagListers names the transports whose repositories list-tags can list.
-func tagListers() []string {
-	var names []string
-	for _, t := range transports.All {
-		if _, ok := t.(transport.RepositoryParser); ok {
-			names = append(names, t.Name())
-		}
-	}
-	return names
+	return writeJSON(a.stdout, tags)
 }

@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry"
 	"github.com/spf13/cobra"
 )
 
@@ -27,7 +27,7 @@ of its payload without the JWS signatures.`,
 			if err != nil {
 				return err
 			}
-			d, err := manifest.Digest(b)
+			d, err := ferry.ManifestDigest(b)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}

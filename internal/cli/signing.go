@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/signature"
 	"github.com/spf13/cobra"
 )
@@ -34,7 +34,7 @@ simple signing signature to SIGNATURE.`,
 			if err != nil {
 				return err
 			}
-			sig, err := signature.SignManifest(cmd.Context(), &signature.GPG{Fingerprint: args[2], Passphrase: pass}, man, args[1])
+			sig, err := ferry.StandaloneSign(cmd.Context(), man, args[1], &signature.GPG{Fingerprint: args[2], Passphrase: pass})
 			if err != nil {
 				return fmt.Errorf("Error creating signature: %w", err)
 			}
@@ -92,17 +92,7 @@ Keys come from --public-key-file, else from gpg's public keyring
 			} else if keyData, err = signature.ExportGPGKeys(cmd.Context(), "", nil); err != nil {
 				return fmt.Errorf("Error verifying signature: %w", err)
 			}
-			keys, err := signature.ReadKeys(keyData)
-			if err != nil {
-				return fmt.Errorf("Error verifying signature: %w", err)
-			}
-			if len(fprs) == 0 {
-				fprs = keys.Fingerprints()
-			}
-			v, err := signature.VerifyManifest(sig, man, keys, fprs)
-			if err == nil && !sameReference(v.Payload.DockerReference, args[1]) {
-				err = signature.IdentityMismatch(v.Payload.DockerReference, args[1])
-			}
+			v, err := ferry.StandaloneVerify(man, sig, args[1], keyData, fprs...)
 			if err != nil {
 				return fmt.Errorf("Error verifying signature: %w", err)
 			}
@@ -142,15 +132,4 @@ func (a *app) untrustedSignatureDumpCommand() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// sameReference compares two Docker references as skopeo does: after
-// normalization ("busybox:1" is "docker.io/library/busybox:1").
-func sameReference(a, b string) bool {
-	na, err := reference.ParseNamed(a, false)
-	if err != nil {
-		return false
-	}
-	nb, err := reference.ParseNamed(b, false)
-	return err == nil && na.String() == nb.String()
 }

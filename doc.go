@@ -1,0 +1,98 @@
+// Package ferry copies, inspects and deletes container images without a
+// daemon: the library behind the ferry command, which does skopeo's job.
+// Every command of the CLI runs through this package.
+//
+// # Copy an image in three lines
+//
+//	res, err := ferry.Copy(ctx, "docker://nginx:1.27", "docker-archive:/tmp/nginx.tar")
+//	if err != nil { ... }
+//	fmt.Println(res.Digest)
+//
+// # Names
+//
+// An image is named as skopeo users type it: TRANSPORT:DETAILS. The
+// transport says what kind of place holds the image, the details where in
+// it:
+//
+//	docker://HOST/REPO[:TAG|@DIGEST]  an image in a registry ("docker://nginx" is docker.io/library/nginx:latest)
+//	oci:PATH[:REF]                    an image in an OCI layout directory
+//	oci-archive:PATH[:REF]            an OCI layout in a tar file
+//	docker-archive:PATH[:NAME:TAG]    a `docker save` tar file
+//	dir:PATH                          a directory of manifest and blobs
+//	docker-daemon:NAME:TAG            an image in the Docker Engine
+//	containers-storage:NAME:TAG       an image in podman's storage
+//	tarball:FILE                      layer tarballs (a source only)
+//
+// Every operation takes names as strings. [ParseReference] checks a name
+// and takes it apart, for programs that want that before using it;
+// [Transports] lists the transport names. A name that does not parse is
+// an error matching [ErrInvalidName]. An archive named "-" is read from
+// [WithStdin]'s reader or written to [WithStdout]'s writer.
+//
+// # Sources, destinations and the copy
+//
+// [Copy] reads the image its source names and writes it where its
+// destination names, in any pair of transports: registry to archive,
+// archive to registry, layout to daemon. It reads the source's manifest
+// (for a multi-platform index, the image for the host's platform, or
+// [WithPlatform]'s, unless [WithAllPlatforms], [WithPlatforms] or
+// [WithIndexOnly] says otherwise), checks it against the trust policy if
+// one is given ([WithPolicy]), then moves the blobs the destination lacks,
+// several at once ([WithConcurrency]), verifying each digest and size as
+// it arrives. Signatures travel with the image. Nothing is visible at the
+// destination until the copy has finished, and a failed copy leaves the
+// destination as it was. The [Result] says what was written, including
+// the digest skopeo's --digestfile records.
+//
+// [Inspect] describes an image as skopeo inspect does; [Client.Manifest],
+// [Client.Config] and [Client.RawConfig] return its manifest and
+// configuration. [ListTags] lists a repository's tags, [Delete] deletes an
+// image from a registry and [Client.Untag] just one of its tags.
+// [ManifestDigest], [StandaloneSign] and [StandaloneVerify] work on
+// manifest and signature files without any image.
+//
+// # Clients and options
+//
+// The package-level functions each make a short-lived [Client]. A program
+// that runs several operations makes one with [NewClient] and uses it for
+// all of them, concurrently if it likes: the client pings each registry,
+// looks up its credentials and obtains its tokens once.
+//
+// Options have defaults that need no setting for the common case, and one
+// place each: credentials ([WithCredentials], [WithRegistryToken],
+// [WithAnonymous], [WithAuthFile]; by default looked up as skopeo does, in
+// auth.json, Docker's config.json and credential helpers), TLS
+// ([WithInsecure], [WithCertDir]), platform, trust policy ([WithPolicy],
+// [WithPolicyCheck], [WithSigners]), progress ([WithProgress]), logging
+// ([WithLogger]; silent by default) and concurrency. Options given to
+// NewClient apply to all its calls; options given to a call add to them.
+// Where a copy's two sides need different settings, as with skopeo's
+// --src-creds and --dest-creds, [Source] and [Destination] scope options
+// to one side.
+//
+// The library prints nothing, reads no standard input, never exits the
+// process and keeps no global state; ctx cancels any operation.
+//
+// # Errors
+//
+// Errors wrap a small published set, matched with errors.Is whatever the
+// transport: [ErrNotFound], [ErrUnauthorized], [ErrDenied], [ErrRejected]
+// (by the trust policy), [ErrInvalidName], [ErrInvalidArgument],
+// [ErrUnsupported], [ErrDigestMismatch], [ErrUnavailable],
+// [ErrTooManyRequests], [ErrUntrustedCertificate].
+//
+// # Below the front door
+//
+// The packages this one is built on are importable for what it does not
+// cover: [github.com/ferrytool/ferry/transports] (every transport,
+// configured), [github.com/ferrytool/ferry/copier] (the copy engine),
+// [github.com/ferrytool/ferry/registry] (a distribution-spec client),
+// [github.com/ferrytool/ferry/policy] (containers-policy.json) and
+// [github.com/ferrytool/ferry/signature] (simple signing). Their API may
+// change in any release; this package's follows semantic versioning
+// (CHANGELOG.md).
+//
+// Mirroring many images (skopeo sync) will come as a Client method built
+// on the mirror package; until then, examples/mirror in the repository
+// shows a Client copying a list of images concurrently with progress.
+package ferry
