@@ -26,7 +26,7 @@ func TestLoginWalkthrough(t *testing.T) {
 			reg := startRegistry(t, registryOptions{tls: tc.tls, user: "alice", password: "s3cret-pass"})
 			home := t.TempDir()
 			authFile := filepath.Join(home, "run", "containers", "auth.json")
-			env := []string{"HOME=" + home, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config")}
+			env := []string{"HOME=" + home, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "DOCKER_CONFIG="}
 			var tlsFlag, destTLS []string
 			if tc.tls {
 				certs := filepath.Join(home, "config", "containers", "certs.d", reg.host)

@@ -34,8 +34,8 @@ func (a *app) loginCommand() *cobra.Command {
 		Short: "Login to a container registry",
 		Long: `Check a user name and password against REGISTRY and keep them for later
 commands, where podman, buildah and skopeo keep them too: --authfile, else
-$REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json (or
-/run/containers/UID/auth.json). Nothing is written unless the registry accepts
+$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json if set, else
+$XDG_RUNTIME_DIR/containers/auth.json (or /run/containers/UID/auth.json). Nothing is written unless the registry accepts
 them. A credential helper named for the registry in that file (credHelpers,
 or Docker's credsStore) keeps the secret instead of the file.
 
@@ -250,7 +250,7 @@ type authFileFlags struct {
 }
 
 func (f *authFileFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.authFile, "authfile", "", "path of the authentication file (default: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json)")
+	fs.StringVar(&f.authFile, "authfile", "", "path of the authentication file (default: $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else $XDG_RUNTIME_DIR/containers/auth.json)")
 	fs.StringVar(&f.compatAuthFile, "compat-auth-file", "", "path of a Docker-compatible config file (config.json) to edit instead")
 }
 
@@ -259,10 +259,7 @@ func (f *authFileFlags) store(cmd *cobra.Command, log *slog.Logger) (auth.Store,
 	if f.authFile != "" && f.compatAuthFile != "" {
 		return auth.Store{}, usagef(cmd.CommandPath(), "--authfile and --compat-auth-file cannot be used together")
 	}
-	s := auth.Store{Path: f.authFile, Logger: log}
-	if f.compatAuthFile != "" {
-		s.Path, s.Docker = f.compatAuthFile, true
-	}
+	s := auth.Store{Path: f.named(), Docker: f.compatAuthFile != "", Logger: log}
 	log.Debug("auth file", "path", s.File(), "docker-format", s.Docker)
 	return s, nil
 }

@@ -252,19 +252,25 @@ func TestLoginDebug(t *testing.T) {
 	}
 }
 
-// TestLoginDefaultFile: without --authfile, login writes where podman and
-// skopeo do: $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json.
-// Not parallel: it sets the environment.
+// TestLoginDefaultFile: without --authfile, login writes where skopeo's
+// does: $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json when set,
+// else $XDG_RUNTIME_DIR/containers/auth.json. Not parallel: it sets the
+// environment.
 func TestLoginDefaultFile(t *testing.T) {
 	reg := testregistry.New(t, testregistry.Options{Basic: loginAlice})
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(home, "run"))
 	t.Setenv("REGISTRY_AUTH_FILE", "")
-	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	t.Setenv("DOCKER_CONFIG", "")
 	mustRun(t, "login", "--tls-verify=false", "-u", "alice", "-p", "s3cret-pass", reg.Host())
 	if s := readAuths(t, filepath.Join(home, "run", "containers", "auth.json")); !strings.Contains(s, reg.Host()) {
 		t.Errorf("auth file:\n%s", s)
+	}
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "dockercfg"))
+	mustRun(t, "login", "--tls-verify=false", "-u", "alice", "-p", "s3cret-pass", reg.Host()+"/docker")
+	if s := readAuths(t, filepath.Join(home, "dockercfg", "config.json")); !strings.Contains(s, reg.Host()+"/docker") {
+		t.Errorf("$DOCKER_CONFIG/config.json:\n%s", s)
 	}
 	env := filepath.Join(home, "env.json")
 	t.Setenv("REGISTRY_AUTH_FILE", env)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/registry/auth"
@@ -84,14 +85,20 @@ func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) err
 	return nil
 }
 
-// named is the auth file the user named (--authfile, --compat-auth-file
-// or $REGISTRY_AUTH_FILE), "" for the default one.
+// named is the auth file the user named: --authfile, --compat-auth-file,
+// $REGISTRY_AUTH_FILE, or $DOCKER_CONFIG/config.json when $DOCKER_CONFIG
+// is set (skopeo's login takes that as its --authfile). "" leaves the
+// choice to auth.DefaultAuthFile.
 func (f *authFileFlags) named() string {
 	switch {
 	case f.authFile != "":
 		return f.authFile
 	case f.compatAuthFile != "":
 		return f.compatAuthFile
+	case os.Getenv("REGISTRY_AUTH_FILE") != "":
+		return os.Getenv("REGISTRY_AUTH_FILE")
+	case os.Getenv("DOCKER_CONFIG") != "":
+		return filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json")
 	}
-	return os.Getenv("REGISTRY_AUTH_FILE")
+	return ""
 }
