@@ -90,7 +90,7 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.getLogin {
-		c, err := auth.Stored(ctx, store.Path, key, a.global.log())
+		c, _, err := auth.Stored(ctx, store.Path, key, a.global.log())
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 	if err != nil {
 		return err
 	}
-	if err := registry.Login(ctx, key, a.loginRegistryOptions(o, username, password)); err != nil {
+	if err := registry.Login(ctx, key, a.loginCheck(o.tlsVerify, o.certDir, username, password)); err != nil {
 		return loginError(key, err)
 	}
 	where, err := store.Save(ctx, key, username, password)
@@ -132,7 +132,7 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 // stored credentials the registry still accepts are kept (done). Invalid
 // ones are said to be so, and the login goes on to ask for new ones.
 func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.Store, key, host string) (done bool, err error) {
-	c, err := auth.Stored(ctx, store.Path, key, a.global.log())
+	c, _, err := auth.Stored(ctx, store.Path, key, a.global.log())
 	if err != nil {
 		return false, err
 	}
@@ -143,7 +143,7 @@ func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.S
 		return false, nil
 	}
 	fmt.Fprintf(a.stdout, "Authenticating with existing credentials for %s\n", key)
-	if err := registry.Login(ctx, key, a.loginRegistryOptions(o, c.Username, c.Password)); err != nil {
+	if err := registry.Login(ctx, key, a.loginCheck(o.tlsVerify, o.certDir, c.Username, c.Password)); err != nil {
 		a.global.log().Debug("existing credentials refused", "key", key, "error", err)
 		fmt.Fprintln(a.stdout, "Existing credentials are invalid, please enter valid username and password")
 		return false, nil
@@ -152,11 +152,13 @@ func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.S
 	return true, nil
 }
 
-func (a *app) loginRegistryOptions(o *loginOptions, username, password string) *registry.Options {
+// loginCheck is how registry.Login reaches the registry to check
+// username and password.
+func (a *app) loginCheck(tlsVerify bool, certDir, username, password string) *registry.Options {
 	return &registry.Options{
 		Auth:      auth.Settings{Username: username, Password: password},
-		Insecure:  !o.tlsVerify,
-		CertDir:   o.certDir,
+		Insecure:  !tlsVerify,
+		CertDir:   certDir,
 		UserAgent: a.global.userAgent(),
 		Logger:    a.global.log(),
 	}

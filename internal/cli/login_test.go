@@ -267,6 +267,36 @@ func TestLoginDefaultFile(t *testing.T) {
 	if s := readAuths(t, filepath.Join(home, "run", "containers", "auth.json")); !strings.Contains(s, reg.Host()) {
 		t.Errorf("auth file:\n%s", s)
 	}
+	// Credentials Docker wrote are not ferry's to remove: skopeo's pointer
+	// to docker logout while the registry accepts them, else not logged in.
+	mustRun(t, "logout", reg.Host())
+	dockerCfg := filepath.Join(home, ".docker", "config.json")
+	for _, tc := range []struct {
+		password, stdout string
+		code             int
+	}{
+		{"s3cret-pass", "Not logged into " + reg.Host() + " with current tool. Existing credentials were established via docker login. Please use docker logout instead.\n", 0},
+		{"stale", "", 1},
+	} {
+		if err := os.MkdirAll(filepath.Dir(dockerCfg), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		auth := base64.StdEncoding.EncodeToString([]byte("alice:" + tc.password))
+		if err := os.WriteFile(dockerCfg, []byte(`{"auths":{"`+reg.Host()+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := runCLI(t, "logout", "--tls-verify=false", reg.Host())
+		if stdout != tc.stdout || code != tc.code {
+			t.Errorf("logout with Docker's login (password %s): exit %d, %q, %s", tc.password, code, stdout, stderr)
+		}
+		if b, _ := os.ReadFile(dockerCfg); !strings.Contains(string(b), auth) {
+			t.Errorf("logout changed Docker's file:\n%s", b)
+		}
+	}
+	if err := os.Remove(dockerCfg); err != nil {
+		t.Fatal(err)
+	}
+
 	t.Setenv("DOCKER_CONFIG", filepath.Join(home, "dockercfg"))
 	mustRun(t, "login", "--tls-verify=false", "-u", "alice", "-p", "s3cret-pass", reg.Host()+"/docker")
 	if s := readAuths(t, filepath.Join(home, "dockercfg", "config.json")); !strings.Contains(s, reg.Host()+"/docker") {

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/spf13/cobra"
 )
@@ -44,8 +46,7 @@ credential helper that keeps them. --all removes every login of the file.`,
 	fs := cmd.Flags()
 	o.file.register(fs)
 	fs.BoolVarP(&o.all, "all", "a", false, "remove the credentials of all registries in the auth file")
-	// skopeo 1.9 takes it and never contacts the registry; kept so scripts work.
-	fs.BoolVar(&o.tlsVerify, "tls-verify", true, "accepted for compatibility; logout does not contact the registry")
+	fs.BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when checking credentials stored by another tool")
 	return cmd
 }
 
@@ -74,8 +75,11 @@ func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) err
 	}
 	err = store.Remove(ctx, key)
 	if errors.Is(err, errdefs.ErrNotFound) {
+		if o.file.named() == "" && a.loggedInElsewhere(ctx, o, store, key) {
+			fmt.Fprintf(a.stdout, "Not logged into %s with current tool. Existing credentials were established via docker login. Please use docker logout instead.\n", key)
+			return nil
+		}
 		// Not a missing image: exit 1, as skopeo's.
-		a.global.log().Debug("no login to remove", "key", key, "file", store.File())
 		return fmt.Errorf("not logged into %s", key)
 	}
 	if err != nil {
@@ -83,6 +87,19 @@ func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) err
 	}
 	fmt.Fprintf(a.stdout, "Removed login credentials for %s\n", key)
 	return nil
+}
+
+// loggedInElsewhere reports whether credentials for key that another
+// file of the lookup chain holds (Docker's config.json, say) are
+// accepted by the registry: skopeo then points at the tool that wrote
+// them rather than fail.
+func (a *app) loggedInElsewhere(ctx context.Context, o *logoutOptions, store auth.Store, key string) bool {
+	c, from, err := auth.Stored(ctx, "", key, a.global.log())
+	if err != nil || c.Username == "" || c.Password == "" || from == store.File() {
+		return false
+	}
+	a.global.log().Debug("credentials for the registry come from another file", "key", key, "from", from)
+	return registry.Login(ctx, key, a.loginCheck(o.tlsVerify, "", c.Username, c.Password)) == nil
 }
 
 // named is the auth file the user named: --authfile, --compat-auth-file,
