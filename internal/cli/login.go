@@ -35,9 +35,10 @@ func (a *app) loginCommand() *cobra.Command {
 		Long: `Check a user name and password against REGISTRY and keep them for later
 commands, where podman, buildah and skopeo keep them too: --authfile, else
 $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json if set, else
-$XDG_RUNTIME_DIR/containers/auth.json (or /run/containers/UID/auth.json). Nothing is written unless the registry accepts
-them. A credential helper named for the registry in that file (credHelpers,
-or Docker's credsStore) keeps the secret instead of the file.
+$XDG_RUNTIME_DIR/containers/auth.json (or /run/containers/UID/auth.json).
+Nothing is written unless the registry accepts them. A credential helper
+named for the registry in that file (credHelpers, or Docker's credsStore)
+keeps the secret instead of the file.
 
 REGISTRY is a host (quay.io, localhost:5000), or a namespace or repository in
 one (quay.io/team/app, without a tag): its login then applies there only.
@@ -104,13 +105,14 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 	if err != nil {
 		return err
 	}
+	var stored string // the user name stored, offered at the prompt
 	if o.username == "" && password == "" {
-		done, err := a.alreadyLoggedIn(ctx, o, store, key, host)
-		if done || err != nil {
+		var done bool
+		if stored, done, err = a.alreadyLoggedIn(ctx, o, store, key, host); done || err != nil {
 			return err
 		}
 	}
-	username, password, err := a.askLogin(o.username, password)
+	username, password, err := a.askLogin(o.username, password, stored)
 	if err != nil {
 		return err
 	}
@@ -131,25 +133,25 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 // alreadyLoggedIn is skopeo's answer to a login without credentials:
 // stored credentials the registry still accepts are kept (done). Invalid
 // ones are said to be so, and the login goes on to ask for new ones.
-func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.Store, key, host string) (done bool, err error) {
+func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.Store, key, host string) (stored string, done bool, err error) {
 	c, _, err := auth.Stored(ctx, store.Path, key, a.global.log())
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	if c.IdentityToken != "" {
-		return false, fmt.Errorf("%w: currently logged into %s with an identity token; give --username and a password to replace it", errdefs.ErrInvalidArgument, key)
+		return "", false, fmt.Errorf("%w: currently logged into %s with an identity token; give --username and a password to replace it", errdefs.ErrInvalidArgument, key)
 	}
 	if c.Username == "" || c.Password == "" {
-		return false, nil
+		return c.Username, false, nil
 	}
 	fmt.Fprintf(a.stdout, "Authenticating with existing credentials for %s\n", key)
 	if err := registry.Login(ctx, key, a.loginCheck(o.tlsVerify, o.certDir, c.Username, c.Password)); err != nil {
 		a.global.log().Debug("existing credentials refused", "key", key, "error", err)
 		fmt.Fprintln(a.stdout, "Existing credentials are invalid, please enter valid username and password")
-		return false, nil
+		return c.Username, false, nil
 	}
 	fmt.Fprintf(a.stdout, "Existing credentials are valid. Already logged in to %s\n", host)
-	return true, nil
+	return c.Username, true, nil
 }
 
 // loginCheck is how registry.Login reaches the registry to check
@@ -207,9 +209,10 @@ func (a *app) loginPassword(o *loginOptions) (string, error) {
 }
 
 // askLogin asks on the terminal for what the flags left out: the user
-// name (echoed) and the password (not echoed). Without a terminal it
-// refuses rather than wait on a pipe.
-func (a *app) askLogin(username, password string) (string, string, error) {
+// name (echoed; an empty answer takes stored, the user name already
+// stored, offered in the prompt as skopeo does) and the password (not
+// echoed). Without a terminal it refuses rather than wait on a pipe.
+func (a *app) askLogin(username, password, stored string) (string, string, error) {
 	if username != "" && password != "" {
 		return username, password, nil
 	}
@@ -222,9 +225,15 @@ func (a *app) askLogin(username, password string) (string, string, error) {
 		return "", "", fmt.Errorf("%w: login needs %s and standard input is not a terminal to ask for it (use --username and --password-stdin)", errdefs.ErrInvalidArgument, what)
 	}
 	if username == "" {
-		fmt.Fprint(a.stderr, "Username: ")
+		if stored != "" {
+			fmt.Fprintf(a.stderr, "Username (%s): ", stored)
+		} else {
+			fmt.Fprint(a.stderr, "Username: ")
+		}
 		line, err := bufio.NewReader(a.stdin).ReadString('\n')
-		username = strings.TrimSpace(line)
+		if username = strings.TrimSpace(line); username == "" {
+			username = stored
+		}
 		if username == "" {
 			if err != nil {
 				return "", "", fmt.Errorf("reading the user name: %w", err)
@@ -252,8 +261,8 @@ type authFileFlags struct {
 }
 
 func (f *authFileFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.authFile, "authfile", "", "path of the authentication file (default: $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else $XDG_RUNTIME_DIR/containers/auth.json)")
-	fs.StringVar(&f.compatAuthFile, "compat-auth-file", "", "path of a Docker-compatible config file (config.json) to edit instead")
+	fs.StringVar(&f.authFile, "authfile", "", "`PATH` of the authentication file (default: $REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else $XDG_RUNTIME_DIR/containers/auth.json)")
+	fs.StringVar(&f.compatAuthFile, "compat-auth-file", "", "`PATH` of a Docker-compatible config file (config.json) to edit instead")
 }
 
 // store is the auth.Store the flags name.

@@ -151,8 +151,9 @@ func TestLogin(t *testing.T) {
 		if err := os.WriteFile(stale, []byte(`{"auths":{"`+host+`":{"auth":"`+old+`"}}}`), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		stdout, stderr, code = loginRun(t, "alice\n", true, "s3cret-pass", "login", "--tls-verify=false", "--authfile", stale, host)
-		if code != 0 || !strings.Contains(stdout, "Existing credentials are invalid, please enter valid username and password\n") || !strings.HasSuffix(stdout, "Login Succeeded!\n") {
+		stdout, stderr, code = loginRun(t, "\n", true, "s3cret-pass", "login", "--tls-verify=false", "--authfile", stale, host)
+		if code != 0 || !strings.Contains(stdout, "Existing credentials are invalid, please enter valid username and password\n") ||
+			!strings.HasSuffix(stdout, "Login Succeeded!\n") || !strings.Contains(stderr, "Username (alice): ") {
 			t.Fatalf("stale login: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 		}
 	})
