@@ -47,6 +47,33 @@ func TestSystemCertDirs(t *testing.T) {
 		t.Fatalf("with certs.d/%s: %v", reg.Host(), err)
 	}
 
+	// The user's $XDG_CONFIG_HOME/containers/certs.d comes first: the
+	// same files there, and a broken copy in the system directory that
+	// must not be read.
+	userDir := filepath.Join(root, "xdg", "containers", "certs.d", reg.Host())
+	if err := os.MkdirAll(filepath.Dir(userDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(hostDir, userDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(hostDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hostDir, "ca.crt"), []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "xdg"))
+	c2, err := New(context.Background(), n, &Options{Auth: auth.Settings{NoCreds: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if _, _, _, err := c2.GetManifest(context.Background(), "app", "1"); err != nil {
+		t.Fatalf("with $XDG_CONFIG_HOME/containers/certs.d/%s: %v", reg.Host(), err)
+	}
+	hostDir = userDir
+
 	// A key without its certificate is a configuration error worth saying.
 	if err := os.Remove(filepath.Join(hostDir, "client.cert")); err != nil {
 		t.Fatal(err)

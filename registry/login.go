@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registry/auth"
 )
 
 // Login checks that the credentials o.Auth gives are accepted by the
@@ -42,29 +43,16 @@ func Login(ctx context.Context, server string, o *Options, opts ...Option) error
 	return nil
 }
 
-// loginName turns a login server into a name New accepts: scheme and a
-// "/v1/"-style path dropped, a placeholder repository added to a bare
-// host (whose port would otherwise read as a tag).
+// loginName turns a login server (see auth.ParseKey: a host, a URL of
+// one, a namespace) into a name New accepts: a placeholder repository
+// added to a bare host, whose port would otherwise read as a tag.
 func loginName(server string) (reference.Named, error) {
-	s := server
-	if rest, ok := strings.CutPrefix(s, "https://"); ok {
-		s, _, _ = strings.Cut(rest, "/")
-	} else if rest, ok := strings.CutPrefix(s, "http://"); ok {
-		s, _, _ = strings.Cut(rest, "/")
-	}
-	s = strings.TrimSuffix(s, "/")
-	if s == "" {
-		return nil, fmt.Errorf("%w: no registry to log in to", errdefs.ErrInvalidArgument)
-	}
-	if !strings.Contains(s, "/") {
-		s += "/ferry-login"
-	}
-	n, err := reference.ParseNamed(s, false)
+	key, _, err := auth.ParseKey(server)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a registry name", errdefs.ErrInvalidArgument, server)
+		return nil, err
 	}
-	if d := reference.Domain(n); !strings.HasPrefix(s, d+"/") && !(d == reference.DockerHubDomain && strings.HasPrefix(s, "index.docker.io/")) {
-		return nil, fmt.Errorf("%w: %q is not a registry name (want a host such as quay.io or localhost:5000)", errdefs.ErrInvalidArgument, server)
+	if !strings.Contains(key, "/") {
+		key += "/ferry-login"
 	}
-	return n, nil
+	return reference.ParseNamed(key, false)
 }

@@ -14,10 +14,42 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 )
 
-// systemCertDirs are searched, first existing wins, for a registry's
-// certificates when no CertDir is given (containers-certs.d(5), Docker's
-// certs.d).
+// systemCertDirs are searched, after the user's
+// $XDG_CONFIG_HOME/containers/certs.d, for a registry's certificates when
+// no CertDir is given (containers-certs.d(5), Docker's certs.d).
 var systemCertDirs = []string{"/etc/containers/certs.d", "/etc/docker/certs.d"}
+
+// certDirs lists the certs.d roots in the order they are searched: the
+// user's ($XDG_CONFIG_HOME, else ~/.config), then the system's.
+func certDirs() []string {
+	cfg := os.Getenv("XDG_CONFIG_HOME")
+	if cfg == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			cfg = filepath.Join(home, ".config")
+		}
+	}
+	if cfg == "" {
+		return systemCertDirs
+	}
+	return append([]string{filepath.Join(cfg, "containers", "certs.d")}, systemCertDirs...)
+}
+
+// hostCertDir is the first HOST[:PORT] directory of the certs.d roots
+// that exists, "" if none. One that cannot be read is skipped, as
+// containers/image does, with a debug line.
+func hostCertDir(host string, log *slog.Logger) string {
+	for _, d := range certDirs() {
+		p := filepath.Join(d, host)
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && fi.IsDir():
+			return p
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			log.Debug("certificate directory skipped", "dir", p, "error", err)
+		}
+	}
+	return ""
+}
 
 // tlsConfig builds the TLS configuration for host: the system roots plus
 // every *.crt of the certificate directory, and each *.cert/*.key pair as
@@ -29,19 +61,14 @@ func tlsConfig(host, certDir string, insecure bool, log *slog.Logger) (*tls.Conf
 		pool = x509.NewCertPool()
 	}
 	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
-	dir := certDir
+	dir, from := certDir, "--cert-dir"
 	if dir == "" {
-		for _, d := range systemCertDirs {
-			p := filepath.Join(d, host)
-			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-				dir = p
-				break
-			}
-		}
+		dir, from = hostCertDir(host, log), "certs.d"
 	}
 	if dir == "" {
 		return cfg, nil
 	}
+	log.Debug("certificate directory", "host", host, "dir", dir, "from", from)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		// skopeo ignores a certificate directory that does not exist.

@@ -59,55 +59,63 @@ func NewFinder(s Settings, log *slog.Logger) *Finder {
 // Docker credsStore is asked last. No credential found is not an error:
 // access is anonymous.
 func (f *Finder) Lookup(ctx context.Context, registry, repo string) (Credential, error) {
+	c, _, err := f.lookup(ctx, registry, repo)
+	return c, err
+}
+
+// lookup is Lookup, also saying where the credential came from: a file's
+// path, "docker-credential-NAME", "settings", or "" for none.
+func (f *Finder) lookup(ctx context.Context, registry, repo string) (Credential, string, error) {
 	a := f.s
 	switch {
 	case a.BearerToken != "":
-		return Credential{RegistryToken: a.BearerToken}, nil
+		return Credential{RegistryToken: a.BearerToken}, "settings", nil
 	case a.Username != "" || a.Password != "":
 		if a.Username == "" {
-			return Credential{}, fmt.Errorf("%s: a password was given without a user name", registry)
+			return Credential{}, "", fmt.Errorf("%s: a password was given without a user name", registry)
 		}
-		return Credential{Username: a.Username, Password: a.Password}, nil
+		return Credential{Username: a.Username, Password: a.Password}, "settings", nil
 	case a.NoCreds:
-		return Credential{}, nil
+		return Credential{}, "", nil
 	}
 	files, err := f.load()
 	if err != nil {
-		return Credential{}, err
+		return Credential{}, "", err
+	}
+	found := func(c Credential, from string) (Credential, string, error) {
+		f.log.Debug("registry credentials", "registry", registry, "from", from, "credential", c.String())
+		return c, from, nil
 	}
 	for _, lf := range files {
 		if h := lf.f.helperFor(registry); h != "" {
-			c, found, err := f.helper(ctx, h, registry)
+			c, ok, err := f.helper(ctx, h, registry)
 			if err != nil {
-				return Credential{}, err
+				return Credential{}, "", err
 			}
-			if found {
-				f.log.Debug("registry credentials", "registry", registry, "from", "docker-credential-"+h, "credential", c.String())
-				return c, nil
+			if ok {
+				return found(c, "docker-credential-"+h)
 			}
 			continue
 		}
-		c, found, err := lf.f.find(lf.path, registry, repo)
+		c, ok, err := lf.f.find(lf.path, registry, repo)
 		if err != nil {
-			return Credential{}, err
+			return Credential{}, "", err
 		}
-		if found {
-			f.log.Debug("registry credentials", "registry", registry, "from", lf.path, "credential", c.String())
-			return c, nil
+		if ok {
+			return found(c, lf.path)
 		}
 		if lf.f.CredsStore != "" {
-			c, found, err := f.helper(ctx, lf.f.CredsStore, registry)
+			c, ok, err := f.helper(ctx, lf.f.CredsStore, registry)
 			if err != nil {
-				return Credential{}, err
+				return Credential{}, "", err
 			}
-			if found {
-				f.log.Debug("registry credentials", "registry", registry, "from", "docker-credential-"+lf.f.CredsStore, "credential", c.String())
-				return c, nil
+			if ok {
+				return found(c, "docker-credential-"+lf.f.CredsStore)
 			}
 		}
 	}
 	f.log.Debug("registry credentials", "registry", registry, "credential", "anonymous")
-	return Credential{}, nil
+	return Credential{}, "", nil
 }
 
 // load reads the credential files once; what it found (or the error that

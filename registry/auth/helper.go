@@ -27,29 +27,16 @@ func helperServerURL(registry string) string {
 // JSON {"Username","Secret"} on stdout). found is false when the helper
 // has none; a Username of "<token>" makes Secret an identity token.
 func runHelper(ctx context.Context, name, registry string) (Credential, bool, error) {
-	prog := "docker-credential-" + name
-	cmd := exec.CommandContext(ctx, prog, "get")
-	cmd.Stdin = strings.NewReader(helperServerURL(registry))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			msg := strings.TrimSpace(stdout.String() + " " + stderr.String())
-			if strings.Contains(strings.ToLower(msg), "credentials not found") {
-				return Credential{}, false, nil
-			}
-			return Credential{}, false, fmt.Errorf("%s: credential helper %s failed (%s): %s", registry, prog, ee.ProcessState, firstLine(msg))
-		}
-		return Credential{}, false, fmt.Errorf("%s: running credential helper %s: %w", registry, prog, err)
+	stdout, found, err := callHelper(ctx, name, "get", registry, []byte(helperServerURL(registry)))
+	if err != nil || !found {
+		return Credential{}, false, err
 	}
 	var out struct {
 		Username string
 		Secret   string
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return Credential{}, false, fmt.Errorf("%w: %s: credential helper %s printed something that is not JSON credentials", errdefs.ErrInvalidArgument, registry, prog)
+	if err := json.Unmarshal(stdout, &out); err != nil {
+		return Credential{}, false, fmt.Errorf("%w: %s: credential helper docker-credential-%s printed something that is not JSON credentials", errdefs.ErrInvalidArgument, registry, name)
 	}
 	if out.Username == "" && out.Secret == "" {
 		return Credential{}, false, nil
@@ -58,6 +45,49 @@ func runHelper(ctx context.Context, name, registry string) (Credential, bool, er
 		return Credential{IdentityToken: out.Secret}, true, nil
 	}
 	return Credential{Username: out.Username, Password: out.Secret}, true, nil
+}
+
+// helperStore hands user and secret for registry to
+// docker-credential-NAME ("store", JSON {"ServerURL","Username","Secret"}
+// on stdin), as docker login does with a credential helper.
+func helperStore(ctx context.Context, name, registry, user, secret string) error {
+	in, err := json.Marshal(struct{ ServerURL, Username, Secret string }{helperServerURL(registry), user, secret})
+	if err != nil {
+		return err
+	}
+	_, _, err = callHelper(ctx, name, "store", registry, in)
+	return err
+}
+
+// helperErase asks docker-credential-NAME to forget registry ("erase",
+// the server URL on stdin); found is false when it had nothing.
+func helperErase(ctx context.Context, name, registry string) (found bool, err error) {
+	_, found, err = callHelper(ctx, name, "erase", registry, []byte(helperServerURL(registry)))
+	return found, err
+}
+
+// callHelper runs docker-credential-NAME VERB with stdin. A failure whose
+// message is the protocol's "credentials not found" is found=false, not
+// an error. Only the first line of what a failing helper printed is
+// quoted: helpers may print their usage.
+func callHelper(ctx context.Context, name, verb, registry string, stdin []byte) (stdout []byte, found bool, err error) {
+	prog := "docker-credential-" + name
+	cmd := exec.CommandContext(ctx, prog, verb)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return nil, false, fmt.Errorf("%s: running credential helper %s: %w", registry, prog, err)
+		}
+		msg := strings.TrimSpace(out.String() + " " + stderr.String())
+		if strings.Contains(strings.ToLower(msg), "credentials not found") {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("%s: credential helper %s %s failed (%s): %s", registry, prog, verb, ee.ProcessState, firstLine(msg))
+	}
+	return out.Bytes(), true, nil
 }
 
 // firstLine keeps an error message to one line (helpers may print usage).

@@ -3,13 +3,10 @@ package auth
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/ferrytool/ferry/errdefs"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -196,46 +193,5 @@ func TestLookupErrors(t *testing.T) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestSaveRemove(t *testing.T) {
-	home := isolate(t)
-	p := filepath.Join(home, "run/containers/auth.json")
-	writeFile(t, p, `{"auths":{"https://quay.io/v1/":{"auth":"`+b64("old:0")+`"},"other.io":{"auth":"`+b64("o:1")+`"}},"credHelpers":{"gcr.io":"gcloud"}}`)
-	if err := Save("", "quay.io", "new", "s3cret"); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Lookup(context.Background(), "quay.io", "x", Settings{}, nil)
-	if err != nil || got != (Credential{Username: "new", Password: "s3cret"}) {
-		t.Fatalf("after Save: got %+v, %v", got, err)
-	}
-	fi, err := os.Stat(p)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("auth file mode: %v, %v; want 0600", fi.Mode(), err)
-	}
-	b, _ := os.ReadFile(p)
-	if !strings.Contains(string(b), `"gcr.io": "gcloud"`) || strings.Contains(string(b), "https://quay.io/v1/") {
-		t.Fatalf("Save lost other content or kept the legacy key:\n%s", b)
-	}
-	if err := Remove("", "quay.io"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := Lookup(context.Background(), "quay.io", "x", Settings{}, nil); !got.IsZero() {
-		t.Fatalf("after Remove: got %+v", got)
-	}
-	if err := Remove("", "quay.io"); !errors.Is(err, errdefs.ErrNotFound) {
-		t.Fatalf("second Remove: got %v, want ErrNotFound", err)
-	}
-	if got, _ := Lookup(context.Background(), "other.io", "", Settings{}, nil); got.Username != "o" {
-		t.Fatalf("Remove touched another registry: %+v", got)
-	}
-	// A new file in a new directory.
-	fresh := filepath.Join(home, "new/dir/auth.json")
-	if err := Save(fresh, "localhost:5000", "u", "p"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := Lookup(context.Background(), "localhost:5000", "r", Settings{AuthFile: fresh}, nil); got.Username != "u" {
-		t.Fatalf("Save to a new file: got %+v", got)
 	}
 }
