@@ -106,7 +106,7 @@ func (c *Config) PullSources(name dref.Named) ([]Source, error) {
 		return nil, err
 	}
 	if len(res.Sources) == 0 {
-		return nil, blockedError(name, res.Registry)
+		return nil, blockedError(res.Registry)
 	}
 	return res.Sources, nil
 }
@@ -124,14 +124,15 @@ func (c *Config) Endpoint(name dref.Named) (insecure bool, err error) {
 		return false, nil
 	}
 	if reg.Blocked {
-		return false, blockedError(name, reg)
+		return false, blockedError(reg)
 	}
 	return reg.Insecure, nil
 }
 
-func blockedError(name dref.Named, reg *Registry) error {
-	return fmt.Errorf("%w: %s: the registry %s is blocked in registries.conf (%s)",
-		errdefs.ErrDenied, dref.FamiliarString(name), reg.Prefix, reg.Origin)
+// blockedError is the refusal of a blocked registry (the caller names the
+// image).
+func blockedError(reg *Registry) error {
+	return fmt.Errorf("%w: the registry %s is blocked in registries.conf (%s)", errdefs.ErrDenied, reg.Prefix, reg.Origin)
 }
 
 // rewrite replaces the prefix of name by location; an empty location (a
