@@ -206,3 +206,51 @@ func TestBlockedRegistry(t *testing.T) {
 		t.Errorf("the blocked registry was asked %d requests: %+v", len(got), got)
 	}
 }
+
+// TestMirrorGetsNoExplicitCredentials: credentials given for the image
+// (--src-creds) are for its registry; a mirror on another host, which asks
+// for credentials, never receives them, and the image comes from the
+// primary instead.
+func TestMirrorGetsNoExplicitCredentials(t *testing.T) {
+	t.Parallel()
+	primary := testregistry.New(t, testregistry.Options{Basic: bob})
+	mirror := testregistry.New(t, testregistry.Options{Basic: bob})
+	img := testimage.New(testimage.Options{Seed: 43})
+	primary.Push(t, "team/app", "1", img)
+	mirror.Push(t, "team/app", "1", img)
+	primary.ResetRequests()
+	mirror.ResetRequests()
+	p := filepath.Join(t.TempDir(), "registries.conf")
+	conf := "[[registry]]\nlocation = \"" + primary.Host() + "\"\ninsecure = true\n[[registry.mirror]]\nlocation = \"" + mirror.Host() + "\"\ninsecure = true\n"
+	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := registriesconf.Load(registriesconf.Options{Path: p, LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := docker.Config{Auth: auth.Settings{Username: bob.Username, Password: bob.Password}, NoRegistryHints: true, Registries: rc}
+	r, err := docker.New(cfg).ParseReference("//" + primary.Ref("team/app:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := r.NewSource(context.Background(), &transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, _, err := src.Manifest(context.Background(), nil); err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if len(mirror.Requests()) == 0 {
+		t.Fatal("the mirror was not tried")
+	}
+	for _, q := range mirror.Requests() {
+		if q.Authorization {
+			t.Errorf("the mirror received credentials: %s %s", q.Method, q.Path)
+		}
+	}
+	if got := served(primary); len(got) != 1 || !strings.Contains(got[0], "/manifests/1") {
+		t.Errorf("the primary served %v, want the manifest", got)
+	}
+}
