@@ -56,12 +56,8 @@ func scanLines(data []byte) *lines {
 			table = resolve(counts, splitKey(s[1:end]))
 			l.add(table, n)
 		default:
-			eq := keyEnd(s)
-			if eq < 0 {
-				continue
-			}
-			parts := splitKey(s[:eq])
-			if len(parts) == 0 || !keyStart.MatchString(parts[0]) {
+			parts, eq := scanKey(s)
+			if eq < 0 || !keyStart.MatchString(parts[0]) {
 				continue
 			}
 			path := table
@@ -147,9 +143,17 @@ func join(a, b string) string {
 	return a + "." + b
 }
 
-// splitKey splits a dotted key, unquoting quoted parts.
+// splitKey splits a dotted key (a table header's inside), unquoting
+// quoted parts.
 func splitKey(s string) []string {
-	var parts []string
+	parts, _ := scanKey(s)
+	return parts
+}
+
+// scanKey reads a dotted key up to the "=" that ends it outside quotes:
+// its parts, unquoted, and the index of that "=" (-1 when there is none,
+// or when a bracket or comma shows the line is no key/value line).
+func scanKey(s string) (parts []string, eq int) {
 	var cur strings.Builder
 	quote := byte(0)
 	for i := 0; i < len(s); i++ {
@@ -168,30 +172,14 @@ func splitKey(s string) []string {
 		case c == '.':
 			parts = append(parts, strings.TrimSpace(cur.String()))
 			cur.Reset()
+		case c == '=':
+			return append(parts, strings.TrimSpace(cur.String())), i
+		case c == '{' || c == '[' || c == ',' || c == ']' || c == '}':
+			return nil, -1
 		case c == ' ' || c == '\t':
 		default:
 			cur.WriteByte(c)
 		}
 	}
-	return append(parts, strings.TrimSpace(cur.String()))
-}
-
-// keyEnd is the index of the "=" ending the key of a key/value line, or -1.
-func keyEnd(s string) int {
-	quote := byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote != 0:
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '=':
-			return i
-		case c == '{' || c == '[' || c == ',' || c == ']' || c == '}':
-			return -1
-		}
-	}
-	return -1
+	return append(parts, strings.TrimSpace(cur.String())), -1
 }
