@@ -3,15 +3,13 @@ package registry_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/reference"
-	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/registry/auth"
 )
@@ -28,15 +26,7 @@ func TestPoolRegistriesConf(t *testing.T) {
 	open.Push(t, "app", "1", img)
 	blocked.Push(t, "app", "1", img)
 	blocked.ResetRequests()
-	p := filepath.Join(t.TempDir(), "registries.conf")
-	conf := "[[registry]]\nlocation = \"" + open.Host() + "\"\ninsecure = true\n\n[[registry]]\nlocation = \"" + blocked.Host() + "/app\"\nblocked = true\n"
-	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := registriesconf.Load(registriesconf.Options{Path: p, LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := testenv.RegistriesConf(t, "[[registry]]\nlocation = \""+open.Host()+"\"\ninsecure = true\n\n[[registry]]\nlocation = \""+blocked.Host()+"/app\"\nblocked = true\n")
 	pool := registry.NewPool(registry.PoolOptions{NoHints: true})
 	defer pool.Close()
 	o := &registry.Options{Auth: auth.Settings{NoCreds: true}, Registries: rc}

@@ -7,16 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
-	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/docker"
@@ -75,15 +73,7 @@ blocked = true
 location = "` + s.dest.Host() + `"
 insecure = true
 `
-	p := filepath.Join(t.TempDir(), "registries.conf")
-	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := registriesconf.Load(registriesconf.Options{Path: p, LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cfg = &docker.Config{Auth: auth.Settings{NoCreds: true}, NoRegistryHints: true, Registries: rc}
+	s.cfg = &docker.Config{Auth: auth.Settings{NoCreds: true}, NoRegistryHints: true, Registries: testenv.RegistriesConf(t, conf)}
 	for _, r := range []*testregistry.Registry{s.primary, s.mirror, s.blocked, s.dest} {
 		r.ResetRequests()
 	}
@@ -220,15 +210,7 @@ func TestMirrorGetsNoExplicitCredentials(t *testing.T) {
 	mirror.Push(t, "team/app", "1", img)
 	primary.ResetRequests()
 	mirror.ResetRequests()
-	p := filepath.Join(t.TempDir(), "registries.conf")
-	conf := "[[registry]]\nlocation = \"" + primary.Host() + "\"\ninsecure = true\n[[registry.mirror]]\nlocation = \"" + mirror.Host() + "\"\ninsecure = true\n"
-	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := registriesconf.Load(registriesconf.Options{Path: p, LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := testenv.RegistriesConf(t, "[[registry]]\nlocation = \""+primary.Host()+"\"\ninsecure = true\n[[registry.mirror]]\nlocation = \""+mirror.Host()+"\"\ninsecure = true\n")
 	cfg := docker.Config{Auth: auth.Settings{Username: bob.Username, Password: bob.Password}, NoRegistryHints: true, Registries: rc}
 	r, err := docker.New(cfg).ParseReference("//" + primary.Ref("team/app:1"))
 	if err != nil {
