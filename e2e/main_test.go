@@ -57,7 +57,13 @@ func run(t *testing.T, env []string, name string, args ...string) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	home := t.TempDir()
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_RUNTIME_DIR="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "REGISTRY_AUTH_FILE=", "DOCKER_CONFIG="+filepath.Join(home, ".docker"))
+	// An empty registries.conf: no mirror or block of the machine applies.
+	regsConf := filepath.Join(home, "registries.conf")
+	if err := os.WriteFile(regsConf, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_RUNTIME_DIR="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "REGISTRY_AUTH_FILE=", "DOCKER_CONFIG="+filepath.Join(home, ".docker"),
+		"CONTAINERS_REGISTRIES_CONF="+regsConf, "CONTAINERS_REGISTRIES_CONF_OVERRIDE=")
 	cmd.Env = append(cmd.Env, env...)
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}

@@ -3,6 +3,7 @@ package registry
 import (
 	"log/slog"
 
+	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registry/auth"
 )
 
@@ -21,6 +22,10 @@ type Options struct {
 	CertDir string
 	// UserAgent is sent with every request ("" for DefaultUserAgent).
 	UserAgent string
+	// Registries is the registries.conf configuration: a registry it
+	// blocks is refused, one it marks insecure is reached as with
+	// Insecure. nil is none.
+	Registries *registriesconf.Config
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
 }

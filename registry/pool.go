@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/registry/hints"
 )
@@ -63,17 +64,23 @@ func NewPool(o PoolOptions) *Pool {
 
 // endpoint is where requests for a name go.
 type endpoint struct {
-	host   string // host[:port] serving the API
-	domain string // the name's domain as written (docker.io), for credentials and messages
+	host     string // host[:port] serving the API
+	domain   string // the name's domain as written (docker.io), for credentials and messages
+	insecure bool   // registries.conf marks it insecure
 }
 
-// endpointFor is the endpoint serving name: today the registry of its
-// domain (Docker Hub names go to registry-1.docker.io). Mirrors
-// (registries.conf) will make this a list of endpoints tried in order;
-// sessions are keyed by endpoint, not by name, so a mirror's session is
-// shared by every name it serves.
-func endpointFor(name reference.Named) endpoint {
-	return endpoint{host: reference.RegistryHost(name), domain: reference.Domain(name)}
+// endpointFor is the endpoint serving name: the registry of its domain
+// (Docker Hub names go to registry-1.docker.io), refused when
+// registries.conf blocks it. A name pulled through mirrors is a list of
+// names, one per mirror (registriesconf.Config.PullSources), each asking
+// for its own client; sessions are keyed by endpoint, not by name, so a
+// mirror's session is shared by every name it serves.
+func endpointFor(name reference.Named, conf *registriesconf.Config) (endpoint, error) {
+	insecure, err := conf.Endpoint(name)
+	if err != nil {
+		return endpoint{}, err
+	}
+	return endpoint{host: reference.RegistryHost(name), domain: reference.Domain(name), insecure: insecure}, nil
 }
 
 // sessionKey tells sessions apart: one host reached with other TLS
@@ -117,7 +124,10 @@ func (p *Pool) Client(name reference.Named, o *Options, opts ...Option) (*Client
 	if o == nil {
 		o = &Options{}
 	}
-	ep := endpointFor(name)
+	ep, err := endpointFor(name, o.Registries)
+	if err != nil {
+		return nil, err
+	}
 	log := o.log()
 	s, f, err := p.session(ep, o, log)
 	if err != nil {
@@ -143,7 +153,7 @@ func (p *Pool) session(ep endpoint, o *Options, log *slog.Logger) (*hostSession,
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	k := sessionKey{host: ep.host, insecure: o.Insecure, certDir: o.CertDir, userAgent: ua}
+	k := sessionKey{host: ep.host, insecure: o.Insecure || ep.insecure, certDir: o.CertDir, userAgent: ua}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -157,13 +167,13 @@ func (p *Pool) session(ep endpoint, o *Options, log *slog.Logger) (*hostSession,
 	if s := p.sessions[k]; s != nil {
 		return s, f, nil
 	}
-	tc, err := tlsConfig(ep.host, o.CertDir, o.Insecure, log)
+	tc, err := tlsConfig(ep.host, o.CertDir, k.insecure, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", ep.domain, err)
 	}
 	tr := newTransport(tc)
 	s := &hostSession{
-		host: ep.host, insecure: o.Insecure, ua: ua,
+		host: ep.host, insecure: k.insecure, ua: ua,
 		tr: tr, hc: &http.Client{Transport: tr, CheckRedirect: checkRedirect},
 		hints: p.hints,
 		auths: map[auth.Credential]*auth.Authenticator{},

@@ -26,6 +26,8 @@ type globalOptions struct {
 	policyPath     string
 	insecurePolicy bool
 	registriesD    string
+	// registriesConf is --registries-conf (see registriesconf.go).
+	registriesConf string
 	// policyLocations is where the policy file is looked for when
 	// --policy is not given (tests point it at temporary directories).
 	policyLocations policy.Locations
@@ -44,6 +46,7 @@ func (g *globalOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.policyPath, "policy", "", "use trust policy at `PATH`")
 	fs.BoolVar(&g.insecurePolicy, "insecure-policy", false, "run the tool without any policy check")
 	fs.StringVar(&g.registriesD, "registries.d", "", "use registry configuration files in `DIR` (e.g. for container signature storage)")
+	fs.StringVar(&g.registriesConf, "registries-conf", "", "use the registries.conf `FILE` (mirrors, blocked and insecure registries) instead of the usual ones")
 }
 
 // validate checks the global options and sets up logging: debug level with

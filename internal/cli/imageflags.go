@@ -95,7 +95,7 @@ func (a *app) imageOptions(f *imageFlags, sharedAuthFile string) (imageSetup, er
 	s.config.Docker = docker.Config{
 		Auth: creds, Insecure: !f.tlsVerify, CertDir: f.certDir,
 		UserAgent: a.global.userAgent(), Pool: a.registryPool(),
-		RegistriesD: a.registriesD(),
+		RegistriesD: a.registriesD(), Registries: a.registriesConf(),
 	}
 	s.config.Daemon.Host = f.daemonHost
 	s.opts.Stdin, s.opts.Stdout = a.stdin, a.stdout // archives named "-"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/policy"
+	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
 	"golang.org/x/term"
@@ -58,7 +59,8 @@ type app struct {
 	global globalOptions
 	pool   *registry.Pool // made on first use, closed by run
 
-	sigConfig *registriesd.Config // registries.d, made on first use
+	sigConfig *registriesd.Config    // registries.d, made on first use
+	regConf   *registriesconf.Config // registries.conf, made on first use
 }
 
 func newApp(stdout, stderr io.Writer) *app {

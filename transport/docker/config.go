@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/registry/auth"
@@ -50,25 +51,35 @@ type Config struct {
 	// lookaside alone, as when no registries.d file exists; the CLI gives
 	// what --registries.d or the usual directories say.
 	RegistriesD *registriesd.Config
+	// Registries is the registries.conf configuration: mirrors tried
+	// before the primary location when an image is read, location
+	// rewrites, blocked and insecure registries. nil is none; the CLI
+	// gives what --registries-conf or the usual files say.
+	Registries *registriesconf.Config
 }
 
 // registryOptions are the registry.Options c gives, logging to log.
 func (c *Config) registryOptions(log *slog.Logger) *registry.Options {
-	return &registry.Options{Auth: c.Auth, Insecure: c.Insecure, CertDir: c.CertDir, UserAgent: c.UserAgent, Logger: log}
+	return &registry.Options{Auth: c.Auth, Insecure: c.Insecure, CertDir: c.CertDir, UserAgent: c.UserAgent, Registries: c.Registries, Logger: log}
 }
 
 // client returns a registry client for name, from c's pool, or from a
 // pool of its own; release closes that pool (a no-op for a shared one).
 func (c *Config) client(name reference.Named, o *transport.Options, opts ...registry.Option) (cl *registry.Client, release func() error, err error) {
-	p, release := c.Pool, func() error { return nil }
-	if p == nil {
-		p = registry.NewPool(registry.PoolOptions{HintsPath: c.RegistryHints, NoHints: c.NoRegistryHints, Logger: o.Log()})
-		release = p.Close
-	}
+	p, release := c.pool(o)
 	cl, err = p.Client(name, c.registryOptions(o.Log()), opts...)
 	if err != nil {
 		release()
 		return nil, nil, err
 	}
 	return cl, release, nil
+}
+
+// pool is c's pool, or a new one that release closes.
+func (c *Config) pool(o *transport.Options) (p *registry.Pool, release func() error) {
+	if c.Pool != nil {
+		return c.Pool, func() error { return nil }
+	}
+	p = registry.NewPool(registry.PoolOptions{HintsPath: c.RegistryHints, NoHints: c.NoRegistryHints, Logger: o.Log()})
+	return p, p.Close
 }

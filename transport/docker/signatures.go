@@ -78,14 +78,15 @@ func (s *Source) Signatures(ctx context.Context, instance *digest.Digest) ([][]b
 	if err != nil {
 		return nil, err
 	}
-	api, err := s.c.SignaturesAPI(ctx)
+	p := &s.srcs[s.current()]
+	api, err := p.c.SignaturesAPI(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	var sigs [][]byte
 	if api {
 		s.sigs.log.Debug("reading signatures through the registry's signatures API", "image", s.name, "digest", d)
-		sigs, err = s.c.GetSignatures(ctx, s.repo, d)
+		sigs, err = p.c.GetSignatures(ctx, p.repo, d)
 	} else {
 		s.sigs.log.Debug("reading signatures from the lookaside", "image", s.name, "digest", d, "lookaside", s.sigs.base.Redacted())
 		sigs, err = s.sigs.lookaside().Read(ctx, s.sigs.base, d)

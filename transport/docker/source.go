@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/ferrytool/ferry/fetch"
 	"github.com/ferrytool/ferry/reference"
@@ -15,15 +17,20 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Source reads an image from a registry. It implements transport.Source,
-// and fetch.RangeReader for downloads split across connections.
+// Source reads an image from a registry, or from the mirrors
+// registries.conf gives it (see mirrors.go). It implements
+// transport.Source, and fetch.RangeReader for downloads split across
+// connections.
 type Source struct {
 	ref     *Reference
-	name    string // familiar name, for errors
-	repo    string
-	c       *registry.Client
+	name    string       // familiar name, for errors
+	srcs    []pullSource // where the image is read from, in order
+	log     *slog.Logger
 	release func() error // closes a pool made for this source alone
 	sigs    sourceSignatures
+
+	mu     sync.Mutex
+	chosen int // the index in srcs of the place that served the top manifest
 }
 
 var (
@@ -33,11 +40,11 @@ var (
 )
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
-	c, release, err := r.config().client(r.named, o)
+	srcs, release, err := openSources(r, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", reference.Familiar(r.named), err)
 	}
-	src := &Source{ref: r, name: reference.Familiar(r.named), repo: reference.Path(r.named), c: c, release: release}
+	src := &Source{ref: r, name: reference.Familiar(r.named), srcs: srcs, log: o.Log(), release: release}
 	if err := src.sigs.init(r, o); err != nil {
 		release()
 		return nil, fmt.Errorf("%s: %w", src.name, err)
@@ -62,11 +69,24 @@ func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte,
 		ref = instance.String()
 		name = reference.Familiar(reference.TrimNamed(s.ref.named)) + "@" + ref
 	}
-	b, mt, dg, err := s.c.GetManifest(ctx, s.repo, ref)
+	from := 0
+	if instance != nil {
+		from = s.current()
+	}
+	var (
+		b  []byte
+		mt string
+		dg digest.Digest
+	)
+	i, err := s.fromSources(ctx, from, "manifest "+ref, func(p *pullSource) (err error) {
+		b, mt, dg, err = p.c.GetManifest(ctx, p.repo, ref)
+		return err
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", name, err)
 	}
 	if instance == nil {
+		s.choose(i)
 		s.sigs.setTop(dg)
 	}
 	return b, mt, nil
@@ -74,7 +94,11 @@ func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte,
 
 // Blob implements transport.Source.
 func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
-	rc, err := s.c.GetBlob(ctx, s.repo, d)
+	var rc io.ReadCloser
+	_, err := s.fromSources(ctx, s.current(), "blob "+d.Digest.String(), func(p *pullSource) (err error) {
+		rc, err = p.c.GetBlob(ctx, p.repo, d)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: blob %s: %w", s.name, d.Digest, err)
 	}
@@ -97,8 +121,18 @@ func (s *Source) ReadRange(ctx context.Context, d ocispec.Descriptor, off, n int
 	if n > 0 {
 		end = off + n - 1
 	}
-	rc, err := s.c.GetBlobRange(ctx, s.repo, d, off, end)
-	if errors.Is(err, registry.ErrRangeIgnored) {
+	var (
+		rc      io.ReadCloser
+		ignored bool
+	)
+	_, err := s.fromSources(ctx, s.current(), "blob "+d.Digest.String(), func(p *pullSource) (err error) {
+		rc, err = p.c.GetBlobRange(ctx, p.repo, d, off, end)
+		if errors.Is(err, registry.ErrRangeIgnored) {
+			ignored, err = true, nil
+		}
+		return err
+	})
+	if ignored {
 		return rc, fetch.ErrRangeIgnored
 	}
 	if err != nil {
@@ -109,7 +143,7 @@ func (s *Source) ReadRange(ctx context.Context, d ocispec.Descriptor, off, n int
 
 // Endpoint implements fetch.Endpointer: connections to one registry share
 // a budget.
-func (s *Source) Endpoint(d ocispec.Descriptor) string { return s.c.Host() }
+func (s *Source) Endpoint(d ocispec.Descriptor) string { return s.srcs[s.current()].c.Host() }
 
 // Close implements transport.Source.
 func (s *Source) Close() error {
