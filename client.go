@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/internal/retry"
+	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
 )
@@ -25,6 +26,7 @@ type Client struct {
 	pool        *registry.Pool
 	ownPool     bool
 	registriesD *registriesd.Config
+	registries  *registriesconf.Config
 	closed      atomic.Bool
 }
 
@@ -45,6 +47,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	if s.registriesD != nil {
 		c.registriesD = registriesd.Lazy(registriesd.Options{Dir: *s.registriesD, Logger: s.logger})
+	}
+	if s.registriesConf != nil {
+		c.registries = registriesconf.Lazy(registriesconf.Options{Path: *s.registriesConf, Logger: s.logger})
 	}
 	return c, nil
 }

@@ -398,3 +398,14 @@ func WithoutRegistryHints() Option {
 func WithRegistriesDir(dir string) Option {
 	return clientOption("WithRegistriesDir", func(s *settings) error { s.registriesD = &dir; return nil })
 }
+
+// WithRegistriesConf applies containers-registries.conf(5): mirrors tried
+// before a registry for pulls, location rewrites, blocked and insecure
+// registries. path names the one file to read (skopeo's
+// --registries-conf); "" reads the files containers/image reads
+// ($CONTAINERS_REGISTRIES_CONF, else the user's, /etc's or /usr/share's
+// registries.conf with their registries.conf.d drop-ins). Without it, no
+// registries.conf is read: names mean what they say. A client option.
+func WithRegistriesConf(path string) Option {
+	return clientOption("WithRegistriesConf", func(s *settings) error { s.registriesConf = &path; return nil })
+}

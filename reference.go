@@ -77,6 +77,7 @@ func (c *Client) transportsFor(s *settings, sd *side, name string) *transports.S
 			ChunkSize:   sd.chunkSize,
 			Pool:        c.pool,
 			RegistriesD: c.registriesD,
+			Registries:  c.registries,
 		},
 		Daemon:        daemon.Config{Host: sd.daemonHost, AdditionalTags: sd.additionalTags},
 		DockerArchive: dockerarchive.Config{AdditionalTags: sd.additionalTags},

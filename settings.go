@@ -56,10 +56,11 @@ type settings struct {
 	noTags           bool
 
 	// The client's own: its registry sessions and configuration files.
-	pool        *registry.Pool
-	hintsPath   string
-	noHints     bool
-	registriesD *string
+	pool           *registry.Pool
+	hintsPath      string
+	noHints        bool
+	registriesD    *string
+	registriesConf *string
 }
 
 // side is what one image of an operation is reached with: the source or

@@ -15,6 +15,7 @@ func (a *app) ferryClient() (*ferry.Client, error) {
 	return ferry.NewClient(
 		ferry.WithRegistryPool(a.registryPool()),
 		ferry.WithRegistriesDir(a.global.registriesD),
+		ferry.WithRegistriesConf(a.global.registriesConf),
 		ferry.WithLogger(a.global.log()),
 	)
 }
