@@ -38,7 +38,7 @@ type imagePlan struct {
 	// convertConfig: the config is rewritten as OCI's (a Docker manifest
 	// converted to OCI), so the manifest names another config.
 	convertConfig bool
-	sigs       [][]byte // signatures to write after the manifest
+	sigs          [][]byte // signatures to write after the manifest
 }
 
 // plan decides conversions and checks that the copy may make them. Before
