@@ -14,21 +14,21 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// plainLayerSource is a source that serves every layer uncompressed,
+// plainLayerSource is a source that serves some layers uncompressed
 // whatever its manifest's media types say: docker-archive and
 // docker-daemon synthesize the manifest skopeo does, which names each
 // layer by its diff ID with the gzip media type. The copier then treats
-// the layers as what they are: a destination that wants compressed layers
-// gets them gzipped, one that keeps layers as they are keeps the manifest.
+// such a layer as what it is: a destination that wants compressed layers
+// gets it gzipped, one that keeps layers as they are keeps the manifest.
 type plainLayerSource interface {
-	ServesPlainLayers()
+	ServesPlain(d ocispec.Descriptor) bool
 }
 
 // layerCompression is the compression of the bytes the source serves for
-// a layer of media type mt, "" for a blob that is not a plain layer.
-func (c *job) layerCompression(mt string) string {
-	comp := layerCompression(mt)
-	if _, ok := c.src.(plainLayerSource); ok && comp != "" {
+// the layer d, "" for a blob that is not a plain layer.
+func (c *job) layerCompression(d ocispec.Descriptor) string {
+	comp := layerCompression(d.MediaType)
+	if ps, ok := c.src.(plainLayerSource); ok && comp != "" && ps.ServesPlain(d) {
 		return compNone
 	}
 	return comp

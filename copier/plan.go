@@ -150,7 +150,7 @@ func (c *job) planImage(img Instance, asInstance bool) (*imagePlan, error) {
 	comps := make([]string, len(m.Layers))
 	zstd := false
 	for i, l := range m.Layers {
-		comps[i] = c.wantedCompression(l.MediaType)
+		comps[i] = c.wantedCompression(l)
 		ip.recompress = ip.recompress || comps[i] != ""
 		zstd = zstd || comps[i] == compZstd
 	}
@@ -160,7 +160,9 @@ func (c *job) planImage(img Instance, asInstance bool) (*imagePlan, error) {
 		ip.target = manifest.MediaTypeOCIManifest
 	}
 	// skopeo's conversion to OCI rewrites a Docker config as an OCI one.
-	ip.convertConfig = ip.target == manifest.MediaTypeOCIManifest && mt == manifest.MediaTypeDockerManifest
+	// (A docker-archive read as a stream may have had to name zstd layers
+	// in an OCI manifest, with its Docker config.)
+	ip.convertConfig = ip.target == manifest.MediaTypeOCIManifest && m.Config.MediaType == manifest.MediaTypeDockerConfig
 	ip.jobs = []blobJob{{d: m.Config, instance: inst, toOCIConfig: ip.convertConfig}}
 	for i, l := range m.Layers {
 		ip.jobs = append(ip.jobs, blobJob{d: l, comp: comps[i], manifestType: ip.target, instance: inst})

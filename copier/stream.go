@@ -35,7 +35,7 @@ func (c *job) maybeStream(ctx context.Context) error {
 	}
 	_, _, err := ss.Stream(ctx, func(ctx context.Context, d ocispec.Descriptor, r io.Reader) (ocispec.Descriptor, error) {
 		if _, ok := ss.(convertingStream); ok {
-			if want := c.wantedCompression(d.MediaType); want != "" {
+			if want := c.wantedCompression(d); want != "" {
 				return c.convertStreamed(ctx, sd, d, r, want)
 			}
 		}
