@@ -17,7 +17,8 @@ import (
 // plainLayerSource is a source that serves some layers uncompressed
 // whatever its manifest's media types say: docker-archive and
 // docker-daemon synthesize the manifest skopeo does, which names each
-// layer by its diff ID with the gzip media type. The copier then treats
+// layer by its diff ID with the gzip media type, and dir: or oci: keep it
+// when such an image is copied there as it is. The copier then treats
 // such a layer as what it is: a destination that wants compressed layers
 // gets it gzipped, one that keeps layers as they are keeps the manifest.
 type plainLayerSource interface {
@@ -28,7 +29,7 @@ type plainLayerSource interface {
 // the layer d, "" for a blob that is not a plain layer.
 func (c *job) layerCompression(d ocispec.Descriptor) string {
 	comp := layerCompression(d.MediaType)
-	if ps, ok := c.src.(plainLayerSource); ok && comp != "" && ps.ServesPlain(d) {
+	if ps, ok := c.src.(plainLayerSource); ok && comp != "" && comp != compNone && ps.ServesPlain(d) {
 		return compNone
 	}
 	return comp

@@ -166,6 +166,11 @@ func TestConversionsMatchSkopeo(t *testing.T) {
 	archive := filepath.Join(t.TempDir(), "docker.tar")
 	runSkopeo(t, skopeo, "copy", "--src-tls-verify=false", "docker://"+reg.Ref("docker:1"), "docker-archive:"+archive+":example.com/app:1")
 
+	// skopeo's dir: of that archive keeps its manifest, which calls the
+	// uncompressed layers gzip; copied on, they must be compressed.
+	archiveDir := filepath.Join(t.TempDir(), "dir")
+	runSkopeo(t, skopeo, "copy", "docker-archive:"+archive, "dir:"+archiveDir)
+
 	registry := "docker://" + reg.Ref("docker:1")
 	for _, tc := range []struct {
 		name, src, dst string   // dst is a transport name
@@ -186,6 +191,8 @@ func TestConversionsMatchSkopeo(t *testing.T) {
 		{"docker-archive to oci", "docker-archive:" + archive, "oci", nil, nil, copier.Options{}, manifest.MediaTypeOCIManifest},
 		{"docker-archive to oci-archive", "docker-archive:" + archive, "oci-archive", nil, nil, copier.Options{}, manifest.MediaTypeOCIManifest},
 		{"docker-archive to dir", "docker-archive:" + archive, "dir", nil, nil, copier.Options{}, manifest.MediaTypeDockerManifest},
+		{"dir of a docker-archive to oci", "dir:" + archiveDir, "oci", nil, nil, copier.Options{}, manifest.MediaTypeOCIManifest},
+		{"dir of a docker-archive to oci, gzip asked", "dir:" + archiveDir, "oci", nil, []string{"--dest-compress"}, copier.Options{Compression: "gzip"}, manifest.MediaTypeOCIManifest},
 		{"docker-archive to dir as oci", "docker-archive:" + archive, "dir", nil, []string{"--format", "oci"}, copier.Options{Format: "oci"}, manifest.MediaTypeOCIManifest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
