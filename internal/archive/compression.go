@@ -152,3 +152,13 @@ func IsUncompressed(r io.Reader) bool {
 	}
 	return Detect(head[:n]) == None
 }
+
+// IsUncompressedBlob is IsUncompressed for a blob just opened (rc, err),
+// which it closes; false when it could not be opened.
+func IsUncompressedBlob(rc io.ReadCloser, err error) bool {
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	return IsUncompressed(rc)
+}

@@ -124,10 +124,5 @@ func (s *Source) Close() error { return nil }
 // that wants compressed ones, as skopeo, which looks at every layer's
 // bytes, does.
 func (s *Source) ServesPlain(d ocispec.Descriptor) bool {
-	rc, err := s.Blob(context.Background(), d)
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
-	return archive.IsUncompressed(rc)
+	return archive.IsUncompressedBlob(s.Blob(context.Background(), d))
 }
