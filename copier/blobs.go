@@ -47,6 +47,8 @@ type blobJob struct {
 	comp         string
 	manifestType string
 	instance     digest.Digest
+	// toOCIConfig: d is a Docker config to store as skopeo's OCI config.
+	toOCIConfig bool
 }
 
 func newBlobPool(c *job) *blobPool {
@@ -80,6 +82,9 @@ func (p *blobPool) copyAll(ctx context.Context, jobs []blobJob) ([]ocispec.Descr
 // copy copies one blob, or waits for the same transfer already under way.
 func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, error) {
 	key := blobKey{j.d.Digest, j.comp}
+	if j.toOCIConfig {
+		key.comp = "oci-config"
+	}
 	p.mu.Lock()
 	if call, ok := p.calls[key]; ok {
 		p.mu.Unlock()
@@ -95,9 +100,12 @@ func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, err
 	p.mu.Unlock()
 
 	if call.err = p.lim.acquire(ctx); call.err == nil {
-		if j.comp == "" {
+		switch {
+		case j.toOCIConfig:
+			call.out, call.err = p.c.convertConfigBlob(ctx, j)
+		case j.comp == "":
 			call.out, call.err = j.d, p.c.copyBlob(ctx, j)
-		} else {
+		default:
 			call.out, call.err = p.c.recompressBlob(ctx, j)
 		}
 		p.lim.release()

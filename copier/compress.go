@@ -62,8 +62,8 @@ func layerMediaType(manifestType, comp string) (string, error) {
 }
 
 // wantedCompression is what a layer should become, "" to leave it.
-func (c *job) wantedCompression(layerType string) string {
-	have := layerCompression(layerType)
+func (c *job) wantedCompression(d ocispec.Descriptor) string {
+	have := c.layerCompression(d)
 	if have == "" {
 		return ""
 	}
@@ -73,8 +73,8 @@ func (c *job) wantedCompression(layerType string) string {
 		want = c.o.Compression
 	case c.caps.WantsUncompressed:
 		want = compNone
-	case c.caps.WantsCompressed && have == compNone && !c.o.PreserveDigests:
-		want = compGzip // a wish of the destination, dropped when digests must stay
+	case c.caps.WantsCompressed && have == compNone && c.mayModify():
+		want = compGzip // a wish of the destination, dropped when the manifest must stay
 	}
 	if want == have {
 		return ""
@@ -125,7 +125,7 @@ func (c *job) recompressBlob(ctx context.Context, j blobJob) (ocispec.Descriptor
 // failure is reported as ev's; the caller reports the start and the end.
 func (c *job) recompressInto(ctx context.Context, sd transport.StreamingDestination, ev progress.Event, in io.Reader, vr *verify.Reader, newType, want string) (ocispec.Descriptor, error) {
 	d := ev.Descriptor
-	plain, err := decompressor(&progressReader{r: in, c: c, ev: ev}, layerCompression(d.MediaType))
+	plain, err := decompressor(&progressReader{r: in, c: c, ev: ev}, c.layerCompression(d))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("blob %s: %w", d.Digest, err)
 	}

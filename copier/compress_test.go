@@ -87,7 +87,7 @@ func TestRecompressRefusals(t *testing.T) {
 		o    Options
 		want error
 	}{
-		{"zstd in a docker manifest", docker.Source(), Options{Compression: "zstd"}, errdefs.ErrNotSupported},
+		{"zstd in a docker manifest", docker.Source(), Options{Compression: "zstd", Format: "v2s2"}, errdefs.ErrNotSupported},
 		{"unknown algorithm", oci.Source(), Options{Compression: "brotli"}, errdefs.ErrInvalidArgument},
 		{"recompress with preserved digests", oci.Source(), Options{Compression: "zstd", PreserveDigests: true}, errdefs.ErrInvalidArgument},
 	} {
@@ -98,6 +98,34 @@ func TestRecompressRefusals(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestZstdTurnsDockerIntoOCI: zstd layers asked of a Docker image without
+// a Format make an OCI manifest, the only one that can name them, as
+// skopeo's fallback does; the Docker config becomes an OCI config.
+func TestZstdTurnsDockerIntoOCI(t *testing.T) {
+	t.Parallel()
+	docker := testimage.New(testimage.Options{Docker: true})
+	dst := newMemDest()
+	res, err := copyTo(t, docker.Source(), dst, Options{Compression: "zstd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MediaType != manifest.MediaTypeOCIManifest {
+		t.Fatalf("wrote %s, want an OCI manifest", res.MediaType)
+	}
+	m, err := manifest.ParseImage(res.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.MediaType != manifest.MediaTypeOCIConfig {
+		t.Errorf("config media type %s", m.Config.MediaType)
+	}
+	for _, l := range m.Layers {
+		if l.MediaType != manifest.MediaTypeOCILayerZst {
+			t.Errorf("layer media type %s, want zstd", l.MediaType)
+		}
 	}
 }
 

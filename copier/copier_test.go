@@ -163,9 +163,9 @@ func TestCopyRefusals(t *testing.T) {
 		{"bad format", img.Source(), nil, Options{Format: "v1"}, errdefs.ErrInvalidArgument},
 		{"all into a single-image destination", ix.Source(), func(d *memDest) { d.caps.NoIndex = true }, Options{MultiArch: All}, errdefs.ErrNotSupported},
 		{"missing platform", ix.Source(), nil, Options{Platform: manifest.Platform{Architecture: "riscv64"}}, errdefs.ErrNotFound},
-		{"destination needs conversion, digests preserved", img.Source(),
+		{"format converts, digests preserved", img.Source(),
 			func(d *memDest) { d.caps.ManifestTypes = []string{manifest.MediaTypeDockerManifest} },
-			Options{PreserveDigests: true}, errdefs.ErrInvalidArgument},
+			Options{Format: "v2s2", PreserveDigests: true}, errdefs.ErrInvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,6 +182,28 @@ func TestCopyRefusals(t *testing.T) {
 				t.Error("a refused copy committed")
 			}
 		})
+	}
+}
+
+// TestCopyKeepsManifestTheDestinationWouldConvert: with digests to
+// preserve, a destination's preference for another format is no reason to
+// refuse or convert (skopeo writes the manifest as it is, and an oci:
+// layout then holds a Docker manifest); neither is a Format the source
+// already has.
+func TestCopyKeepsManifestTheDestinationWouldConvert(t *testing.T) {
+	t.Parallel()
+	img := testimage.New(testimage.Options{})
+	for _, o := range []Options{{PreserveDigests: true}, {PreserveDigests: true, Format: "oci"}} {
+		dst := newMemDest()
+		dst.caps.ManifestTypes = []string{manifest.MediaTypeDockerManifest}
+		dst.caps.WantsCompressed = true
+		res, err := copyTo(t, img.Source(), dst, o)
+		if err != nil {
+			t.Fatalf("%+v: %v", o, err)
+		}
+		if res.Digest != img.Digest {
+			t.Errorf("%+v: wrote %s, want the source manifest %s", o, res.Manifest, img.Manifest)
+		}
 	}
 }
 

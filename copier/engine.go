@@ -87,9 +87,6 @@ func checkFormat(o *Options) error {
 		return err
 	}
 	o.Compression = strings.ToLower(o.Compression)
-	if o.Format != "" && o.PreserveDigests {
-		return &ModifyError{Change: "converting manifests to " + o.Format, Reason: PreserveDigests}
-	}
 	return nil
 }
 

@@ -147,9 +147,9 @@ func (c *job) copyImage(ctx context.Context, ip *imagePlan) ([]byte, string, err
 	out, outMT := ip.img.Manifest, ip.img.MediaType
 	if !ip.schema1 {
 		m := ip.m
-		if ip.recompress {
+		if ip.recompress || ip.convertConfig {
 			nm := *m
-			nm.Layers = written[1:]
+			nm.Config, nm.Layers = written[0], written[1:]
 			m = &nm
 		}
 		if ip.target != outMT || ip.recompress {
@@ -211,6 +211,15 @@ func (c *job) putImageManifest(ctx context.Context, m *manifest.Image, out []byt
 	other := manifest.MediaTypeDockerManifest
 	if mt == other {
 		other = manifest.MediaTypeOCIManifest
+	}
+	if other == manifest.MediaTypeOCIManifest && m.MediaType == manifest.MediaTypeDockerManifest {
+		cfg, cerr := c.blobs.copy(ctx, blobJob{d: m.Config, toOCIConfig: true})
+		if cerr != nil {
+			return nil, "", fmt.Errorf("%w (and converting the config for %s failed: %v)", err, other, cerr)
+		}
+		nm := *m
+		nm.Config = cfg
+		m = &nm
 	}
 	conv, cerr := manifest.ConvertImage(m, other)
 	if cerr != nil {

@@ -35,7 +35,10 @@ type imagePlan struct {
 	target     string          // the manifest media type to write
 	jobs       []blobJob
 	recompress bool
-	sigs       [][]byte // signatures to write after the manifest
+	// convertConfig: the config is rewritten as OCI's (a Docker manifest
+	// converted to OCI), so the manifest names another config.
+	convertConfig bool
+	sigs          [][]byte // signatures to write after the manifest
 }
 
 // plan decides conversions and checks that the copy may make them. Before
@@ -144,11 +147,25 @@ func (c *job) planImage(img Instance, asInstance bool) (*imagePlan, error) {
 	if ip.target, err = c.targetType(mt, manifest.MediaTypeOCIManifest, manifest.MediaTypeDockerManifest); err != nil {
 		return nil, err
 	}
-	ip.jobs = []blobJob{{d: m.Config, instance: inst}}
-	for _, l := range m.Layers {
-		comp := c.wantedCompression(l.MediaType)
-		ip.recompress = ip.recompress || comp != ""
-		ip.jobs = append(ip.jobs, blobJob{d: l, comp: comp, manifestType: ip.target, instance: inst})
+	comps := make([]string, len(m.Layers))
+	zstd := false
+	for i, l := range m.Layers {
+		comps[i] = c.wantedCompression(l)
+		ip.recompress = ip.recompress || comps[i] != ""
+		zstd = zstd || comps[i] == compZstd
+	}
+	if zstd && ip.target == manifest.MediaTypeDockerManifest && c.o.Format == "" && c.accepts(manifest.MediaTypeOCIManifest) {
+		// Docker's format cannot name a zstd layer: OCI's can (skopeo
+		// too falls back to OCI).
+		ip.target = manifest.MediaTypeOCIManifest
+	}
+	// skopeo's conversion to OCI rewrites a Docker config as an OCI one.
+	// (A docker-archive read as a stream may have had to name zstd layers
+	// in an OCI manifest, with its Docker config.)
+	ip.convertConfig = ip.target == manifest.MediaTypeOCIManifest && m.Config.MediaType == manifest.MediaTypeDockerConfig
+	ip.jobs = []blobJob{{d: m.Config, instance: inst, toOCIConfig: ip.convertConfig}}
+	for i, l := range m.Layers {
+		ip.jobs = append(ip.jobs, blobJob{d: l, comp: comps[i], manifestType: ip.target, instance: inst})
 	}
 	if ip.recompress && c.o.PreserveDigests {
 		return nil, &ModifyError{Change: "recompressing layers", Reason: PreserveDigests}
@@ -188,6 +205,10 @@ func (c *job) storesSignatures() bool {
 
 // targetType picks the manifest media type to write: the Format one,
 // else the source's if the destination takes it, else the other format.
+// A manifest the copy may not change (see mayModify) is written as the
+// source has it, unless Format asks for the other format, whatever the
+// destination prefers: skopeo does the same (an oci: layout then holds a Docker
+// manifest), and a destination that cannot take it says so.
 func (c *job) targetType(mt, oci, docker string) (string, error) {
 	want := mt
 	switch c.o.Format {
@@ -196,12 +217,15 @@ func (c *job) targetType(mt, oci, docker string) (string, error) {
 	case "v2s2":
 		want = docker
 	}
-	if accepts := c.caps.ManifestTypes; len(accepts) > 0 && !slices.Contains(accepts, want) {
+	if want == mt && !c.mayModify() {
+		return mt, nil
+	}
+	if !c.accepts(want) {
 		other := oci
 		if want == oci {
 			other = docker
 		}
-		if c.o.Format != "" || !slices.Contains(accepts, other) {
+		if c.o.Format != "" || !c.accepts(other) {
 			return "", fmt.Errorf("%w: %s does not accept %s manifests", errdefs.ErrNotSupported, c.dstRef.Transport().Name(), want)
 		}
 		want = other
@@ -210,4 +234,19 @@ func (c *job) targetType(mt, oci, docker string) (string, error) {
 		return "", &ModifyError{Change: fmt.Sprintf("converting the manifest to %s for %s", want, c.dstRef.Transport().Name()), Reason: PreserveDigests}
 	}
 	return want, nil
+}
+
+// accepts reports whether the destination takes manifests of type mt.
+func (c *job) accepts(mt string) bool {
+	return len(c.caps.ManifestTypes) == 0 || slices.Contains(c.caps.ManifestTypes, mt)
+}
+
+// mayModify reports whether the copy may write a manifest other than the
+// source's for a wish of the destination (another format, compressed
+// layers): not when told to preserve digests, when signatures are kept,
+// or when the destination's name fixes the digest (skopeo's three
+// reasons). Options the user gave (Format, Compression) are not wishes:
+// a copy that cannot honour them is refused.
+func (c *job) mayModify() bool {
+	return !c.o.PreserveDigests && !c.frozen && (c.dstRef == nil || dstDigest(c.dstRef, c.caps) == "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/transport"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -35,7 +36,13 @@ func (c *job) maybeStream(ctx context.Context) error {
 	}
 	_, _, err := ss.Stream(ctx, func(ctx context.Context, d ocispec.Descriptor, r io.Reader) (ocispec.Descriptor, error) {
 		if _, ok := ss.(convertingStream); ok {
-			if want := c.wantedCompression(d.MediaType); want != "" {
+			if d.MediaType == manifest.MediaTypeDockerConfig {
+				// Such a source keeps its config in memory: the plan
+				// stores it as it is or converted to OCI's, and an
+				// original that is converted leaves no orphan blob.
+				return d, nil
+			}
+			if want := c.wantedCompression(d); want != "" {
 				return c.convertStreamed(ctx, sd, d, r, want)
 			}
 		}

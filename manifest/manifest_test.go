@@ -146,3 +146,57 @@ func TestConvertImageRefusesZstdToDocker(t *testing.T) {
 		t.Errorf("OCI to OCI: %v", err)
 	}
 }
+
+// TestConvertSerialisesAsSkopeo: the bytes skopeo writes for the same
+// conversions (taken from Debian's skopeo 1.9.3; copier's differential
+// test checks them against a live skopeo).
+func TestConvertSerialisesAsSkopeo(t *testing.T) {
+	t.Parallel()
+	d := func(mt, hex string, size int64) ocispec.Descriptor {
+		return ocispec.Descriptor{MediaType: mt, Digest: digest.Digest("sha256:" + hex), Size: size}
+	}
+	oci := &Image{MediaType: MediaTypeOCIManifest, Config: d(MediaTypeOCIConfig, "c", 2),
+		Layers: []ocispec.Descriptor{d(MediaTypeOCILayerGz, "a", 3)}, Annotations: map[string]string{"k": "v"}}
+	oci.SchemaVersion = 2
+	got, err := ConvertImage(oci, MediaTypeDockerManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",` +
+		`"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:c"},` +
+		`"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3,"digest":"sha256:a"}]}`
+	if string(got) != want {
+		t.Errorf("to Docker:\n got %s\nwant %s", got, want)
+	}
+	docker, err := ParseImage(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ConvertImage(docker, MediaTypeOCIManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:c","size":2},` +
+		`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:a","size":3}]}`
+	if string(back) != want {
+		t.Errorf("back to OCI:\n got %s\nwant %s", back, want)
+	}
+
+	cfg := `{"architecture":"amd64","config":{"Hostname":"h","Env":["A=1"],"Labels":{"a":"<"},"ArgsEscaped":true,"Healthcheck":{"Test":["x"]}},` +
+		`"container":"c","container_config":{"Cmd":["x"]},"created":"2023-05-19T20:19:24.200000000Z","docker_version":"20",` +
+		`"history":[{"created_by":"x","empty_layer":true}],"os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:a"]}}`
+	gotCfg, err := ConvertConfig([]byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCfg := `{"created":"2023-05-19T20:19:24.2Z","architecture":"amd64","os":"linux",` +
+		`"config":{"Env":["A=1"],"Labels":{"a":"\u003c"},"ArgsEscaped":true},"rootfs":{"type":"layers","diff_ids":["sha256:a"]},` +
+		`"history":[{"created_by":"x","empty_layer":true}]}`
+	if string(gotCfg) != wantCfg {
+		t.Errorf("config:\n got %s\nwant %s", gotCfg, wantCfg)
+	}
+	if _, err := ConvertConfig([]byte(`{"created":"yesterday"}`)); !errors.Is(err, errdefs.ErrInvalidManifest) {
+		t.Errorf("bad config: %v, want ErrInvalidManifest", err)
+	}
+}

@@ -5,6 +5,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
+	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport/dockerarchive"
 	"github.com/opencontainers/go-digest"
 )
@@ -160,17 +162,29 @@ func TestKilledArchiveCopyResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if _, _, err := src.Manifest(context.Background(), nil); err != nil {
+	mb, _, err := src.Manifest(context.Background(), nil)
+	if err != nil {
 		t.Fatalf("the resumed archive: %v", err)
 	}
-	for _, l := range img.Layers {
-		rc, err := src.Blob(context.Background(), l)
+	m, err := manifest.ParseImage(mb)
+	if err != nil || len(m.Layers) != len(img.Layers) {
+		t.Fatalf("the resumed archive's manifest %s: %v", mb, err)
+	}
+	// The source serves each layer decompressed, named by its diff ID
+	// (skopeo's manifest for an archive).
+	for i, l := range img.Layers {
+		rc, err := src.Blob(context.Background(), m.Layers[i])
 		if err != nil {
 			t.Fatalf("layer %s: %v", l.Digest, err)
 		}
 		b, err := io.ReadAll(rc)
 		rc.Close()
-		if err != nil || !bytes.Equal(b, img.Blobs[l.Digest]) {
+		zr, zerr := gzip.NewReader(bytes.NewReader(img.Blobs[l.Digest]))
+		if zerr != nil {
+			t.Fatal(zerr)
+		}
+		want, _ := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(b, want) {
 			t.Errorf("layer %s differs in the resumed archive (%v)", l.Digest, err)
 		}
 	}

@@ -141,3 +141,24 @@ func (z zstdCloser) Read(p []byte) (int, error) {
 }
 
 func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
+
+// IsUncompressed reads the first bytes of r and reports whether they
+// start no compressed stream ferry knows; false when nothing can be read.
+func IsUncompressed(r io.Reader) bool {
+	head := make([]byte, MagicLen)
+	n, err := io.ReadFull(r, head)
+	if n == 0 && err != nil {
+		return false
+	}
+	return Detect(head[:n]) == None
+}
+
+// IsUncompressedBlob is IsUncompressed for a blob just opened (rc, err),
+// which it closes; false when it could not be opened.
+func IsUncompressedBlob(rc io.ReadCloser, err error) bool {
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	return IsUncompressed(rc)
+}

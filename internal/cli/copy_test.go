@@ -22,7 +22,8 @@ func TestCopyOCI(t *testing.T) {
 		{"all keeps the index", []string{"--all"}, f.multi, 3, f.ix.Digest.String()},
 		{"platform list", []string{"--multi-arch", "linux/arm64,linux/arm/v7"}, f.multi, 2, ""},
 		{"system picks one image", []string{"--override-arch", "arm64"}, f.multi, 0, f.ix.Images[1].Digest.String()},
-		{"single image", nil, f.single, 0, f.img.Digest.String()},
+		{"single Docker image, digests preserved", []string{"--preserve-digests"}, f.single, 0, f.img.Digest.String()},
+		{"single Docker image converted to OCI, as skopeo does", nil, f.single, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -277,7 +277,7 @@ func TestCopyThroughRegistry(t *testing.T) {
 	layout := "oci:" + out + ":copy"
 	digestFile := out + "/digest"
 	for _, args := range [][]string{
-		{"copy", "--all", "--src-tls-verify=false", f.name("app:1"), layout},
+		{"copy", "--all", "--preserve-digests", "--src-tls-verify=false", f.name("app:1"), layout},
 		{"copy", "--all", "--dest-tls-verify=false", "--digestfile", digestFile, layout, f.name("mirror:1")},
 	} {
 		if _, stderr, code := runCLI(t, args...); code != 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/dockerarchive"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // source reads an image through the Engine's export (GET
@@ -75,3 +76,15 @@ func (s *source) Close() error {
 	s.c.close()
 	return err
 }
+
+// ServesPlain tells the copier which layers the docker-archive reader
+// serves uncompressed though the manifest it synthesized (skopeo's) calls
+// them gzip.
+func (s *source) ServesPlain(d ocispec.Descriptor) bool {
+	ps, ok := s.Source.(interface{ ServesPlain(ocispec.Descriptor) bool })
+	return ok && ps.ServesPlain(d)
+}
+
+// TakesConvertedBlobs: the manifest the stream returns names the layers
+// as put stored them, so the copier may compress them as they pass.
+func (s sourceWithStream) TakesConvertedBlobs() {}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/blobstore"
 	"github.com/ferrytool/ferry/internal/verify"
 	"github.com/ferrytool/ferry/manifest"
@@ -115,3 +116,13 @@ func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 
 // Close releases nothing: a dir: source holds no open files.
 func (s *Source) Close() error { return nil }
+
+// ServesPlain reports whether the layer d is stored uncompressed though
+// its media type says compressed: the manifest skopeo (and ferry)
+// synthesize for a docker-archive calls every layer gzip, and a dir:
+// copy keeps it. The copier then compresses such a layer for a destination
+// that wants compressed ones, as skopeo, which looks at every layer's
+// bytes, does.
+func (s *Source) ServesPlain(d ocispec.Descriptor) bool {
+	return archive.IsUncompressedBlob(s.Blob(context.Background(), d))
+}

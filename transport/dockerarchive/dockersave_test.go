@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/copier"
-	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/testdocker"
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
@@ -80,14 +79,5 @@ func TestDockerSavePipedToRegistry(t *testing.T) {
 
 func uncompressedDigestOf(t *testing.T, b []byte) digest.Digest {
 	t.Helper()
-	rc, _, err := archive.Decompress(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	d, err := digest.FromReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return digest.FromBytes(decompressed(t, b))
 }

@@ -139,16 +139,22 @@ func parseConfig(b []byte) (*imageConfig, error) {
 	return &c, nil
 }
 
-// layerInfo is what the synthesized manifest says of a layer.
+// layerInfo is what the synthesized manifest says of a layer: the digest
+// and size of the bytes the source serves (the uncompressed layer, unless
+// a stream stored it recompressed) and their compression.
 type layerInfo struct {
 	Digest      digest.Digest
 	Size        int64
 	Compression archive.Compression
 }
 
-// buildManifest writes the schema-2 manifest of an image read from an
-// archive: Docker's media types (as skopeo reports such images), or OCI's
-// when a layer is zstd, which Docker schema-2 cannot name.
+// buildManifest writes the manifest skopeo synthesizes for an image read
+// from an archive, byte for byte, so both tools give it the same digest:
+// Docker schema 2, each layer named by its diff ID with its uncompressed
+// size and, as skopeo writes it, the gzip media type (the source serves
+// every layer uncompressed; see ServesPlain). A layer a stream stored
+// zstd-compressed needs OCI's format, which alone can name it; its config
+// keeps the Docker media type, so the copier converts it as skopeo would.
 func buildManifest(config []byte, layers []layerInfo) ([]byte, string, error) {
 	oci := false
 	for _, l := range layers {
@@ -163,30 +169,41 @@ func buildManifest(config []byte, layers []layerInfo) ([]byte, string, error) {
 	m := ocispec.Manifest{MediaType: manifest.MediaTypeDockerManifest}
 	m.SchemaVersion = 2
 	m.Config = ocispec.Descriptor{MediaType: manifest.MediaTypeDockerConfig, Digest: digest.FromBytes(config), Size: int64(len(config))}
-	if oci {
-		m.MediaType, m.Config.MediaType = manifest.MediaTypeOCIManifest, manifest.MediaTypeOCIConfig
-	}
 	m.Layers = make([]ocispec.Descriptor, len(layers))
 	for i, l := range layers {
 		m.Layers[i] = ocispec.Descriptor{MediaType: layerMediaType(l.Compression, oci), Digest: l.Digest, Size: l.Size}
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, "", err
+	if !oci {
+		b, err := manifest.MarshalDocker(&m)
+		return b, m.MediaType, err
 	}
-	return b, m.MediaType, nil
+	m.MediaType = manifest.MediaTypeOCIManifest
+	b, err := json.Marshal(m)
+	return b, m.MediaType, err
 }
 
+// layerMediaType names a layer in the synthesized manifest: skopeo's gzip
+// type in a Docker manifest, the true one in an OCI manifest.
 func layerMediaType(c archive.Compression, oci bool) string {
 	switch {
-	case c == archive.Gzip && oci:
-		return manifest.MediaTypeOCILayerGz
-	case c == archive.Gzip:
+	case !oci:
 		return manifest.MediaTypeDockerLayer
+	case c == archive.Gzip:
+		return manifest.MediaTypeOCILayerGz
 	case c == archive.Zstd:
 		return manifest.MediaTypeOCILayerZst
-	case oci:
-		return manifest.MediaTypeOCILayer
+	}
+	return manifest.MediaTypeOCILayer
+}
+
+// plainMediaType is the true media type of a layer served as it is
+// stored: what Stream tells put.
+func plainMediaType(c archive.Compression) string {
+	switch c {
+	case archive.Gzip:
+		return manifest.MediaTypeDockerLayer
+	case archive.Zstd:
+		return manifest.MediaTypeOCILayerZst
 	}
 	return manifest.MediaTypeDockerLayerPlain
 }

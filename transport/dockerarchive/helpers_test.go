@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/archive/tartest"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/verify"
@@ -235,6 +236,51 @@ func gunzip(t *testing.T, b []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// storedCompression lists how the layers of the only image of the
+// docker-archive b are stored, in manifest.json's order: what the source,
+// which serves every layer decompressed, no longer tells.
+func storedCompression(t *testing.T, b []byte) []archive.Compression {
+	t.Helper()
+	a, err := archive.Index(context.Background(), bytes.NewReader(b), int64(len(b)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mj, err := a.ReadFile("manifest.json", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []struct{ Layers []string }
+	if err := json.Unmarshal(mj, &items); err != nil || len(items) != 1 {
+		t.Fatalf("manifest.json: %v, %d images", err, len(items))
+	}
+	var out []archive.Compression
+	for _, lp := range items[0].Layers {
+		sr, err := a.Open(lp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, archive.MagicLen)
+		n, _ := sr.ReadAt(head, 0)
+		out = append(out, archive.Detect(head[:n]))
+	}
+	return out
+}
+
+// decompressed is a layer's content, whatever its compression.
+func decompressed(t *testing.T, b []byte) []byte {
+	t.Helper()
+	rc, _, err := archive.Decompress(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
 	out, err := io.ReadAll(rc)
 	if err != nil {
 		t.Fatal(err)

@@ -47,8 +47,8 @@ func TestCompressedLayerDiffIDChecked(t *testing.T) {
 		}
 		if tc.want == nil && ferr == nil && serr == nil {
 			for i, r := range []*read{file, streamed} {
-				if !bytes.Equal(gunzip(t, r.Blobs[r.Image.Layers[0].Digest]), good.Layers[0]) {
-					t.Errorf("%s %d: layer 0 does not decompress to the archive's", name, i)
+				if !bytes.Equal(r.Blobs[r.Image.Layers[0].Digest], good.Layers[0]) {
+					t.Errorf("%s %d: layer 0 is not served decompressed", name, i)
 				}
 			}
 		}

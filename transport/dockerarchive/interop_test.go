@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/transport"
@@ -32,21 +31,11 @@ func run(t *testing.T, name string, args ...string) []byte {
 // stores it (skopeo decompresses docker-archive layers).
 func uncompressedDigest(t *testing.T, p string) digest.Digest {
 	t.Helper()
-	f, err := os.Open(p)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rc, _, err := archive.Decompress(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	d, err := digest.FromReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return uncompressedDigestOf(t, b)
 }
 
 // TestSkopeoReadsFerryArchives: skopeo inspects ferry's archives (layers

@@ -57,9 +57,12 @@ type image struct {
 	layers    []ocispec.Descriptor
 	// paths maps a layer digest to its member; nil after Stream.
 	paths map[digest.Digest]string
-	// diffIDs maps a compressed layer's digest to the diff ID its
-	// content must have, checked as Blob serves it.
-	diffIDs map[digest.Digest]digest.Digest
+	// comps is the compression of each layer's member: a compressed
+	// one is served decompressed.
+	comps map[digest.Digest]archive.Compression
+	// plain holds the layers served uncompressed, though the manifest
+	// calls them gzip.
+	plain map[digest.Digest]bool
 	// small holds the layers a Stream kept in memory, by digest, so
 	// they can still be served after it.
 	small map[digest.Digest][]byte
@@ -160,45 +163,58 @@ func (s *source) loadIndexed(ctx context.Context, a *archive.Archive) (*image, e
 	}
 	layers := make([]layerInfo, len(item.Layers))
 	paths := map[digest.Digest]string{}
-	checks := map[digest.Digest]digest.Digest{}
+	comps := map[digest.Digest]archive.Compression{}
 	for i, lp := range item.Layers {
-		sr, err := a.Open(lp)
+		l, c, err := indexLayer(ctx, a, lp, diffIDs[i])
 		if err != nil {
 			return nil, err
 		}
-		head := make([]byte, archive.MagicLen)
-		n, _ := sr.ReadAt(head, 0)
-		l := layerInfo{Size: sr.Size(), Compression: archive.Detect(head[:n])}
-		switch pd := pathDigest(lp); {
-		case l.Compression == archive.None:
-			// An uncompressed layer's digest is its diff ID.
-			l.Digest = diffIDs[i]
-			if pd != "" && pd != l.Digest {
-				return nil, fmt.Errorf("%w: layer %s is named %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, printable(lp), pd, l.Digest)
-			}
-		case pd != "":
-			l.Digest = pd
-		default:
-			// A compressed layer not named by digest: hash it once.
-			if l.Digest, err = digest.FromReader(archive.ContextReader(ctx, io.NewSectionReader(sr, 0, sr.Size()))); err != nil {
-				return nil, fmt.Errorf("%w: reading %s: %v", errdefs.ErrInvalidArchive, printable(lp), err)
-			}
-		}
-		if l.Compression != archive.None {
-			if prev, ok := checks[l.Digest]; ok && prev != diffIDs[i] {
-				return nil, fmt.Errorf("%w: layer %s appears twice with diff IDs %s and %s", errdefs.ErrDigestMismatch, printable(lp), prev, diffIDs[i])
-			}
-			checks[l.Digest] = diffIDs[i]
-		}
 		layers[i] = l
-		paths[l.Digest] = lp
+		if _, ok := paths[l.Digest]; !ok {
+			paths[l.Digest], comps[l.Digest] = lp, c
+		}
 	}
 	img, err := newImage(cfg, layers)
 	if err != nil {
 		return nil, err
 	}
-	img.paths, img.diffIDs = paths, checks
+	img.paths, img.comps = paths, comps
 	return img, nil
+}
+
+// indexLayer describes the layer at member lp, whose content must have
+// the given diff ID, as skopeo does: by its diff ID and uncompressed size.
+// An uncompressed member (what docker save writes) costs no read: the
+// copier checks its bytes against the diff ID as they pass. A compressed
+// one takes a pass to learn its size, which checks its diff ID too.
+func indexLayer(ctx context.Context, a *archive.Archive, lp string, diffID digest.Digest) (layerInfo, archive.Compression, error) {
+	sr, err := a.Open(lp)
+	if err != nil {
+		return layerInfo{}, archive.None, err
+	}
+	head := make([]byte, archive.MagicLen)
+	n, _ := sr.ReadAt(head, 0)
+	c := archive.Detect(head[:n])
+	if c == archive.None {
+		if pd := pathDigest(lp); pd != "" && pd != diffID {
+			return layerInfo{}, c, fmt.Errorf("%w: layer %s is named %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, printable(lp), pd, diffID)
+		}
+		return layerInfo{Digest: diffID, Size: sr.Size()}, c, nil
+	}
+	zr, err := archive.NewReader(archive.ContextReader(ctx, io.NewSectionReader(sr, 0, sr.Size())), c)
+	if err != nil {
+		return layerInfo{}, c, fmt.Errorf("layer %s: %w", printable(lp), err)
+	}
+	defer zr.Close()
+	h := digest.SHA256.Digester()
+	size, err := io.Copy(h.Hash(), zr)
+	if err != nil {
+		return layerInfo{}, c, fmt.Errorf("%w: reading %s: %v", errdefs.ErrInvalidArchive, printable(lp), err)
+	}
+	if got := h.Digest(); got != diffID {
+		return layerInfo{}, c, fmt.Errorf("%w: layer %s decompresses to %s but the config gives its diff ID as %s", errdefs.ErrDigestMismatch, printable(lp), got, diffID)
+	}
+	return layerInfo{Digest: diffID, Size: size}, c, nil
 }
 
 // checkConfig checks a config against its name and the image's layer
@@ -222,7 +238,12 @@ func newImage(cfg []byte, layers []layerInfo) (*image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img := &image{manifest: mb, mediaType: mt, digest: digest.FromBytes(mb), configRaw: cfg}
+	img := &image{manifest: mb, mediaType: mt, digest: digest.FromBytes(mb), configRaw: cfg, plain: map[digest.Digest]bool{}}
+	for _, l := range layers {
+		if l.Compression == archive.None {
+			img.plain[l.Digest] = true
+		}
+	}
 	m, err := manifest.ParseImage(mb)
 	if err != nil {
 		return nil, err
@@ -231,8 +252,9 @@ func newImage(cfg []byte, layers []layerInfo) (*image, error) {
 	return img, nil
 }
 
-// Manifest returns the manifest ferry synthesized for the image: it is
-// the only manifest, so instance must be nil or its digest.
+// Manifest returns the manifest synthesized for the image (skopeo's; see
+// buildManifest): it is the only manifest, so instance must be nil or its
+// digest.
 func (s *source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte, string, error) {
 	img, err := s.load(ctx)
 	if err != nil {
@@ -272,15 +294,26 @@ func (s *source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 	if err != nil {
 		return nil, err
 	}
-	if want, ok := img.diffIDs[d.Digest]; ok && want != d.Digest {
-		// A compressed layer: its diff ID is checked as it is read. An
-		// uncompressed one named by its diff ID needs no second hash: the
-		// copier's check of d.Digest is that check.
-		head := make([]byte, archive.MagicLen)
-		n, _ := sr.ReadAt(head, 0)
-		return newDiffChecker(io.NewSectionReader(sr, 0, sr.Size()), archive.Detect(head[:n]), sr.Size(), want, p), nil
+	if c := img.comps[d.Digest]; c != archive.None {
+		// Served decompressed, as skopeo serves it; the copier checks
+		// the content against d.Digest, the diff ID.
+		zr, err := archive.NewReader(io.NewSectionReader(sr, 0, sr.Size()), c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: layer %s: %w", s.name, printable(p), err)
+		}
+		return zr, nil
 	}
 	return io.NopCloser(sr), nil
+}
+
+// ServesPlain reports whether the layer d of the synthesized manifest is
+// served uncompressed though the manifest calls it gzip, as skopeo's
+// does (see buildManifest): the copier compresses it for a destination
+// that wants compressed layers.
+func (s *source) ServesPlain(d ocispec.Descriptor) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.img != nil && s.img.plain[d.Digest]
 }
 
 // Close releases the archive and removes any spool.

@@ -101,11 +101,22 @@ func (streamSource) TakesConvertedBlobs() {}
 
 // putLayer hands a layer to put, hashing its bytes and its decompressed
 // content as they pass. want, when not "", is the digest its name states.
+// A compressed member is handed over decompressed, as the source serves
+// it (see buildManifest), its digest unknown until it has passed.
 func putLayer(ctx context.Context, put transport.PutFunc, name string, want digest.Digest, size int64, c archive.Compression, r io.Reader) (putResult, error) {
 	lr := archive.NewLayerReader(r, c)
 	defer lr.Close()
-	d := ocispec.Descriptor{MediaType: layerMediaType(c, c == archive.Zstd), Digest: want, Size: size}
-	got, err := put(ctx, d, lr)
+	d := ocispec.Descriptor{MediaType: plainMediaType(archive.None), Digest: want, Size: size}
+	var in io.Reader = lr
+	if c != archive.None {
+		zr, err := archive.NewReader(lr, c)
+		if err != nil {
+			return putResult{}, err
+		}
+		defer zr.Close()
+		in, d.Digest, d.Size = zr, "", -1
+	}
+	got, err := put(ctx, d, in)
 	if err != nil {
 		return putResult{}, err
 	}
@@ -121,7 +132,7 @@ func putLayer(ctx context.Context, put transport.PutFunc, name string, want dige
 	if want != "" && raw != want {
 		return putResult{}, fmt.Errorf("%w: %s has digest %s", errdefs.ErrDigestMismatch, printable(name), raw)
 	}
-	return putResult{desc: got, comp: compressionOf(got.MediaType, c), raw: raw, diff: diff}, nil
+	return putResult{desc: got, comp: compressionOf(got.MediaType, archive.None), raw: raw, diff: diff}, nil
 }
 
 // compressionOf is the compression a stored layer's media type says, or c
@@ -181,7 +192,9 @@ func (s streamSource) finishStream(ctx context.Context, w *archive.Walked[putRes
 		case kept:
 			if err = checkHeld(bytes.NewReader(b), archive.Detect(b), lp, diffIDs[i]); err == nil {
 				pr, err = putLayer(ctx, put, lp, pathDigest(lp), int64(len(b)), archive.Detect(b), bytes.NewReader(b))
-				small[pr.raw] = b
+				if archive.Detect(b) == archive.None {
+					small[pr.raw] = b
+				}
 			}
 		case pr.spool != nil:
 			t, c, size := pr.spool, pr.comp, pr.desc.Size
@@ -274,7 +287,7 @@ func (s streamSource) streamIndexed(ctx context.Context, put transport.PutFunc) 
 	layers := make([]layerInfo, len(img.layers))
 	for i, d := range img.layers {
 		got := stored[d.Digest]
-		layers[i] = layerInfo{Digest: got.Digest, Size: got.Size, Compression: compressionOf(got.MediaType, compressionOf(d.MediaType, archive.None))}
+		layers[i] = layerInfo{Digest: got.Digest, Size: got.Size, Compression: compressionOf(got.MediaType, archive.None)}
 	}
 	out, err := newImage(img.configRaw, layers)
 	if err != nil {

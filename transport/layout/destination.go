@@ -156,16 +156,16 @@ func (d *Destination) openInPlace(ctx context.Context, lay *ocilayout.Layout) er
 	return nil
 }
 
-// Capabilities: OCI types first; Docker schema-2 types are stored as they
-// are (the layout holds any blob, and skopeo reads them back), so digests
-// survive.
+// Capabilities: OCI manifests and indexes with compressed layers, as
+// skopeo's oci: transport declares, so a Docker image is converted to OCI
+// (which umoci and other OCI tools require). A copy that may not change
+// the manifest (--preserve-digests, signatures kept) still stores a
+// Docker manifest as it is, as skopeo does.
 func (d *Destination) Capabilities() transport.Capabilities {
 	return transport.Capabilities{
-		ManifestTypes: []string{
-			manifest.MediaTypeOCIManifest, manifest.MediaTypeOCIIndex,
-			manifest.MediaTypeDockerManifest, manifest.MediaTypeDockerList,
-		},
-		KeepsDigests: true,
+		ManifestTypes:   []string{manifest.MediaTypeOCIManifest, manifest.MediaTypeOCIIndex},
+		WantsCompressed: true,
+		KeepsDigests:    true,
 	}
 }
 

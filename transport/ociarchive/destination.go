@@ -72,16 +72,14 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	return d, nil
 }
 
-// Capabilities: any manifest, stored byte for byte (as the oci: transport
-// does), blobs one at a time.
+// Capabilities: those of the oci: transport (OCI manifests, compressed
+// layers, each stored byte for byte), blobs one at a time.
 func (d *destination) Capabilities() transport.Capabilities {
 	return transport.Capabilities{
-		ManifestTypes: []string{
-			manifest.MediaTypeOCIManifest, manifest.MediaTypeOCIIndex,
-			manifest.MediaTypeDockerManifest, manifest.MediaTypeDockerList,
-		},
-		SerialBlobs:  true,
-		KeepsDigests: true,
+		ManifestTypes:   []string{manifest.MediaTypeOCIManifest, manifest.MediaTypeOCIIndex},
+		WantsCompressed: true,
+		SerialBlobs:     true,
+		KeepsDigests:    true,
 	}
 }
 
