@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
@@ -35,11 +36,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // ExitCode maps an error to ferry's exit code: 2 when the image or tag
-// does not exist (errdefs.ErrNotFound), 1 for any other error.
+// does not exist (errdefs.ErrNotFound), 1 for any other error. An index
+// without the wanted platform is 1, as in skopeo: the image exists.
 func ExitCode(err error) int {
+	var noInstance *manifest.NoInstanceError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &noInstance):
+		return ExitFailure
 	case errors.Is(err, errdefs.ErrNotFound):
 		return ExitNotFound
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/manifest"
 )
 
 // runCLI runs ferry in process and returns what it printed and its exit code.
@@ -40,6 +41,7 @@ func TestExitCode(t *testing.T) {
 		{"wrapped not found", fmt.Errorf("localhost:5000/app:9: manifest unknown: %w", errdefs.ErrNotFound), 2},
 		{"joined with not found", errors.Join(errors.New("x"), fmt.Errorf("y: %w", errdefs.ErrNotFound)), 2},
 		{"unauthorized", fmt.Errorf("localhost:5000/app: %w", errdefs.ErrUnauthorized), 1},
+		{"no such platform", fmt.Errorf("docker://h/app:1: %w", &manifest.NoInstanceError{Platform: manifest.Platform{OS: "linux", Architecture: "s390x"}}), 1},
 		{"digest mismatch", errdefs.ErrDigestMismatch, 1},
 		{"plain error", errors.New("boom"), 1},
 		{"usage", usagef("ferry copy", "exactly two arguments expected"), 1},
