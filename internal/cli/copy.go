@@ -74,8 +74,9 @@ Supported transports: ` + supportedTransports(),
 	fs.StringSliceVar(&o.additionalTags, "additional-tag", nil, "additional `NAME:TAG`s (docker-archive destinations)")
 	fs.StringVar(&o.chunkSize, "dest-chunk-size", "", "push blobs to a registry in chunks of at most `SIZE` (e.g. 16MiB), each resent on failure; by default a blob goes in one request, and in chunks only when the registry or a proxy refuses or cuts large ones")
 	o.shared.register(fs)
-	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
-	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
+	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true, credsAlias: "screds"})
+	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true, credsAlias: "dcreds"})
+	registerDeprecatedTLSVerify(fs)
 	o.compression.register(fs)
 	o.fetch.register(fs)
 	o.retry.register(fs)
@@ -151,6 +152,7 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	if o.all && fs.Changed("multi-arch") {
 		return setup, usagef(cmd.CommandPath(), "--all and --multi-arch cannot be used together")
 	}
+	applyDeprecatedTLSVerify(fs, a.global.log(), o.src, o.dest)
 	var err error
 	if setup.src, err = a.imageOptions(o.src, o.shared.authFile); err != nil {
 		return setup, err
