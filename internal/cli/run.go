@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -60,6 +61,10 @@ type app struct {
 	isTerminal   func(fd int) bool
 	readPassword func(fd int) ([]byte, error)
 
+	// progName is the base name the program was run as: "skopeo" when
+	// installed under skopeo's name, which changes --version.
+	progName string
+
 	global globalOptions
 	pool   *registry.Pool // made on first use, closed by run
 
@@ -72,6 +77,7 @@ func newApp(stdout, stderr io.Writer) *app {
 		stdin:        os.Stdin,
 		isTerminal:   term.IsTerminal,
 		readPassword: term.ReadPassword,
+		progName:     filepath.Base(os.Args[0]),
 		global:       globalOptions{policyLocations: policy.DefaultLocations()},
 	}
 }

@@ -143,3 +143,31 @@ func TestHelpAndVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionAsSkopeo: installed under skopeo's name, --version prints a
+// line a script parsing "skopeo version X.Y.Z" accepts, and says it is ferry.
+func TestVersionAsSkopeo(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"skopeo", "ferry"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			a := newApp(&out, &errb)
+			a.progName = name
+			if code := a.run(context.Background(), []string{"--version"}); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			fields := strings.Fields(out.String())
+			switch name {
+			case "skopeo":
+				if len(fields) < 3 || fields[0] != "skopeo" || fields[1] != "version" || fields[2] != SkopeoVersion || !strings.Contains(out.String(), "ferry "+versionString()) {
+					t.Errorf("as skopeo, --version printed %q", out.String())
+				}
+			default:
+				if out.String() != "ferry version "+versionString()+"\n" {
+					t.Errorf("as ferry, --version printed %q", out.String())
+				}
+			}
+		})
+	}
+}
