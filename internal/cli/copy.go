@@ -50,7 +50,7 @@ is copied, unless --all or --multi-arch says otherwise.
 Progress goes to standard error (--quiet silences it); standard output
 stays empty unless the destination is written there.
 
-Supported transports: ` + supportedTransports(),
+` + copyTransportsHelp(),
 		Example: `  ferry copy docker://quay.io/skopeo/stable:latest docker://registry.example.com/skopeo:latest
   ferry copy docker://nginx:1.27 docker-archive:nginx.tar:nginx:1.27
   ferry copy --all docker://alpine:3.20 oci:/srv/images/alpine:3.20

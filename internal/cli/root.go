@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
 
@@ -63,7 +62,7 @@ var transportExamples = []string{
 	"docker-archive:PATH[:NAME:TAG]     a `docker save` tar file",
 	"dir:PATH                           a directory of manifest and blobs",
 	"docker-daemon:NAME:TAG             an image in the Docker Engine",
-	"containers-storage:NAME:TAG        an image in podman's storage",
+	"containers-storage:NAME:TAG        an image in podman's storage (not implemented yet)",
 	"tarball:FILE                       layer tarballs (source only)",
 }
 
@@ -79,9 +78,4 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		}
 		return usagef(cmd.CommandPath(), "exactly %s expected (%s), got %d", what, names, len(args))
 	}
-}
-
-// supportedTransports is shown in commands' long help, as skopeo does.
-func supportedTransports() string {
-	return strings.Join(transports.Names(), ", ")
 }
