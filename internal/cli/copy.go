@@ -31,6 +31,7 @@ type copyOptions struct {
 	fetch            fetchFlags
 	chunkSize        string
 	sign             signFlags
+	overwrite        bool
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -72,6 +73,7 @@ stays empty unless the destination is written there.
 	fs.BoolVar(&o.removeSignatures, "remove-signatures", false, "do not copy signatures from SOURCE-IMAGE")
 	fs.IntVar(&o.parallel, "image-parallel-copies", 0, "maximum number of blobs copied in parallel (default 6)")
 	fs.StringSliceVar(&o.additionalTags, "additional-tag", nil, "additional `NAME:TAG`s (docker-archive destinations)")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing docker-archive file (by default, as with skopeo, an existing non-empty archive is an error)")
 	fs.StringVar(&o.chunkSize, "dest-chunk-size", "", "push blobs to a registry in chunks of at most `SIZE` (e.g. 16MiB), each resent on failure; by default a blob goes in one request, and in chunks only when the registry or a proxy refuses or cuts large ones")
 	o.shared.register(fs)
 	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true, credsAlias: "screds"})
@@ -100,6 +102,9 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 		return err
 	}
 	if err := a.checkArchiveNotToTerminal(dstName); err != nil {
+		return err
+	}
+	if err := checkArchiveOverwrite(dstRef, o.overwrite); err != nil {
 		return err
 	}
 	mode := o.progress
