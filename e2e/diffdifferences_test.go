@@ -181,11 +181,11 @@ var (
 	}
 )
 
-// compressFormatHonoured: --dest-compress-format recompresses layers that
-// arrive in another compression; skopeo 1.9.3 applies it only to layers it
-// compresses itself and silently keeps gzip.
+// compressFormatHonoured: --dest-compress-format alone recompresses layers
+// that arrive in another compression (it implies --dest-compress); skopeo
+// 1.9.3 ignores it for dir: without --dest-compress and silently keeps gzip.
 var compressFormatHonoured = difference{
-	reason: "--dest-compress-format recompresses layers compressed otherwise (skopeo 1.9.3 silently keeps them)",
+	reason: "--dest-compress-format alone recompresses (it implies --dest-compress); skopeo 1.9.3 ignores it for dir: and keeps gzip",
 	check: func(t *testing.T, s, f *outcome) {
 		for i := range f.artifacts {
 			if !strings.Contains(s.artifacts[i], "tar+gzip") || strings.Contains(s.artifacts[i], "zstd") {

@@ -18,11 +18,11 @@ import (
 // replacing skopeo would install it), two Debian registries (one open, one
 // behind htpasswd) and fixtures that skopeo wrote, which no case modifies.
 type diffEnv struct {
-	skopeo, ferry string
-	reg, auth     *debianRegistry
-	fixtures      string // {fx}
-	fingerprint   string // {fpr}: a GPG key in gnupgHome
-	gnupgHome     string
+	skopeo, ferry  string
+	reg, auth, tls *debianRegistry
+	fixtures       string // {fx}
+	fingerprint    string // {fpr}: a GPG key in gnupgHome
+	gnupgHome      string
 }
 
 // The password of the htpasswd registry's user alice.
@@ -39,6 +39,7 @@ func newDiffEnv(t *testing.T) *diffEnv {
 	}
 	e.reg = startRegistry(t, registryOptions{})
 	e.auth = startRegistry(t, registryOptions{user: "alice", password: authPassword})
+	e.tls = startRegistry(t, registryOptions{tls: true})
 	e.fixtures = t.TempDir()
 	e.gnupgHome = newGnupgHome(t)
 	e.fingerprint = e.gpgKey(t, "ferry differential <diff@example.com>")
@@ -56,6 +57,7 @@ func newDiffEnv(t *testing.T) *diffEnv {
 		{"copy", "--all", "oci:{sample}:latest", "oci:{fx}/oci:idx"},
 		{"copy", "oci:{sample}:latest", "oci:{fx}/oci:one"},
 		{"copy", "--dest-tls-verify=false", "--dest-creds", "alice:" + authPassword, "oci:{sample}:latest", "docker://{auth}/app:1"},
+		{"copy", "--dest-cert-dir", "{certs}", "oci:{sample}:latest", "docker://{tls}/app:1"},
 		{"standalone-sign", "{fx}/dir/manifest.json", "{reg}/v2:1", "{fpr}", "-o", "{fx}/signature"},
 	} {
 		r := e.run(t, e.skopeo, e.expand(args, "fixture", "{fx}/unused"))
@@ -64,11 +66,15 @@ func newDiffEnv(t *testing.T) *diffEnv {
 		}
 	}
 	writeLayerTar(t, filepath.Join(e.fixtures, "layer.tar"))
+	// The key has no passphrase; gpg takes any given.
+	if err := os.WriteFile(filepath.Join(e.fixtures, "passphrase"), []byte("unused\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
-// expand fills a case's placeholders for one tool: {reg} and {auth} are the
-// registries, {fx} the fixtures, {sample} testdata's OCI layout, {fpr} the
+// expand fills a case's placeholders for one tool: {reg}, {auth} and {tls}
+// are the registries ({certs} holds the TLS one's CA), {fx} the fixtures, {sample} testdata's OCI layout, {fpr} the
 // GPG key; {out} is a directory and {repo} a repository of the tool's own
 // ({rname} its name without the registry),
 // so each tool writes where the other does not.
@@ -76,6 +82,8 @@ func (e *diffEnv) expand(args []string, repo, out string) []string {
 	r := strings.NewReplacer(
 		"{reg}", e.reg.host,
 		"{auth}", e.auth.host,
+		"{tls}", e.tls.host,
+		"{certs}", e.tls.certDir,
 		"{fx}", e.fixtures,
 		"{sample}", filepath.Join(repoRoot(), "testdata", "sample"),
 		"{fpr}", e.fingerprint,

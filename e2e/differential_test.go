@@ -24,8 +24,13 @@ func TestDifferential(t *testing.T) {
 		}
 		names[c.name] = true
 		t.Run(c.name, func(t *testing.T) {
-			if slices.Contains(pendingConvertMerge, c.name) {
-				t.Skip("pending the convert branch's merge: oci: conversion, --format serialisation and synthesized manifests as skopeo's")
+			if os.Getenv("FERRY_DIFF_PENDING") == "" {
+				if slices.Contains(pendingConvertMerge, c.name) {
+					t.Skip("pending the convert branch's merge: oci: conversion, --format serialisation and synthesized manifests as skopeo's")
+				}
+				if why, ok := notYetImplemented[c.name]; ok {
+					t.Skip("not implemented yet: " + why)
+				}
 			}
 			s := e.runCase(t, i, c, "skopeo", e.skopeo)
 			f := e.runCase(t, i, c, "ferry", e.ferry)
@@ -38,6 +43,7 @@ func TestDifferential(t *testing.T) {
 // the fix belongs to the convert branch (OCI destinations converting as
 // skopeo does, --format key order, synthesized docker-archive manifests).
 // They fail on this branch alone; the lead removes the list at merge.
+// FERRY_DIFF_PENDING=1 runs them anyway.
 var pendingConvertMerge = []string{
 	"inspect docker-archive",             // synthesized manifest: another digest
 	"inspect --raw docker-archive",       // synthesized manifest: key order, layer media type
@@ -47,10 +53,17 @@ var pendingConvertMerge = []string{
 	"docker v2s2 to oci-archive",         // oci-archive: likewise
 	"--all list to oci",                  // likewise, for each instance and the list
 	"dir to oci",                         // likewise
-	"--format oci to oci",                // conversion serialised unlike skopeo's
 	"--format v2s2",                      // --format v2s2 key order
 	"--dest-compress-format zstd to oci", // needs the conversion to OCI
 	"--preserve-digests with --format",   // skopeo keeps the digest and ignores --format; ferry refuses
+}
+
+// notYetImplemented lists the cases where ferry lacks what skopeo does, not
+// by choice: each is listed under "Not yet" in the README. FERRY_DIFF_PENDING=1
+// runs them anyway.
+var notYetImplemented = map[string]string{
+	"--dest-shared-blob-dir": "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
+	"--src-shared-blob-dir":  "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
 }
 
 // runCase runs one case for one tool: the case's setup (with skopeo, into
@@ -133,6 +146,7 @@ const (
 	regV2    = "docker://{reg}/v2:1"     // one Docker v2s2 image
 	regOCI   = "docker://{reg}/oci1:1"   // one OCI image
 	authImg  = "docker://{auth}/app:1"   // behind htpasswd (alice)
+	tlsImg   = "docker://{tls}/app:1"    // over TLS, CA in {certs}
 	noTLS    = "--tls-verify=false "
 	srcNoTLS = "--src-tls-verify=false "
 	dstNoTLS = "--dest-tls-verify=false "
@@ -217,6 +231,8 @@ var diffCases = []diffCase{
 	cp("-f oci", "-f oci "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--format oci to oci", "--format oci "+srcNoTLS+regV2+" oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
 	cp("--dest-compress-format zstd to oci", "--dest-compress-format zstd "+srcNoTLS+regV2+" oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
+	cp("--dest-compress --dest-compress-format zstd", "--dest-compress --dest-compress-format zstd "+srcNoTLS+regOCI+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--dest-compress-format zstd --dest-compress-level", "--dest-compress --dest-compress-format zstd --dest-compress-level 3 "+srcNoTLS+regOCI+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--dest-compress-format zstd to dir", "--dest-compress-format zstd "+srcNoTLS+regOCI+" dir:{out}/d").want("manifest:dir:{out}/d").except(compressFormatHonoured),
 	cp("--dest-decompress", "--dest-decompress "+srcNoTLS+regOCI+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--dest-compress", "--dest-compress dir:{out}/u dir:{out}/d").after("copy --dest-decompress oci:{fx}/oci:one dir:{out}/u").want("tree:{out}/d"),
@@ -235,6 +251,25 @@ var diffCases = []diffCase{
 	cp("--tls-verify (deprecated)", "--tls-verify=false "+regV2+" dir:{out}/d").want("tree:{out}/d").say("'--tls-verify' is deprecated, instead use: --src-tls-verify, --dest-tls-verify"),
 	cp("--src-no-creds", "--src-no-creds "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--retry-times", "--retry-times 2 "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--src-registry-token", "--src-registry-token opaque "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--src-cert-dir", "--src-cert-dir {certs} "+tlsImg+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--dest-cert-dir", "--dest-cert-dir {certs} dir:{fx}/dir docker://{tls}/{rname}:1"),
+	cp("--dest-precompute-digests", "--dest-precompute-digests "+dstNoTLS+"dir:{fx}/dir docker://{repo}:1").want("manifest:docker://{repo}:1"),
+	cp("--dest-oci-accept-uncompressed-layers", "--dest-oci-accept-uncompressed-layers oci:{fx}/oci:one oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
+	cp("--dest-shared-blob-dir", "--dest-shared-blob-dir {out}/shared oci:{fx}/oci:one oci:{out}/l:x").want("tree:{out}/l", "tree:{out}/shared").except(indexMediaType),
+	cp("--src-shared-blob-dir", "--src-shared-blob-dir {out}/shared oci:{out}/l:x dir:{out}/d").after("copy --dest-shared-blob-dir {out}/shared oci:{fx}/oci:one oci:{out}/l:x").want("tree:{out}/d"),
+	cp("--sign-identity", "--sign-by {fpr} --sign-identity {reg}/other:2 "+srcNoTLS+regV2+" dir:{out}/d").want("verify:{out}/d/manifest.json {reg}/other:2 {fpr} {out}/d/signature-1"),
+	cp("--sign-passphrase-file", "--sign-by {fpr} --sign-passphrase-file {fx}/passphrase "+srcNoTLS+regV2+" dir:{out}/d").want("verify:{out}/d/manifest.json {reg}/v2:1 {fpr} {out}/d/signature-1"),
+	cp("--tmpdir", "--tmpdir {out} "+srcNoTLS+regV2+" docker-archive:{out}/a.tar:app/x:1").want("tar:{out}/a.tar").except(archiveKeepsCompression),
+	cp("--command-timeout", "--command-timeout 2m "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
+	cmd("global flags before the command", "--command-timeout 2m --override-os linux --override-arch arm64 --override-variant v8 inspect --raw "+noTLS+regIndex),
+	cmd("inspect --cert-dir", "inspect --raw --cert-dir {certs} "+tlsImg),
+	cmd("inspect --registry-token", "inspect --raw --registry-token opaque "+noTLS+regV2),
+	cmd("inspect --retry-times", "inspect --raw --retry-times 2 "+noTLS+regV2),
+	cmd("inspect --no-creds", "inspect --raw --no-creds "+noTLS+regV2),
+	cmd("list-tags --no-creds", "list-tags --no-creds "+noTLS+"docker://{reg}/sample"),
+	cmd("list-tags --cert-dir", "list-tags --cert-dir {certs} docker://{tls}/app"),
+	cmd("untrusted TLS certificate", "inspect --raw "+tlsImg).say("certificate signed by unknown authority"),
 
 	// errors
 	cmd("missing tag", "inspect "+noTLS+"docker://{reg}/sample:nope").except(notFoundExits2).say("manifest unknown"),
