@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -55,6 +56,7 @@ type difference struct {
 //	file:PATH       the file's bytes
 //	manifest:IMAGE  the raw manifest skopeo reads from IMAGE (or why not)
 //	verify:ARGS     skopeo standalone-verify's output for ARGS (space-separated)
+//	daemon:NAME     the ID of image NAME in the test's dockerd
 func (e *diffEnv) artifactSummary(t *testing.T, spec string) string {
 	t.Helper()
 	kind, arg, _ := strings.Cut(spec, ":")
@@ -75,6 +77,12 @@ func (e *diffEnv) artifactSummary(t *testing.T, spec string) string {
 			return fmt.Sprintf("no manifest (skopeo exits %d)", r.code)
 		}
 		return r.stdout
+	case "daemon":
+		out, err := exec.Command("docker", "-H", e.daemon, "image", "inspect", "--format", "{{.Id}}", arg).CombinedOutput()
+		if err != nil {
+			return "no image in the daemon"
+		}
+		return string(out)
 	case "verify":
 		r := e.run(t, e.skopeo, append([]string{"standalone-verify"}, strings.Fields(arg)...))
 		return fmt.Sprintf("exit %d: %s", r.code, r.stdout)

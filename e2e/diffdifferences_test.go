@@ -181,6 +181,22 @@ var (
 	}
 )
 
+// dockerHostHonoured: docker-daemon: reaches the daemon DOCKER_HOST names,
+// as the docker CLI does; skopeo 1.9.3 ignores the variable and needs
+// --daemon-host.
+var dockerHostHonoured = difference{
+	reason: "docker-daemon: honours DOCKER_HOST, as the docker CLI does",
+	check: func(t *testing.T, s, f *outcome) {
+		if s.code == 0 {
+			t.Errorf("skopeo reached the daemon through DOCKER_HOST: the difference is gone")
+		}
+		if f.code != 0 || f.stdout == "" {
+			t.Errorf("ferry did not reach the daemon through DOCKER_HOST: exit %d, %s", f.code, f.stderr)
+		}
+		f.code, f.stdout, s.stdout = s.code, "", ""
+	},
+}
+
 // compressFormatHonoured: --dest-compress-format alone recompresses layers
 // that arrive in another compression (it implies --dest-compress); skopeo
 // 1.9.3 ignores it for dir: without --dest-compress and silently keeps gzip.

@@ -23,6 +23,7 @@ type diffEnv struct {
 	fixtures       string // {fx}
 	fingerprint    string // {fpr}: a GPG key in gnupgHome
 	gnupgHome      string
+	daemon         string // {daemon}: a private dockerd's address, for the daemon cases
 }
 
 // The password of the htpasswd registry's user alice.
@@ -84,6 +85,8 @@ func (e *diffEnv) expand(args []string, repo, out string) []string {
 		"{auth}", e.auth.host,
 		"{tls}", e.tls.host,
 		"{certs}", e.tls.certDir,
+		"{daemon}", e.daemon,
+		"{daemon}", e.daemon,
 		"{fx}", e.fixtures,
 		"{sample}", filepath.Join(repoRoot(), "testdata", "sample"),
 		"{fpr}", e.fingerprint,
@@ -102,7 +105,14 @@ func (e *diffEnv) expand(args []string, repo, out string) []string {
 // file exists in the test's HOME) and the test's GPG home.
 func (e *diffEnv) run(t *testing.T, bin string, args []string) result {
 	t.Helper()
-	return run(t, []string{"GNUPGHOME=" + e.gnupgHome}, bin, append([]string{"--insecure-policy"}, args...)...)
+	return e.runEnv(t, nil, bin, args)
+}
+
+// runEnv is run with more environment variables.
+func (e *diffEnv) runEnv(t *testing.T, env []string, bin string, args []string) result {
+	t.Helper()
+	env = append([]string{"GNUPGHOME=" + e.gnupgHome}, env...)
+	return run(t, env, bin, append([]string{"--insecure-policy"}, args...)...)
 }
 
 // newGnupgHome makes an empty GPG home, with a short path: gpg-agent's

@@ -16,9 +16,13 @@ import (
 // purpose, the case names the difference (diffdifferences_test.go), which
 // asserts it is exactly the documented one.
 func TestDifferential(t *testing.T) {
-	e := newDiffEnv(t)
+	runDiffCases(t, newDiffEnv(t), diffCases)
+}
+
+// runDiffCases runs each case with both tools and compares the outcomes.
+func runDiffCases(t *testing.T, e *diffEnv, cases []diffCase) {
 	names := map[string]bool{}
-	for i, c := range diffCases {
+	for i, c := range cases {
 		if names[c.name] {
 			t.Fatalf("two cases are called %q", c.name)
 		}
@@ -49,6 +53,9 @@ var pendingConvertMerge = []string{
 	"inspect --raw docker-archive",       // synthesized manifest: key order, layer media type
 	"docker-archive to dir",              // synthesized manifest
 	"docker-archive to docker",           // synthesized manifest
+	"docker-daemon to dir",               // synthesized manifest (TestDifferentialDaemon)
+	"docker-daemon to docker",            // synthesized manifest (TestDifferentialDaemon)
+	"inspect docker-daemon",              // synthesized manifest (TestDifferentialDaemon)
 	"docker v2s2 to oci",                 // oci: keeps v2s2; skopeo converts to OCI
 	"docker v2s2 to oci-archive",         // oci-archive: likewise
 	"--all list to oci",                  // likewise, for each instance and the list
@@ -80,7 +87,7 @@ func (e *diffEnv) runCase(t *testing.T, i int, c diffCase, tool, bin string) out
 			t.Fatalf("setup for %s: skopeo %s: %s", tool, s, r.stderr)
 		}
 	}
-	r := e.run(t, bin, e.expand(c.args, repo, out))
+	r := e.runEnv(t, e.expand(c.env, repo, out), bin, e.expand(c.args, repo, out))
 	o := outcome{code: r.code, stdout: r.stdout, stderr: r.stderr}
 	for _, spec := range e.expand(c.artifacts, repo, out) {
 		o.artifacts = append(o.artifacts, e.artifactSummary(t, spec))
@@ -100,6 +107,7 @@ func (e *diffEnv) runCase(t *testing.T, i int, c diffCase, tool, bin string) out
 type diffCase struct {
 	name      string
 	args      []string // the command line after the program name
+	env       []string // NAME=VALUE added to the environment
 	setup     []string // commands skopeo runs first, for each tool
 	stdout    stdoutMode
 	artifacts []string // see artifactSummary
@@ -113,6 +121,11 @@ func cmd(name, line string) diffCase { return diffCase{name: name, args: strings
 // cp is a copy case: skopeo prints status lines on stdout, ferry does not.
 func cp(name, line string) diffCase {
 	return cmd(name, "copy "+line).except(progressOnStderr)
+}
+
+func (c diffCase) withEnv(env ...string) diffCase {
+	c.env = append(c.env, env...)
+	return c
 }
 
 func (c diffCase) json() diffCase { c.stdout = sameJSON; return c }
