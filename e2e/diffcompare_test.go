@@ -41,6 +41,7 @@ const (
 // still compared.
 type difference struct {
 	reason string
+	readme string // the phrase of the README's "Differences from skopeo" that lists it
 	check  func(t *testing.T, skopeo, ferry *outcome)
 }
 

@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -18,6 +20,7 @@ var (
 	// skopeo, so a script can tell "not there" from "broken".
 	notFoundExits2 = difference{
 		reason: "a missing image or tag exits 2, as skopeo 1.16+ does (skopeo 1.9.3 exits 1)",
+		readme: "**A missing image exits 2**",
 		check: func(t *testing.T, s, f *outcome) {
 			if s.code != 1 || f.code != 2 {
 				t.Errorf("want skopeo 1.9.3 to exit 1 and ferry 2 for a missing image; got %d and %d", s.code, f.code)
@@ -30,6 +33,7 @@ var (
 	// prints it, as every later skopeo does.
 	layersData = difference{
 		reason: "inspect prints LayersData, as skopeo 1.10+ does",
+		readme: "prints `LayersData`",
 		check: func(t *testing.T, s, f *outcome) {
 			if dropJSONKey(t, &s.stdout, "LayersData") {
 				t.Error("skopeo printed LayersData: the difference is gone, remove it")
@@ -45,6 +49,7 @@ var (
 	// reports progress on stderr.
 	progressOnStderr = difference{
 		reason: "copy reports progress on stderr, never stdout",
+		readme: "**Progress goes to stderr**",
 		check: func(t *testing.T, s, f *outcome) {
 			if s.code == 0 && !strings.Contains(s.stdout, "Writing manifest to image destination") {
 				t.Errorf("skopeo's copy did not print its status lines on stdout: %q", s.stdout)
@@ -60,6 +65,7 @@ var (
 	// what runs, after the words scripts parse.
 	versionNamesFerry = difference{
 		reason: "--version says it is ferry after \"skopeo version 1.9.3\"",
+		readme: "**`--version`** under skopeo's name",
 		check: func(t *testing.T, s, f *outcome) {
 			if s.stdout != "skopeo version 1.9.3\n" {
 				t.Errorf("skopeo --version printed %q, the suite expects 1.9.3", s.stdout)
@@ -75,6 +81,7 @@ var (
 	// which names the key that verified.
 	verifyNamesFingerprint = difference{
 		reason: "standalone-verify prints newer skopeo's line, naming the key's fingerprint",
+		readme: "**`standalone-verify` prints newer skopeo's line**",
 		check: func(t *testing.T, s, f *outcome) {
 			if !strings.HasPrefix(s.stdout, "Signature verified, digest ") {
 				t.Errorf("skopeo printed %q", s.stdout)
@@ -92,6 +99,7 @@ var (
 	// had happened; ferry says what is wrong on stderr and exits 1.
 	usageErrorExits1 = difference{
 		reason: "a wrong number of arguments exits 1 with one line on stderr (skopeo copy prints its help and exits 0)",
+		readme: "**A wrong number of arguments exits 1**",
 		check: func(t *testing.T, s, f *outcome) {
 			if s.code != 0 || !strings.Contains(s.stdout, "Usage:") {
 				t.Errorf("skopeo: exit %d, stdout %q; the suite expects its help and 0", s.code, s.stdout)
@@ -108,6 +116,7 @@ var (
 	// appears only when the copy commits.
 	noDebrisOnFailure = difference{
 		reason: "a failed copy leaves no destination behind",
+		readme: "**A failed copy leaves nothing**",
 		check: func(t *testing.T, s, f *outcome) {
 			if s.code == 0 || f.code == 0 {
 				t.Errorf("the copy should fail in both: exit %d and %d", s.code, f.code)
@@ -129,6 +138,7 @@ var (
 	// skopeo 1.9.3 leaves it out. Readers accept both.
 	indexMediaType = difference{
 		reason: "an OCI layout's index.json carries mediaType, as image-spec recommends",
+		readme: "carries `mediaType`",
 		check: func(t *testing.T, s, f *outcome) {
 			const with = `index.json = {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",`
 			const without = `index.json = {"schemaVersion":2,`
@@ -151,6 +161,7 @@ var (
 	// (RepoTags), config and layer count are skopeo's.
 	archiveKeepsCompression = difference{
 		reason: "docker-archive is written as docker save writes it: layers kept compressed under blobs/sha256/ (Docker 25's layout), so the archive is the image's size; names in familiar form (app:1)",
+		readme: "layers kept compressed",
 		check: func(t *testing.T, s, f *outcome) {
 			for i := range f.artifacts {
 				sm, fm := archiveManifest(t, s.artifacts[i]), archiveManifest(t, f.artifacts[i])
@@ -186,6 +197,7 @@ var (
 // --daemon-host.
 var dockerHostHonoured = difference{
 	reason: "docker-daemon: honours DOCKER_HOST, as the docker CLI does",
+	readme: "honours `DOCKER_HOST`",
 	check: func(t *testing.T, s, f *outcome) {
 		if s.code == 0 {
 			t.Errorf("skopeo reached the daemon through DOCKER_HOST: the difference is gone")
@@ -202,6 +214,7 @@ var dockerHostHonoured = difference{
 // 1.9.3 ignores it for dir: without --dest-compress and silently keeps gzip.
 var compressFormatHonoured = difference{
 	reason: "--dest-compress-format alone recompresses (it implies --dest-compress); skopeo 1.9.3 ignores it for dir: and keeps gzip",
+	readme: "**`--dest-compress-format` alone recompresses**",
 	check: func(t *testing.T, s, f *outcome) {
 		for i := range f.artifacts {
 			if !strings.Contains(s.artifacts[i], "tar+gzip") || strings.Contains(s.artifacts[i], "zstd") {
@@ -241,4 +254,40 @@ func archiveManifest(t *testing.T, summary string) *struct {
 	}
 	t.Errorf("no manifest.json in the archive:\n%s", summary)
 	return nil
+}
+
+// documentedDifferences is every difference a case may name.
+var documentedDifferences = []difference{
+	notFoundExits2, layersData, progressOnStderr, versionNamesFerry, verifyNamesFingerprint,
+	usageErrorExits1, noDebrisOnFailure, indexMediaType, archiveKeepsCompression,
+	compressFormatHonoured, dockerHostHonoured,
+}
+
+// TestDifferencesDocumented: every difference a case allows is listed in
+// the README's "Differences from skopeo".
+func TestDifferencesDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Differences from skopeo\n")
+	if !ok {
+		t.Fatal("README.md has no \"Differences from skopeo\" section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	section = strings.Join(strings.Fields(section), " ") // phrases may wrap
+	known := map[string]bool{}
+	for _, d := range documentedDifferences {
+		known[d.reason] = true
+		if d.readme == "" || !strings.Contains(section, d.readme) {
+			t.Errorf("the README's differences lack %q (%s)", d.readme, d.reason)
+		}
+	}
+	for _, c := range append(append([]diffCase{}, diffCases...), daemonCases...) {
+		for _, d := range c.differs {
+			if !known[d.reason] {
+				t.Errorf("case %q names a difference not in documentedDifferences: %s", c.name, d.reason)
+			}
+		}
+	}
 }
