@@ -35,6 +35,6 @@ var daemonCases = []diffCase{
 	cp("docker-daemon to docker", srcDaemon+dstNoTLS+daemonFx+" docker://{repo}:1").want("manifest:docker://{repo}:1"),
 	cmd("inspect docker-daemon", "inspect --daemon-host {daemon} "+daemonFx).json().except(layersData),
 	cmd("inspect --config --raw docker-daemon", "inspect --config --raw --daemon-host {daemon} "+daemonFx),
-	cmd("missing image in the daemon", "inspect --raw --daemon-host {daemon} docker-daemon:diff/none:1").except(notFoundExits2),
-	cmd("DOCKER_HOST", "inspect --config --raw "+daemonFx).withEnv("DOCKER_HOST={daemon}").except(dockerHostHonoured),
+	cmd("missing image in the daemon", "inspect --raw --daemon-host {daemon} docker-daemon:diff/none:1").except(notFoundExits2).fails(),
+	cmd("DOCKER_HOST", "inspect --config --raw "+daemonFx).withEnv("DOCKER_HOST={daemon}").except(dockerHostHonoured).fails(),
 }

@@ -51,7 +51,7 @@ var (
 		reason: "copy reports progress on stderr, never stdout",
 		readme: "**Progress goes to stderr**",
 		check: func(t *testing.T, s, f *outcome) {
-			if s.code == 0 && !strings.Contains(s.stdout, "Writing manifest to image destination") {
+			if s.code == 0 && !strings.Contains(s.stdout, "Writing manifest") {
 				t.Errorf("skopeo's copy did not print its status lines on stdout: %q", s.stdout)
 			}
 			if f.stdout != "" {
