@@ -33,6 +33,10 @@ func newDiffEnv(t *testing.T) *diffEnv {
 	t.Helper()
 	e := &diffEnv{skopeo: testenv.NeedCommand(t, "skopeo")}
 	testenv.NeedCommand(t, "gpg")
+	// The cases and the differences are calibrated on Debian's 1.9.3.
+	if v, err := exec.Command(e.skopeo, "--version").Output(); err != nil || string(v) != "skopeo version 1.9.3\n" {
+		t.Fatalf("the differential suite needs skopeo 1.9.3 (Debian's); %s says %q (%v)", e.skopeo, v, err)
+	}
 	bin := t.TempDir()
 	e.ferry = filepath.Join(bin, "skopeo")
 	if err := os.Symlink(ferryBin, e.ferry); err != nil {
