@@ -160,6 +160,9 @@ func fileLine(name string, b []byte) string {
 // after the case's documented differences are checked and set aside.
 func compareOutcomes(t *testing.T, c diffCase, s, f outcome) {
 	t.Helper()
+	if f.code != 0 && (!strings.Contains("\n"+f.stderr, "\nferry: ") || strings.Contains(f.stderr, "goroutine ") || strings.Contains(f.stderr, "panic:")) {
+		t.Errorf("ferry failed without its one-line \"ferry: ...\" message, or with a Go stack: %s", f.stderr)
+	}
 	for _, d := range c.differs {
 		d.check(t, &s, &f)
 	}

@@ -318,6 +318,11 @@ var diffCases = []diffCase{
 	cmd("creds and no-creds", "inspect --creds a:b --no-creds "+noTLS+authImg).fails(),
 	cmd("uppercase repository", "inspect "+noTLS+"docker://{reg}/Sample:1").fails("invalid reference format"),
 	cmd("bad tag", "inspect "+noTLS+"docker://{reg}/sample:b@d").fails("invalid reference format"),
+	cmd("bad digest", "inspect "+noTLS+"docker://{reg}/sample@sha256:abc").fails(),
+	cmd("docker: without //", "inspect "+noTLS+"docker:{reg}/sample:1").fails(),
+	cmd("empty name", "inspect docker://").fails(),
+	cmd("missing tag in oci layout", "inspect oci:{fx}/oci:nope").except(notFoundExits2).fails(),
+	cmd("missing oci-archive", "inspect oci-archive:{out}/none.tar").except(notFoundExits2).fails(),
 	cmd("unknown transport", "inspect nosuch:thing").fails(`unknown transport "nosuch"`),
 	cmd("no transport", "inspect sample").fails(),
 	cp("existing docker-archive", srcNoTLS+regV2+" docker-archive:{out}/a.tar:app/x:1").after("copy --src-tls-verify=false docker://{reg}/oci1:1 docker-archive:{out}/a.tar:app/x:1").
