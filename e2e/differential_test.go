@@ -76,8 +76,9 @@ var pendingConvertMerge = []string{
 // by choice: each is listed under "Not yet" in the README. FERRY_DIFF_PENDING=1
 // runs them anyway.
 var notYetImplemented = map[string]string{
-	"--dest-shared-blob-dir": "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-	"--src-shared-blob-dir":  "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
+	"--dest-shared-blob-dir":   "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
+	"--src-shared-blob-dir":    "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
+	"list-tags docker-archive": "list-tags reads registries only; skopeo also lists an archive's names",
 }
 
 // runCase runs one case for one tool: the case's setup (with skopeo, into
@@ -210,6 +211,9 @@ var diffCases = []diffCase{
 	// list-tags, manifest-digest
 	cmd("list-tags", "list-tags "+noTLS+"docker://{reg}/sample"),
 	cmd("list-tags --creds", "list-tags --creds alice:"+authPassword+" "+noTLS+"docker://{auth}/app"),
+	cmd("list-tags docker-archive", "list-tags docker-archive:{fx}/docker.tar"),
+	cmd("list-tags with a tag", "list-tags "+noTLS+regIndex).fails(),
+	cmd("list-tags oci", "list-tags oci:{fx}/oci").fails(),
 	cmd("manifest-digest image", "manifest-digest {fx}/dir/manifest.json"),
 	cmd("manifest-digest index", "manifest-digest {sample}/index.json"),
 
