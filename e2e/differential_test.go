@@ -319,6 +319,8 @@ var diffCases = []diffCase{
 	cmd("no credentials", "inspect "+noTLS+authImg).fails("authentication required"),
 	cmd("list-tags wrong password", "list-tags --creds alice:wrong-pass "+noTLS+"docker://{auth}/app").fails("authentication required"),
 	cp("copy wrong password", "--src-creds alice:wrong-pass "+srcNoTLS+authImg+" dir:{out}/d").fails("authentication required"),
+	cp("copy wrong destination password", "--dest-creds alice:wrong-pass "+dstNoTLS+"dir:{fx}/dir docker://{auth}/{rname}:1").fails("authentication required"),
+	cp("copy without destination credentials", dstNoTLS+"dir:{fx}/dir docker://{auth}/{rname}:1").fails("authentication required"),
 	cmd("creds and no-creds", "inspect --creds a:b --no-creds "+noTLS+authImg).fails(),
 	cmd("uppercase repository", "inspect "+noTLS+"docker://{reg}/Sample:1").fails("invalid reference format"),
 	cmd("bad tag", "inspect "+noTLS+"docker://{reg}/sample:b@d").fails("invalid reference format"),
