@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -71,6 +72,11 @@ func newDiffEnv(t *testing.T) *diffEnv {
 		}
 	}
 	writeLayerTar(t, filepath.Join(e.fixtures, "layer.tar"))
+	// alice's credentials for the htpasswd registry, as skopeo login writes them.
+	authJSON := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, e.auth.host, base64.StdEncoding.EncodeToString([]byte("alice:"+authPassword)))
+	if err := os.WriteFile(filepath.Join(e.fixtures, "auth.json"), []byte(authJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// The key has no passphrase; gpg takes any given.
 	if err := os.WriteFile(filepath.Join(e.fixtures, "passphrase"), []byte("unused\n"), 0o600); err != nil {
 		t.Fatal(err)

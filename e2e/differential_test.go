@@ -206,7 +206,10 @@ var diffCases = []diffCase{
 	cmd("inspect --raw tarball", "inspect --raw tarball:{fx}/layer.tar"),
 	cmd("inspect --creds", "inspect --creds alice:"+authPassword+" "+noTLS+authImg).json().except(layersData),
 	cmd("inspect --username --password", "inspect --username alice --password "+authPassword+" --raw "+noTLS+authImg),
-	cmd("inspect --authfile", "inspect --raw --authfile {fx}/none.json --creds alice:"+authPassword+" "+noTLS+authImg),
+	cmd("inspect --authfile", "inspect --raw --authfile {fx}/auth.json "+noTLS+authImg),
+	cmd("inspect --authfile missing, --creds", "inspect --raw --authfile {fx}/none.json --creds alice:"+authPassword+" "+noTLS+authImg),
+	cmd("REGISTRY_AUTH_FILE", "inspect --raw "+noTLS+authImg).withEnv("REGISTRY_AUTH_FILE={fx}/auth.json"),
+	cmd("list-tags --authfile", "list-tags --authfile {fx}/auth.json "+noTLS+"docker://{auth}/app"),
 
 	// list-tags, manifest-digest
 	cmd("list-tags", "list-tags "+noTLS+"docker://{reg}/sample"),
@@ -276,6 +279,10 @@ var diffCases = []diffCase{
 	cp("--sign-by into dir: without an identity", "--sign-by {fpr} "+srcNoTLS+regV2+" dir:{out}/d").fails(),
 	cmd("--quiet", "copy --quiet "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
 	cmd("-q", "copy -q "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--src-authfile", "--src-authfile {fx}/auth.json "+srcNoTLS+authImg+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--authfile for both", "--authfile {fx}/auth.json "+srcNoTLS+dstNoTLS+authImg+" docker://{auth}/{rname}:1"),
+	cp("--src-username --src-password", "--src-username alice --src-password "+authPassword+" "+srcNoTLS+authImg+" dir:{out}/d").want("tree:{out}/d"),
+	cp("--dest-username --dest-password", "--dest-username alice --dest-password "+authPassword+" "+dstNoTLS+"dir:{fx}/dir docker://{auth}/{rname}:1"),
 	cp("--src-creds", "--src-creds alice:"+authPassword+" "+srcNoTLS+authImg+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--screds (skopeo's hidden alias)", "--screds alice:"+authPassword+" "+srcNoTLS+authImg+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--dcreds (skopeo's hidden alias)", "--dcreds alice:"+authPassword+" "+dstNoTLS+"dir:{fx}/dir docker://{auth}/{rname}:1"),
