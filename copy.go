@@ -41,6 +41,9 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts ...Option) (*Re
 	if err != nil {
 		return nil, err
 	}
+	if err := checkArchiveOverwrite(dstRef, s.overwrite); err != nil {
+		return nil, err
+	}
 	o, err := s.copierOptions()
 	if err != nil {
 		return nil, err

@@ -188,7 +188,7 @@ func ExampleWithStdin() {
 		log.Fatal(err)
 	}
 	fmt.Println(res.MediaType)
-	// Output: application/vnd.docker.distribution.manifest.v2+json
+	// Output: application/vnd.oci.image.manifest.v1+json
 }
 
 // A Client shares connections, credentials and tokens between its calls,

@@ -240,6 +240,14 @@ func WithCompression(algorithm string, level int) Option {
 	})
 }
 
+// WithOverwrite lets a copy replace an existing docker-archive file. By
+// default a docker-archive destination naming a non-empty regular file is
+// refused with ErrInvalidArgument, as skopeo refuses it, so a mistyped
+// path does not cost a file.
+func WithOverwrite() Option {
+	return callOption("WithOverwrite", func(s *settings) error { s.overwrite = true; return nil })
+}
+
 // WithPreserveDigests refuses any change that would alter a digest
 // (skopeo's --preserve-digests).
 func WithPreserveDigests() Option {

@@ -45,6 +45,7 @@ type settings struct {
 	compression      string
 	compressionLevel int
 	preserveDigests  bool
+	overwrite        bool
 	removeSignatures bool
 	signers          []copier.Signer
 	policy           *policy.Policy

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ferrytool/ferry/internal/testdocker"
 )
 
 // ferryBin is the binary built once for the whole package.
@@ -34,6 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	testdocker.Stop() // the dockerd of the daemon cases, if one was started
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -46,8 +47,13 @@ func TestChooseInstance(t *testing.T) {
 			t.Parallel()
 			got, err := ChooseInstance(ix, tt.want)
 			if tt.pick < 0 {
-				if !errors.Is(err, errdefs.ErrNotFound) {
+				var ni *NoInstanceError
+				if !errors.Is(err, errdefs.ErrNotFound) || !errors.As(err, &ni) {
 					t.Fatalf("got %v, %v; want not found", got.Platform, err)
+				}
+				// skopeo's wording, which scripts match.
+				if want := fmt.Sprintf("no image found in image index for architecture %s, variant %q, OS %s", tt.want.Architecture, tt.want.Variant, tt.want.OS); !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q, want it to contain %q", err, want)
 				}
 				return
 			}

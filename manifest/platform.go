@@ -121,14 +121,41 @@ func ChooseInstance(ix *Index, p Platform) (ocispec.Descriptor, error) {
 		}
 	}
 	if best < 0 {
-		var have []string
+		e := &NoInstanceError{Platform: p, List: ix.MediaType == MediaTypeDockerList}
 		for _, d := range ix.Manifests {
 			if d.Platform != nil {
-				have = append(have, Platform{d.Platform.OS, d.Platform.Architecture, d.Platform.Variant}.String())
+				e.Have = append(e.Have, Platform{d.Platform.OS, d.Platform.Architecture, d.Platform.Variant})
 			}
 		}
-		return ocispec.Descriptor{}, fmt.Errorf("%w: no image for platform %s in the index (it has %s)",
-			errdefs.ErrNotFound, p, strings.Join(have, ", "))
+		return ocispec.Descriptor{}, e
 	}
 	return ix.Manifests[best], nil
 }
+
+// NoInstanceError says that an index has no image for the wanted platform.
+// It is an errdefs.ErrNotFound to the library's callers, but a type of its
+// own so the command line can tell it from a missing image: skopeo exits 1
+// for it and keeps 2 for an image that does not exist.
+type NoInstanceError struct {
+	Platform Platform   // what was wanted
+	List     bool       // a Docker manifest list rather than an OCI index
+	Have     []Platform // the platforms the index offers
+}
+
+// Error reads as skopeo's message, which scripts match, followed by the
+// platforms there are.
+func (e *NoInstanceError) Error() string {
+	kind := "image index"
+	if e.List {
+		kind = "manifest list"
+	}
+	have := make([]string, len(e.Have))
+	for i, p := range e.Have {
+		have[i] = p.String()
+	}
+	return fmt.Sprintf("choosing image instance: no image found in %s for architecture %s, variant %q, OS %s (it has %s)",
+		kind, e.Platform.Architecture, e.Platform.Variant, e.Platform.OS, strings.Join(have, ", "))
+}
+
+// Is makes the error an errdefs.ErrNotFound.
+func (e *NoInstanceError) Is(target error) bool { return target == errdefs.ErrNotFound }

@@ -130,7 +130,7 @@ func TestWrongPassword(t *testing.T) {
 			if !errors.Is(err, errdefs.ErrUnauthorized) {
 				t.Fatalf("got %v, want ErrUnauthorized", err)
 			}
-			if msg := err.Error(); !strings.Contains(msg, "invalid username or password") || strings.Contains(msg, "hunter2") {
+			if msg := err.Error(); !strings.Contains(msg, "invalid username or password") || !strings.Contains(msg, "authentication required") || strings.Contains(msg, "hunter2") {
 				t.Fatalf("error %q: want \"invalid username or password\" and no password", msg)
 			}
 		})

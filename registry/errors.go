@@ -87,7 +87,7 @@ func errorFrom(resp *http.Response, credsSent bool) error {
 			// what we asked: no such repository, or no permission.
 			e.Message = "requested access to the resource is denied"
 		case credsSent && !isBearer:
-			e.Message = "invalid username or password"
+			e.Message = "invalid username or password: authentication required" // skopeo's phrase, which scripts match
 		default:
 			e.Message = "authentication required"
 		}

@@ -32,6 +32,7 @@ type copyOptions struct {
 	fetch            fetchFlags
 	chunkSize        string
 	sign             signFlags
+	overwrite        bool
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -51,7 +52,7 @@ is copied, unless --all or --multi-arch says otherwise.
 Progress goes to standard error (--quiet silences it); standard output
 stays empty unless the destination is written there.
 
-Supported transports: ` + supportedTransports(),
+` + copyTransportsHelp(),
 		Example: `  ferry copy docker://quay.io/skopeo/stable:latest docker://registry.example.com/skopeo:latest
   ferry copy docker://nginx:1.27 docker-archive:nginx.tar:nginx:1.27
   ferry copy --all docker://alpine:3.20 oci:/srv/images/alpine:3.20
@@ -73,10 +74,12 @@ Supported transports: ` + supportedTransports(),
 	fs.BoolVar(&o.removeSignatures, "remove-signatures", false, "do not copy signatures from SOURCE-IMAGE")
 	fs.IntVar(&o.parallel, "image-parallel-copies", 0, "maximum number of blobs copied in parallel (default 6)")
 	fs.StringSliceVar(&o.additionalTags, "additional-tag", nil, "additional `NAME:TAG`s (docker-archive destinations)")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing docker-archive file (by default, as with skopeo, an existing non-empty archive is an error)")
 	fs.StringVar(&o.chunkSize, "dest-chunk-size", "", "push blobs to a registry in chunks of at most `SIZE` (e.g. 16MiB), each resent on failure; by default a blob goes in one request, and in chunks only when the registry or a proxy refuses or cuts large ones")
 	o.shared.register(fs)
-	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
-	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true})
+	o.src = registerImageFlags(fs, "src-", imageFlagSet{daemonHost: true, sharedBlobDir: true, credsAlias: "screds"})
+	o.dest = registerImageFlags(fs, "dest-", imageFlagSet{daemonHost: true, sharedBlobDir: true, credsAlias: "dcreds"})
+	registerDeprecatedTLSVerify(fs)
 	o.compression.register(fs)
 	o.fetch.register(fs)
 	o.retry.register(fs)
@@ -108,6 +111,9 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 		return err
 	}
 	opts := setup.ferryOptions()
+	if o.overwrite {
+		opts = append(opts, ferry.WithOverwrite())
+	}
 	if reporter != nil {
 		opts = append(opts, ferry.WithProgress(reporter.Report))
 	}
@@ -158,6 +164,7 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	if o.all && fs.Changed("multi-arch") {
 		return setup, usagef(cmd.CommandPath(), "--all and --multi-arch cannot be used together")
 	}
+	applyDeprecatedTLSVerify(fs, a.global.log(), o.src, o.dest)
 	var err error
 	if setup.src, err = a.imageOptions(o.src, o.shared.authFile); err != nil {
 		return setup, err

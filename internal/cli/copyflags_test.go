@@ -27,6 +27,8 @@ type copyCase struct {
 	RetryDelay       time.Duration
 	AdditionalTags   []string
 	SrcInsecure      bool
+	DestInsecure     bool
+	SrcUser          string
 	DestUser         string
 }
 
@@ -70,6 +72,11 @@ func TestCopyFlags(t *testing.T) {
 		{name: "additional tag without tag", args: []string{"--additional-tag", "a"}, err: errdefs.ErrInvalidArgument},
 		{name: "additional tag with digest", args: []string{"--additional-tag", "a:1@sha256:" + sixtyFourZeros}, err: errdefs.ErrInvalidArgument},
 		{name: "src and dest image flags", args: []string{"--src-tls-verify=false", "--dest-creds", "u:p"}, want: copyCase{SrcInsecure: true, DestUser: "u"}},
+		// skopeo's hidden aliases and its deprecated copy --tls-verify.
+		{name: "screds and dcreds", args: []string{"--screds", "s:1", "--dcreds", "d:2"}, want: copyCase{SrcUser: "s", DestUser: "d"}},
+		{name: "screds and src-username", args: []string{"--screds", "s:1", "--src-username", "u", "--src-password", "p"}, err: errdefs.ErrInvalidArgument},
+		{name: "deprecated tls-verify sets both", args: []string{"--tls-verify=false"}, want: copyCase{SrcInsecure: true, DestInsecure: true}},
+		{name: "own tls-verify wins over deprecated", args: []string{"--tls-verify=false", "--dest-tls-verify=true"}, want: copyCase{SrcInsecure: true}},
 		{name: "sign-by and sign-by-key", args: []string{"--sign-by", "ABCD", "--sign-by-key", "/k"}, err: errdefs.ErrInvalidArgument},
 		{name: "sign-identity alone", args: []string{"--sign-identity", "example.com/a:1"}, err: errdefs.ErrInvalidArgument},
 		{name: "sign-by-key unreadable", args: []string{"--sign-by-key", "/nonexistent/key"}, err: errdefs.ErrInvalidArgument},
@@ -106,7 +113,8 @@ func TestCopyFlags(t *testing.T) {
 				PreserveDigests: opts.PreserveDigests, RemoveSignatures: opts.RemoveSignatures,
 				Concurrency: opts.Concurrency, RetryTimes: opts.RetryTimes, RetryDelay: opts.RetryDelay,
 				AdditionalTags: setup.dest.config.DockerArchive.AdditionalTags,
-				SrcInsecure:    setup.src.config.Docker.Insecure, DestUser: setup.dest.config.Docker.Auth.Username,
+				SrcInsecure:    setup.src.config.Docker.Insecure, DestInsecure: setup.dest.config.Docker.Insecure,
+				SrcUser: setup.src.config.Docker.Auth.Username, DestUser: setup.dest.config.Docker.Auth.Username,
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("copierOptions(%v) (-want +got):\n%s", tc.args, diff)

@@ -26,7 +26,7 @@ configured to.
 and its other tags, on registries that support deleting a tag (OCI
 distribution spec 1.1); others refuse it with an error.
 
-Supported transports: ` + supportedTransports(),
+` + deleteTransportsHelp(),
 		Example: `  ferry delete docker://registry.example.com/example/pause:latest
   ferry delete docker://registry.example.com/app@sha256:4c5d...
   ferry delete --tag-only docker://registry.example.com/app:old`,

@@ -47,6 +47,7 @@ func (g *globalOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.insecurePolicy, "insecure-policy", false, "run the tool without any policy check")
 	fs.StringVar(&g.registriesD, "registries.d", "", "use registry configuration files in `DIR` (e.g. for container signature storage)")
 	fs.StringVar(&g.registriesConf, "registries-conf", "", "use the registries.conf `FILE` (mirrors, blocked and insecure registries) instead of the usual ones")
+	registerGlobalTLSVerify(fs)
 }
 
 // validate checks the global options and sets up logging: debug level with
@@ -57,6 +58,7 @@ func (g *globalOptions) validate(cmd *cobra.Command) error {
 		level = slog.LevelDebug
 	}
 	g.logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	warnGlobalTLSVerify(cmd.Root().PersistentFlags(), g.logger)
 	if g.commandTimeout < 0 {
 		return usagef(cmd.Root().Name(), "--command-timeout %s: the timeout must not be negative", g.commandTimeout)
 	}

@@ -26,8 +26,9 @@ func (s *sharedImageFlags) register(fs *pflag.FlagSet) {
 // register them without a prefix (--creds, --tls-verify); copy registers
 // two sets, "src-" and "dest-" (--src-creds, --dest-tls-verify).
 type imageFlags struct {
-	prefix string
-	fs     *pflag.FlagSet
+	prefix     string
+	credsAlias string // skopeo's hidden alias of --src-creds/--dest-creds on copy
+	fs         *pflag.FlagSet
 
 	authFile      string // only with a prefix: --src-authfile, --dest-authfile
 	creds         string
@@ -45,14 +46,21 @@ type imageFlags struct {
 type imageFlagSet struct {
 	daemonHost    bool // --daemon-host (docker-daemon:)
 	sharedBlobDir bool // --shared-blob-dir (oci:)
+	// credsAlias is a hidden second name of the creds flag: skopeo's
+	// --screds and --dcreds on copy, kept for old scripts.
+	credsAlias string
 }
 
 func registerImageFlags(fs *pflag.FlagSet, prefix string, which imageFlagSet) *imageFlags {
-	f := &imageFlags{prefix: prefix, fs: fs}
+	f := &imageFlags{prefix: prefix, credsAlias: which.credsAlias, fs: fs}
 	if prefix != "" {
 		fs.StringVar(&f.authFile, prefix+"authfile", "", "path of the authentication file (default: --authfile)")
 	}
 	fs.StringVar(&f.creds, prefix+"creds", "", "use `USERNAME[:PASSWORD]` for accessing the registry (asks for the password on a terminal when it is left out)")
+	if which.credsAlias != "" {
+		fs.StringVar(&f.creds, which.credsAlias, "", "same as --"+prefix+"creds")
+		_ = fs.MarkHidden(which.credsAlias)
+	}
 	fs.StringVar(&f.username, prefix+"username", "", "`USERNAME` for accessing the registry")
 	fs.StringVar(&f.password, prefix+"password", "", "`PASSWORD` for accessing the registry")
 	fs.StringVar(&f.registryToken, prefix+"registry-token", "", "provide a Bearer `TOKEN` for accessing the registry")
@@ -68,7 +76,12 @@ func registerImageFlags(fs *pflag.FlagSet, prefix string, which imageFlagSet) *i
 	return f
 }
 
-func (f *imageFlags) set(name string) bool { return f.fs.Changed(f.prefix + name) }
+func (f *imageFlags) set(name string) bool {
+	if name == "creds" && f.credsAlias != "" && f.fs.Changed(f.credsAlias) {
+		return true
+	}
+	return f.fs.Changed(f.prefix + name)
+}
 
 // imageSetup is what one image's flags decide: the configuration of the
 // transports that parse its name (credentials, TLS, daemon host; registry

@@ -28,7 +28,7 @@ image in that index for this machine's platform, or the one --override-os,
 --override-arch and --override-variant choose. RepoTags lists the
 repository's tags (docker:// only).
 
-Supported transports: ` + supportedTransports(),
+` + readTransportsHelp(),
 		Example: `  ferry inspect docker://registry.fedoraproject.org/fedora
   ferry inspect --config docker://docker.io/alpine
   ferry inspect --raw docker://docker.io/alpine        # the manifest (or index) as stored

@@ -125,7 +125,7 @@ func TestInspectErrors(t *testing.T) {
 	}{
 		{"missing reference", []string{"inspect", "oci:" + f.dir + ":nope"}, 2, `"nope"`},
 		{"missing layout", []string{"inspect", "oci:" + f.dir + "/nothing-here:x"}, 2, "no such directory"},
-		{"no instance for the platform", []string{"--override-arch", "s390x", "inspect", f.multi}, 2, "s390x"},
+		{"no instance for the platform", []string{"--override-arch", "s390x", "inspect", f.multi}, 1, "no image found in image index for architecture s390x"},
 		{"raw still works without a matching instance", []string{"--override-arch", "s390x", "inspect", "--raw", f.multi}, 0, ""},
 		{"bad transport", []string{"inspect", "nosuch:thing"}, 1, `unknown transport "nosuch"`},
 		{"bad template", []string{"inspect", "--format", "{{.Nope", f.single}, 1, "--format"},

@@ -2,27 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"runtime/debug"
 	"strings"
 
-	"github.com/ferrytool/ferry/transports"
 	"github.com/spf13/cobra"
 )
-
-// Version is ferry's version, set at build time with
-// -ldflags "-X github.com/ferrytool/ferry/internal/cli.Version=v1.2.3".
-// When unset it comes from the module's build information, else "dev".
-var Version string
-
-func versionString() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
 
 // rootCommand builds the command tree. Global options live on the root as
 // persistent flags, so both `ferry --debug inspect` (skopeo's order) and
@@ -49,7 +32,7 @@ other error (one line on standard error, "ferry: ...").`,
 			return a.global.validate(cmd)
 		},
 	}
-	root.SetVersionTemplate("ferry version {{.Version}}\n")
+	root.SetVersionTemplate(a.versionLine())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{command: c.CommandPath(), err: err}
 	})
@@ -81,7 +64,7 @@ var transportExamples = []string{
 	"docker-archive:PATH[:NAME:TAG]     a `docker save` tar file",
 	"dir:PATH                           a directory of manifest and blobs",
 	"docker-daemon:NAME:TAG             an image in the Docker Engine",
-	"containers-storage:NAME:TAG        an image in podman's storage",
+	"containers-storage:NAME:TAG        an image in podman's storage (not implemented yet)",
 	"tarball:FILE                       layer tarballs (source only)",
 }
 
@@ -97,9 +80,4 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		}
 		return usagef(cmd.CommandPath(), "exactly %s expected (%s), got %d", what, names, len(args))
 	}
-}
-
-// supportedTransports is shown in commands' long help, as skopeo does.
-func supportedTransports() string {
-	return strings.Join(transports.Names(), ", ")
 }

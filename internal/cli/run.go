@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registriesd"
@@ -36,11 +38,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // ExitCode maps an error to ferry's exit code: 2 when the image or tag
-// does not exist (errdefs.ErrNotFound), 1 for any other error.
+// does not exist (errdefs.ErrNotFound), 1 for any other error. An index
+// without the wanted platform is 1, as in skopeo: the image exists.
 func ExitCode(err error) int {
+	var noInstance *manifest.NoInstanceError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &noInstance):
+		return ExitFailure
 	case errors.Is(err, errdefs.ErrNotFound):
 		return ExitNotFound
 	}
@@ -56,6 +62,10 @@ type app struct {
 	isTerminal   func(fd int) bool
 	readPassword func(fd int) ([]byte, error)
 
+	// progName is the base name the program was run as: "skopeo" when
+	// installed under skopeo's name, which changes --version.
+	progName string
+
 	global globalOptions
 	pool   *registry.Pool // made on first use, closed by run
 
@@ -69,6 +79,7 @@ func newApp(stdout, stderr io.Writer) *app {
 		stdin:        os.Stdin,
 		isTerminal:   term.IsTerminal,
 		readPassword: term.ReadPassword,
+		progName:     filepath.Base(os.Args[0]),
 		global:       globalOptions{policyLocations: policy.DefaultLocations()},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/manifest"
 )
 
 // runCLI runs ferry in process and returns what it printed and its exit code.
@@ -40,6 +41,7 @@ func TestExitCode(t *testing.T) {
 		{"wrapped not found", fmt.Errorf("localhost:5000/app:9: manifest unknown: %w", errdefs.ErrNotFound), 2},
 		{"joined with not found", errors.Join(errors.New("x"), fmt.Errorf("y: %w", errdefs.ErrNotFound)), 2},
 		{"unauthorized", fmt.Errorf("localhost:5000/app: %w", errdefs.ErrUnauthorized), 1},
+		{"no such platform", fmt.Errorf("docker://h/app:1: %w", &manifest.NoInstanceError{Platform: manifest.Platform{OS: "linux", Architecture: "s390x"}}), 1},
 		{"digest mismatch", errdefs.ErrDigestMismatch, 1},
 		{"plain error", errors.New("boom"), 1},
 		{"usage", usagef("ferry copy", "exactly two arguments expected"), 1},
@@ -136,6 +138,34 @@ func TestHelpAndVersion(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(stdout, w) {
 					t.Errorf("output lacks %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestVersionAsSkopeo: installed under skopeo's name, --version prints a
+// line a script parsing "skopeo version X.Y.Z" accepts, and says it is ferry.
+func TestVersionAsSkopeo(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"skopeo", "ferry"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			a := newApp(&out, &errb)
+			a.progName = name
+			if code := a.run(context.Background(), []string{"--version"}); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			fields := strings.Fields(out.String())
+			switch name {
+			case "skopeo":
+				if len(fields) < 3 || fields[0] != "skopeo" || fields[1] != "version" || fields[2] != SkopeoVersion || !strings.Contains(out.String(), "ferry "+versionString()) {
+					t.Errorf("as skopeo, --version printed %q", out.String())
+				}
+			default:
+				if out.String() != "ferry version "+versionString()+"\n" {
+					t.Errorf("as ferry, --version printed %q", out.String())
 				}
 			}
 		})

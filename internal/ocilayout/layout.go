@@ -34,8 +34,9 @@ const (
 )
 
 // LayoutFileContent is the oci-layout file ferry writes (image-layout.md
-// "oci-layout file"), byte for byte what skopeo writes.
-const LayoutFileContent = `{"imageLayoutVersion":"1.0.0"}`
+// "oci-layout file"), byte for byte what skopeo 1.9.3 writes (the
+// differential suite in e2e/ compares them).
+const LayoutFileContent = `{"imageLayoutVersion": "1.0.0"}`
 
 // Layout is an OCI image layout directory.
 type Layout struct {

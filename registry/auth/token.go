@@ -203,7 +203,7 @@ func (a *Authenticator) fetch(ctx context.Context, ch Challenge, scopes []Scope)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		if !a.cred.IsZero() {
-			return "", 0, fmt.Errorf("%w: %s: invalid username or password", errdefs.ErrUnauthorized, a.registry)
+			return "", 0, fmt.Errorf("%w: %s: invalid username or password: authentication required", errdefs.ErrUnauthorized, a.registry)
 		}
 		return "", 0, fmt.Errorf("%w: %s: authentication required", errdefs.ErrUnauthorized, a.registry)
 	case resp.StatusCode == http.StatusTooManyRequests:

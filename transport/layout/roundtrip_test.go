@@ -47,7 +47,7 @@ func TestRoundTrip(t *testing.T) {
 				if got := leftovers(t, root); len(got) > 0 {
 					t.Errorf("leftover files: %v", got)
 				}
-				if got := string(readFile(t, filepath.Join(root, "oci-layout"))); got != `{"imageLayoutVersion":"1.0.0"}` {
+				if got := string(readFile(t, filepath.Join(root, "oci-layout"))); got != `{"imageLayoutVersion": "1.0.0"}` {
 					t.Errorf("oci-layout: got %q", got)
 				}
 			})

@@ -64,7 +64,7 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if haveLayout {
 		return d, nil
 	}
-	lb, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+	lb := []byte(ocilayout.LayoutFileContent)
 	if err := d.TW.WriteBytes(layoutFile, lb); err != nil {
 		out.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)

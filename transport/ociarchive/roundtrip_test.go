@@ -100,7 +100,7 @@ func TestArchiveLayout(t *testing.T) {
 	if diff := cmp.Diff(want, ix.Manifests); diff != "" {
 		t.Errorf("index.json manifests (-want +got):\n%s", diff)
 	}
-	if lb, err := a.ReadFile("oci-layout", 100); err != nil || string(lb) != `{"imageLayoutVersion":"1.0.0"}` {
+	if lb, err := a.ReadFile("oci-layout", 100); err != nil || string(lb) != `{"imageLayoutVersion": "1.0.0"}` {
 		t.Errorf("oci-layout: %s, %v", lb, err)
 	}
 	// Member order: oci-layout first, index.json last.
