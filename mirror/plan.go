@@ -1,0 +1,152 @@
+package mirror
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/transport"
+)
+
+// Image is one image a sync copies.
+type Image struct {
+	Source, Destination transport.Reference
+	// Repository names the source repository (HOST/PATH, or the image's
+	// path below a dir: source): the unit of sharding.
+	Repository string
+	// N is the image's position (from 1) among the Of images of its
+	// source repository, as skopeo's "image ref N/M" lines count.
+	N, Of int
+}
+
+// Plan is a checked list of images to copy. NewPlan makes it; Run copies.
+type Plan struct {
+	Images []Image
+	// Sources counts the source repositories holding images in the plan
+	// (skopeo's "from M sources").
+	Sources int
+	// Failed lists the repositories that could not be listed, when
+	// Options.KeepGoing lets the sync go on without them.
+	Failed []Result
+
+	o        Options
+	ociIndex map[string]string // --dest oci: ref name -> digest at the start
+}
+
+// NewPlan lists what src holds (by Options.Source: a registry repository
+// or image, a directory tree, a YAML file), keeps this shard's part and
+// the tags Options.Filter accepts, and names each image under dst. It
+// copies nothing; any bad input or unreadable source is reported here,
+// before the first copy (with KeepGoing, a repository that cannot be
+// listed is recorded in Failed instead).
+func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
+	if o.Source == Dir && o.Destination == Dir {
+		return nil, fmt.Errorf("%w: sync from 'dir' to 'dir' is not implemented, consider using rsync instead", errdefs.ErrNotSupported)
+	}
+	namer, err := newDestNamer(dst, &o)
+	if err != nil {
+		return nil, err
+	}
+	var sources []repoSource
+	switch o.Source {
+	case Docker:
+		sources, err = dockerSource(src, &o)
+	case Dir:
+		sources, err = dirSource(src)
+	case YAML:
+		sources, err = yamlSources(src, &o)
+	default:
+		err = fmt.Errorf("%w: %q is not a valid source transport (want docker, dir or yaml)", errdefs.ErrInvalidArgument, o.Source)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{o: o}
+	seen := map[string]bool{}
+	for _, rs := range sources {
+		if !o.Shard.owns(rs.key) {
+			continue
+		}
+		found, err := rs.list(ctx)
+		if err != nil {
+			if !o.KeepGoing {
+				return nil, err
+			}
+			p.Failed = append(p.Failed, failedResult(rs.key, rs.key, err))
+			continue
+		}
+		imgs, err := p.images(rs.key, o.Filter.apply(found), namer, seen)
+		if err != nil {
+			return nil, err
+		}
+		if len(imgs) == 0 {
+			o.log().Warn("no images to sync found", "repository", rs.key)
+			continue
+		}
+		p.Images = append(p.Images, imgs...)
+		p.Sources++
+	}
+	if len(p.Images) == 0 && len(p.Failed) == 0 && o.Shard.Count <= 1 {
+		return nil, errNoImages(src)
+	}
+	return p, nil
+}
+
+// images names the destinations of one repository's images, dropping an
+// image already planned (a YAML file may select it twice).
+func (p *Plan) images(repo string, found []listed, namer *destNamer, seen map[string]bool) ([]Image, error) {
+	var out []Image
+	for _, l := range found {
+		dst, err := namer.name(l.suffix)
+		if err != nil {
+			return nil, fmt.Errorf("naming the destination of %s: %w", transport.FullName(l.ref), err)
+		}
+		key := transport.FullName(l.ref) + " " + transport.FullName(dst)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, Image{Source: l.ref, Destination: dst, Repository: repo})
+	}
+	for i := range out {
+		out[i].N, out[i].Of = i+1, len(out)
+	}
+	return out, nil
+}
+
+// apply keeps the images Include and Exclude accept and, with Newest,
+// the newest tags; images named by digest or path pass.
+func (f *Filter) apply(found []listed) []listed {
+	if f.Include == nil && f.Exclude == nil && f.Newest <= 0 {
+		return found
+	}
+	var tags []string
+	for _, l := range found {
+		if l.tag != "" && f.keep(l.tag) {
+			tags = append(tags, l.tag)
+		}
+	}
+	if f.Newest > 0 {
+		tags = newest(tags, f.Newest)
+	}
+	keepTag := map[string]bool{}
+	for _, t := range tags {
+		keepTag[t] = true
+	}
+	var out []listed
+	for _, l := range found {
+		if l.tag == "" || keepTag[l.tag] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Sync plans and runs a sync: NewPlan, then Run.
+func Sync(ctx context.Context, src, dst string, o Options) (*Summary, error) {
+	p, err := NewPlan(ctx, src, dst, o)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx)
+}
