@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/transport"
 )
 
@@ -150,3 +151,8 @@ func Sync(ctx context.Context, src, dst string, o Options) (*Summary, error) {
 	}
 	return p.Run(ctx)
 }
+
+// SetProgress sets the reporter the copies send blob and image events to
+// (Options.Copy.Progress), for a caller that starts showing progress only
+// once the plan is made.
+func (p *Plan) SetProgress(r progress.Reporter) { p.o.Copy.Progress = r }

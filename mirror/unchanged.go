@@ -42,17 +42,19 @@ func (p *Plan) unchanged(ctx context.Context, img *Image) (digest.Digest, bool) 
 			return "", false
 		}
 	}
-	src, ok := p.manifestDigest(ctx, img.Source, &o.Copy.Source)
+	src, ok := p.manifestDigest(ctx, img.Source, &o.Copy.Source, true)
 	if !ok {
 		return "", false
 	}
-	dst, ok := p.manifestDigest(ctx, img.Destination, &o.Copy.Destination)
+	dst, ok := p.manifestDigest(ctx, img.Destination, &o.Copy.Destination, false)
 	return src, ok && dst == src
 }
 
 // manifestDigest is the digest of the top manifest r names, where that
-// costs at most one request.
-func (p *Plan) manifestDigest(ctx context.Context, r transport.Reference, o *transport.Options) (digest.Digest, bool) {
+// costs at most one request. A source named by digest costs none (the
+// copy verifies it); a destination named by digest is asked, since the
+// name says what is wanted there, not what is there.
+func (p *Plan) manifestDigest(ctx context.Context, r transport.Reference, o *transport.Options, isSource bool) (digest.Digest, bool) {
 	switch r := r.(type) {
 	case *layout.Reference:
 		d, ok := p.ociIndex[r.Ref]
@@ -60,7 +62,7 @@ func (p *Plan) manifestDigest(ctx context.Context, r transport.Reference, o *tra
 	case *dir.Reference:
 		return fileDigest(filepath.Join(r.Path, "manifest.json"))
 	}
-	if n := r.DockerReference(); n != nil && reference.Digest(n) != "" {
+	if n := r.DockerReference(); isSource && n != nil && reference.Digest(n) != "" {
 		return reference.Digest(n), true
 	}
 	h, ok := r.(manifestHeader)
