@@ -20,6 +20,9 @@ import (
 type repoSource struct {
 	// key names the repository for sharding and reports.
 	key string
+	// group numbers the source as skopeo counts them: each repository
+	// of a registry or YAML file, a whole dir: tree as one.
+	group int
 	// list returns its images as (reference, skopeo naming suffix).
 	list func(ctx context.Context) ([]listed, error)
 }

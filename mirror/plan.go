@@ -16,8 +16,11 @@ type Image struct {
 	// path below a dir: source): the unit of sharding.
 	Repository string
 	// N is the image's position (from 1) among the Of images of its
-	// source repository, as skopeo's "image ref N/M" lines count.
+	// source (a repository, a dir: tree), as skopeo's "image ref N/M"
+	// lines count.
 	N, Of int
+
+	group int
 }
 
 // Plan is a checked list of images to copy. NewPlan makes it; Run copies.
@@ -62,8 +65,14 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Source != Dir {
+		for i := range sources {
+			sources[i].group = i
+		}
+	}
 	p := &Plan{o: o}
 	seen := map[string]bool{}
+	groups := map[int]bool{}
 	for _, rs := range sources {
 		if !o.Shard.owns(rs.key) {
 			continue
@@ -76,7 +85,7 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 			p.Failed = append(p.Failed, failedResult(rs.key, rs.key, err))
 			continue
 		}
-		imgs, err := p.images(rs.key, o.Filter.apply(found), namer, seen)
+		imgs, err := p.images(rs.key, rs.group, o.Filter.apply(found), namer, seen)
 		if err != nil {
 			return nil, err
 		}
@@ -85,8 +94,10 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 			continue
 		}
 		p.Images = append(p.Images, imgs...)
-		p.Sources++
+		groups[rs.group] = true
 	}
+	p.Sources = len(groups)
+	p.number()
 	if len(p.Images) == 0 && len(p.Failed) == 0 && o.Shard.Count <= 1 {
 		return nil, errNoImages(src)
 	}
@@ -95,7 +106,7 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 
 // images names the destinations of one repository's images, dropping an
 // image already planned (a YAML file may select it twice).
-func (p *Plan) images(repo string, found []listed, namer *destNamer, seen map[string]bool) ([]Image, error) {
+func (p *Plan) images(repo string, group int, found []listed, namer *destNamer, seen map[string]bool) ([]Image, error) {
 	var out []Image
 	for _, l := range found {
 		dst, err := namer.name(l.suffix)
@@ -107,12 +118,23 @@ func (p *Plan) images(repo string, found []listed, namer *destNamer, seen map[st
 			continue
 		}
 		seen[key] = true
-		out = append(out, Image{Source: l.ref, Destination: dst, Repository: repo})
-	}
-	for i := range out {
-		out[i].N, out[i].Of = i+1, len(out)
+		out = append(out, Image{Source: l.ref, Destination: dst, Repository: repo, group: group})
 	}
 	return out, nil
+}
+
+// number sets each image's N and Of within its source.
+func (p *Plan) number() {
+	count := map[int]int{}
+	for _, img := range p.Images {
+		count[img.group]++
+	}
+	seen := map[int]int{}
+	for i := range p.Images {
+		g := p.Images[i].group
+		seen[g]++
+		p.Images[i].N, p.Images[i].Of = seen[g], count[g]
+	}
 }
 
 // apply keeps the images Include and Exclude accept and, with Newest,
