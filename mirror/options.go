@@ -21,7 +21,9 @@ const (
 	// YAML is skopeo's sync file (source only).
 	YAML Kind = "yaml"
 	// OCI is one OCI layout holding every image under its ref name
-	// (destination only; a ferry extension).
+	// (destination only; a ferry extension). Docker manifests are
+	// converted to OCI ones, as skopeo copy does for a layout, unless
+	// Copy.Format or Copy.PreserveDigests says otherwise.
 	OCI Kind = "oci"
 )
 

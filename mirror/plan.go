@@ -33,8 +33,8 @@ type Plan struct {
 	// Options.KeepGoing lets the sync go on without them.
 	Failed []Result
 
-	o        Options
-	ociIndex map[string]string // --dest oci: ref name -> digest at the start
+	o   Options
+	oci *ociState // --dest oci only
 }
 
 // NewPlan lists what src holds (by Options.Source: a registry repository
@@ -46,6 +46,9 @@ type Plan struct {
 func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 	if o.Source == Dir && o.Destination == Dir {
 		return nil, fmt.Errorf("%w: sync from 'dir' to 'dir' is not implemented, consider using rsync instead", errdefs.ErrNotSupported)
+	}
+	if o.Destination == OCI && o.Copy.Format == "" && !o.Copy.PreserveDigests {
+		o.Copy.Format = "oci" // skopeo reads only OCI manifests from a layout
 	}
 	namer, err := newDestNamer(dst, &o)
 	if err != nil {

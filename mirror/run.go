@@ -33,6 +33,7 @@ func (p *Plan) Run(ctx context.Context) (*Summary, error) {
 	if err := p.prepareDestination(); err != nil {
 		return nil, err
 	}
+	defer p.oci.save(ctx, o.log())
 	limiter := copier.NewLimiter(o.Transfers)
 	workers := o.Images
 	if workers <= 0 {
@@ -104,8 +105,9 @@ func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter) Res
 	if o.OnStart != nil {
 		o.OnStart(*img)
 	}
-	if d, ok := p.unchanged(ctx, img); ok {
-		r.Status, r.Digest = Skipped, d
+	srcDigest, dstDigest, skip := p.unchanged(ctx, img)
+	if skip {
+		r.Status, r.Digest = Skipped, dstDigest
 		if rep := o.Copy.Progress; rep != nil {
 			rep.Report(progress.Event{Kind: progress.ImageStarted, Image: r.Source})
 			rep.Report(progress.Event{Kind: progress.ImageSkipped, Image: r.Source})
@@ -129,6 +131,7 @@ func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter) Res
 	if res.Skipped {
 		r.Status = Skipped
 	}
+	p.oci.record(img.Destination, srcDigest, res.Digest)
 	return r
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/ferrytool/ferry/copier"
-	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/dir"
@@ -21,33 +20,38 @@ type manifestHeader interface {
 	ManifestDescriptor(ctx context.Context, o *transport.Options) (ocispec.Descriptor, error)
 }
 
-// unchanged reports whether the destination already holds exactly the
-// source's top manifest, found with one request on each side (a HEAD, a
-// file read, or nothing for a source named by digest), and returns its
-// digest. It answers false whenever it cannot tell cheaply, and the copy
-// then decides (the copier's own SkipExisting check reads the source).
+// unchanged reports whether the destination already holds the image, found
+// with one request on each side (a HEAD, a file read, or nothing for a
+// source named by digest): it holds the source's top manifest itself, or
+// (--dest oci) the manifest an earlier sync with the same options wrote
+// from it. It returns the source's digest when it learnt it, and the
+// digest at the destination when skipping. It answers false whenever it
+// cannot tell cheaply, and the copy then decides (the copier's own
+// SkipExisting check reads the source).
 //
-// The shortcut is taken only when the copy would write the source's
-// manifest unchanged (no --format, recompression or signing) and the
-// trust policy accepts any image from the source (its check needs the
-// manifest and signatures). Signatures the source gained after an image
-// was mirrored are not copied to it; --no-skip copies everything again.
-func (p *Plan) unchanged(ctx context.Context, img *Image) (digest.Digest, bool) {
+// The shortcut is not taken when the copy recompresses or signs, or when
+// the trust policy must see the image (anything but accepting any image
+// from the source). Signatures the source gained after an image was
+// mirrored are not copied to it; --no-skip copies everything again.
+func (p *Plan) unchanged(ctx context.Context, img *Image) (src, dst digest.Digest, skip bool) {
 	o := &p.o
-	if o.NoSkip || o.Copy.Format != "" || o.Copy.Compression != "" || len(o.Copy.Signers) > 0 {
-		return "", false
+	if o.NoSkip || o.Copy.Compression != "" || len(o.Copy.Signers) > 0 {
+		return "", "", false
 	}
 	if pol := o.Copy.Policy; pol != nil {
 		if a, ok := pol.(copier.AnyImagePolicy); !ok || !a.AcceptsAnyImage(img.Source) {
-			return "", false
+			return "", "", false
 		}
 	}
 	src, ok := p.manifestDigest(ctx, img.Source, &o.Copy.Source, true)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
-	dst, ok := p.manifestDigest(ctx, img.Destination, &o.Copy.Destination, false)
-	return src, ok && dst == src
+	dst, ok = p.manifestDigest(ctx, img.Destination, &o.Copy.Destination, false)
+	if !ok {
+		return src, "", false
+	}
+	return src, dst, dst == src || p.oci.wrote(img.Destination, src, dst)
 }
 
 // manifestDigest is the digest of the top manifest r names, where that
@@ -57,8 +61,8 @@ func (p *Plan) unchanged(ctx context.Context, img *Image) (digest.Digest, bool) 
 func (p *Plan) manifestDigest(ctx context.Context, r transport.Reference, o *transport.Options, isSource bool) (digest.Digest, bool) {
 	switch r := r.(type) {
 	case *layout.Reference:
-		d, ok := p.ociIndex[r.Ref]
-		return digest.Digest(d), ok
+		d, ok := p.oci.index[r.Ref]
+		return d, ok
 	case *dir.Reference:
 		return fileDigest(filepath.Join(r.Path, "manifest.json"))
 	}
@@ -84,38 +88,4 @@ func fileDigest(path string) (digest.Digest, bool) {
 		return "", false
 	}
 	return digest.FromBytes(b), true
-}
-
-// prepareDestination makes the OCI layout every image of --dest oci goes
-// into, so that concurrent copies update one layout instead of racing to
-// create it, and records which ref names it already holds.
-func (p *Plan) prepareDestination() error {
-	if p.o.Destination != OCI || len(p.Images) == 0 {
-		return nil
-	}
-	root := p.Images[0].Destination.(*layout.Reference).Path
-	lay := ocilayout.At(root)
-	ix, exists, err := lay.ReadIndex()
-	if err != nil {
-		return err
-	}
-	if !exists {
-		if err := os.MkdirAll(root, 0o755); err != nil {
-			return err
-		}
-		if err := lay.Init(); err != nil {
-			return err
-		}
-		if err := lay.WriteIndex(ocilayout.NewIndex()); err != nil {
-			return err
-		}
-		return nil
-	}
-	p.ociIndex = map[string]string{}
-	for _, m := range ix.Manifests {
-		if name := ocilayout.RefName(m); name != "" {
-			p.ociIndex[name] = m.Digest.String()
-		}
-	}
-	return nil
 }
