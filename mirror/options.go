@@ -56,8 +56,9 @@ type Options struct {
 	Shard Shard
 
 	// Images is how many images are copied at once (default
-	// DefaultImages). Transfers bounds blob transfers in flight across
-	// all of them (default: the copier's 6).
+	// DefaultImages); up to 16 more are checked for being unchanged
+	// meanwhile. Transfers bounds blob transfers in flight across all of
+	// them (default: twice Images, at least the copier's 6).
 	Images    int
 	Transfers int
 	// KeepGoing copies the remaining images after one fails; without it
@@ -80,7 +81,7 @@ type Options struct {
 // DefaultImages is how many images a sync copies at once by default:
 // enough to hide a slow link's latency, few enough that one image's
 // blobs still get most of the transfer slots.
-const DefaultImages = 4
+const DefaultImages = 8
 
 // Filter chooses tags. It applies to every image a source names by tag
 // (listed or written out in a YAML file); images named by digest pass.

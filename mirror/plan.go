@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/progress"
@@ -76,11 +77,15 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 	p := &Plan{o: o}
 	seen := map[string]bool{}
 	groups := map[int]bool{}
+	var mine []repoSource
 	for _, rs := range sources {
-		if !o.Shard.owns(rs.key) {
-			continue
+		if o.Shard.owns(rs.key) {
+			mine = append(mine, rs)
 		}
-		found, err := rs.list(ctx)
+	}
+	lists := listAll(ctx, mine)
+	for i, rs := range mine {
+		found, err := lists[i].found, lists[i].err
 		if err != nil {
 			if !o.KeepGoing {
 				return nil, err
@@ -105,6 +110,31 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 		return nil, errNoImages(src)
 	}
 	return p, nil
+}
+
+// listParallel is how many repositories are listed at once.
+const listParallel = 8
+
+type listing struct {
+	found []listed
+	err   error
+}
+
+// listAll lists the sources, listParallel at a time, keeping their order.
+func listAll(ctx context.Context, sources []repoSource) []listing {
+	out := make([]listing, len(sources))
+	sem := make(chan struct{}, listParallel)
+	var wg sync.WaitGroup
+	for i, rs := range sources {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i].found, out[i].err = rs.list(ctx)
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // images names the destinations of one repository's images, dropping an

@@ -34,11 +34,17 @@ func (p *Plan) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	defer p.oci.save(ctx, o.log())
-	limiter := copier.NewLimiter(o.Transfers)
-	workers := o.Images
-	if workers <= 0 {
-		workers = DefaultImages
+	images := o.Images
+	if images <= 0 {
+		images = DefaultImages
 	}
+	transfers := o.Transfers
+	if transfers <= 0 {
+		transfers = max(6, 2*images)
+	}
+	limiter := copier.NewLimiter(transfers)
+	copySlots := make(chan struct{}, images)
+	workers := max(images, checkParallel)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -59,7 +65,7 @@ func (p *Plan) Run(ctx context.Context) (*Summary, error) {
 				if ctx.Err() != nil {
 					continue // stopped by a failure: not tried
 				}
-				r := p.one(ctx, &p.Images[i], limiter)
+				r := p.one(ctx, &p.Images[i], limiter, copySlots)
 				if r.Status == Failed && !o.KeepGoing {
 					errOnce.Do(func() {
 						firstErr = fmt.Errorf("copying %s: %w", r.Source, r.Err)
@@ -98,8 +104,14 @@ func (p *Plan) emit(sum *Summary, r Result) {
 	}
 }
 
-// one copies one image, unless the destination already holds it.
-func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter) Result {
+// checkParallel is how many images are checked for being unchanged at
+// once: a HEAD on each side, cheap for the registries, and on a slow link
+// the latency of a no-op re-sync is what decides its time.
+const checkParallel = 16
+
+// one copies one image, unless the destination already holds it. The
+// check runs at once; the copy waits for one of the copy slots.
+func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter, slots chan struct{}) Result {
 	o := &p.o
 	r := Result{Source: transport.FullName(img.Source), Destination: transport.FullName(img.Destination), Repository: img.Repository}
 	if o.OnStart != nil {
@@ -113,6 +125,12 @@ func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter) Res
 			rep.Report(progress.Event{Kind: progress.ImageSkipped, Image: r.Source})
 		}
 		return r
+	}
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		return failedResult(img.Repository, r.Source, ctx.Err())
 	}
 	copts := o.Copy
 	copts.Limiter = limiter
