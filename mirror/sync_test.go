@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
+	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/mirror"
 	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/registry"
@@ -118,3 +120,42 @@ func TestSyncDirInPlace(t *testing.T) {
 }
 
 var cmpErr = cmp.Comparer(func(a, b error) bool { return a == b })
+
+// TestSyncIndexWithoutAll re-syncs a multi-platform image copied without
+// --all: the destination holds the instance for this platform, not the
+// index the source's tag names, so the one-HEAD check cannot match; the
+// copier's own check (source manifests read, one HEAD at the destination)
+// still skips it without moving a blob.
+func TestSyncIndexWithoutAll(t *testing.T) {
+	t.Parallel()
+	src := testregistry.New(t, testregistry.Options{})
+	dst := testregistry.New(t, testregistry.Options{})
+	src.PushIndex(t, "lib/multi", "1", testimage.NewIndex(false,
+		manifest.Platform{OS: "linux", Architecture: "amd64"}, manifest.Platform{OS: "linux", Architecture: "arm64"}))
+	o := mirror.Options{
+		Source: mirror.Docker, Destination: mirror.Docker,
+		SourceDocker: docker.Config{Insecure: true, NoRegistryHints: true}, DestinationDocker: docker.Config{Insecure: true, NoRegistryHints: true},
+	}
+	o.Copy.Platform = manifest.Platform{OS: "linux", Architecture: "arm64"}
+	for i, want := range []mirror.Status{mirror.Copied, mirror.Skipped} {
+		src.ResetRequests()
+		dst.ResetRequests()
+		sum, err := mirror.Sync(context.Background(), src.Host()+"/lib/multi", dst.Host()+"/m", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sum.Results[0].Status; got != want {
+			t.Errorf("run %d: %s, want %s", i+1, got, want)
+		}
+	}
+	for _, r := range src.Requests() {
+		if r.Method == http.MethodGet && strings.Contains(r.Path, "/blobs/") {
+			t.Errorf("the re-sync fetched a blob: %s", r.Path)
+		}
+	}
+	for _, r := range dst.Requests() {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			t.Errorf("the re-sync wrote to the destination: %s %s", r.Method, r.Path)
+		}
+	}
+}
