@@ -55,6 +55,11 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Destination == Dir || o.Destination == OCI {
+		if err := checkWritable(dst); err != nil {
+			return nil, err
+		}
+	}
 	var sources []repoSource
 	switch o.Source {
 	case Docker:

@@ -256,6 +256,10 @@ func TestSyncBadInput(t *testing.T) {
 	reg.ResetRequests()
 	yaml := func(doc string) string { return writeYAML(t, strings.ReplaceAll(doc, "REG", reg.Host())) }
 	dirSrc := t.TempDir()
+	fileDest := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(fileDest, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -275,6 +279,7 @@ func TestSyncBadInput(t *testing.T) {
 		{"bad shard", []string{"--src", "docker", "--dest", "docker", "--shard", "4/4", reg.Host() + "/lib/app", "x.example/m"}, "want an index from 0 to 3"},
 		{"auto shard without index", []string{"--src", "docker", "--dest", "docker", "--shard", "auto/4", reg.Host() + "/lib/app", "x.example/m"}, "JOB_COMPLETION_INDEX"},
 		{"oci path with colon", []string{"--src", "docker", "--dest", "oci", reg.Host() + "/lib/app", "/tmp/a:b"}, "cannot contain"},
+		{"destination under a file", []string{"--src", "docker", "--dest", "dir", reg.Host() + "/lib/app", filepath.Join(fileDest, "out")}, "is not a directory"},
 		{"bad destination name", []string{"--src", "docker", "--dest", "docker", "--append-suffix", "!", reg.Host() + "/lib/app", "x.example/m"}, "naming the destination"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
