@@ -114,23 +114,11 @@ func pushSmallImages(ctx context.Context, c *http.Client, base string, imgs []sm
 
 // pushBytes uploads b monolithically (POST, then PUT with ?digest=).
 func pushBytes(ctx context.Context, c *http.Client, base, repo string, b []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v2/"+repo+"/blobs/uploads/", nil)
+	loc, err := startUpload(ctx, c, base, repo, digest.FromBytes(b))
 	if err != nil {
 		return err
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	loc, err := resp.Location()
-	if err != nil || resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("start upload: status %s", resp.Status)
-	}
-	q := loc.Query()
-	q.Set("digest", digest.FromBytes(b).String())
-	loc.RawQuery = q.Encode()
-	req, err = http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
