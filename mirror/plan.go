@@ -95,7 +95,7 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 			if !o.KeepGoing {
 				return nil, err
 			}
-			p.Failed = append(p.Failed, failedResult(rs.key, rs.key, err))
+			p.Failed = append(p.Failed, failedResult(rs.key, "docker://"+rs.key, err)) // only registries are listed
 			continue
 		}
 		imgs, err := p.images(rs.key, rs.group, o.Filter.apply(found), namer, seen)
