@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/ferrytool/ferry/internal/retry"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/progress"
@@ -88,7 +91,10 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 			mine = append(mine, rs)
 		}
 	}
-	lists := listAll(ctx, mine)
+	lists := listAll(ctx, mine, retry.Policy{Times: o.Copy.RetryTimes, Delay: o.Copy.RetryDelay,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			o.log().Warn("listing failed, retrying", "attempt", attempt, "of", o.Copy.RetryTimes, "in", wait, "error", err)
+		}})
 	for i, rs := range mine {
 		found, err := lists[i].found, lists[i].err
 		if err != nil {
@@ -125,8 +131,10 @@ type listing struct {
 	err   error
 }
 
-// listAll lists the sources, listParallel at a time, keeping their order.
-func listAll(ctx context.Context, sources []repoSource) []listing {
+// listAll lists the sources, listParallel at a time, keeping their order;
+// a listing that fails is retried as --retry-times says (skopeo retries
+// its whole listing).
+func listAll(ctx context.Context, sources []repoSource, rp retry.Policy) []listing {
 	out := make([]listing, len(sources))
 	sem := make(chan struct{}, listParallel)
 	var wg sync.WaitGroup
@@ -135,7 +143,11 @@ func listAll(ctx context.Context, sources []repoSource) []listing {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i].found, out[i].err = rs.list(ctx)
+			out[i].err = retry.Do(ctx, rp, func() error {
+				var err error
+				out[i].found, err = rs.list(ctx)
+				return err
+			})
 		}()
 	}
 	wg.Wait()
