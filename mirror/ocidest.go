@@ -48,37 +48,43 @@ type ociState struct {
 // prepareDestination makes the OCI layout every image of --dest oci goes
 // into, so that concurrent copies update one layout instead of racing to
 // create it, and reads which ref names it holds and what the last sync
-// recorded.
-func (p *Plan) prepareDestination() error {
+// recorded. The layout's lock covers the check and the creation, as
+// shards on a shared volume may start together.
+func (p *Plan) prepareDestination(ctx context.Context) error {
 	if p.o.Destination != OCI || len(p.Images) == 0 {
 		return nil
 	}
 	root := p.Images[0].Destination.(*layout.Reference).Path
-	s := &ociState{root: root, index: map[string]digest.Digest{}, before: map[string]syncRecord{}, added: map[string]syncRecord{},
+	s := &ociState{root: root, index: map[string]digest.Digest{}, added: map[string]syncRecord{},
 		options: optionsKey(&p.o)}
+	if err := os.MkdirAll(root, fsutil.DirPerm); err != nil {
+		return err
+	}
 	lay := ocilayout.At(root)
+	lk, err := lay.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
 	ix, exists, err := lay.ReadIndex()
 	if err != nil {
 		return err
 	}
 	if !exists {
-		if err := os.MkdirAll(root, fsutil.DirPerm); err != nil {
-			return err
-		}
 		if err := lay.Init(); err != nil {
 			return err
 		}
 		if err := lay.WriteIndex(ocilayout.NewIndex()); err != nil {
 			return err
 		}
-	} else {
-		for _, m := range ix.Manifests {
-			if name := ocilayout.RefName(m); name != "" {
-				s.index[name] = m.Digest
-			}
-		}
-		s.before = readRecords(root)
+		ix = ocilayout.NewIndex()
 	}
+	for _, m := range ix.Manifests {
+		if name := ocilayout.RefName(m); name != "" {
+			s.index[name] = m.Digest
+		}
+	}
+	s.before = readRecords(root)
 	p.oci = s
 	return nil
 }

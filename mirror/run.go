@@ -30,7 +30,7 @@ func (e *FailedError) Error() string {
 // *FailedError says some failed.
 func (p *Plan) Run(ctx context.Context) (*Summary, error) {
 	o := &p.o
-	if err := p.prepareDestination(); err != nil {
+	if err := p.prepareDestination(ctx); err != nil {
 		return nil, err
 	}
 	defer p.oci.save(ctx, o.log())
