@@ -301,3 +301,66 @@ func TestSyncBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncShardsIntoOneLayout runs four shards at once into one new OCI
+// layout: every image ends up in it once, and the sync record holds them
+// all, so a re-sync by any one worker of all shards skips everything.
+func TestSyncShardsIntoOneLayout(t *testing.T) {
+	t.Parallel()
+	src := testregistry.New(t, testregistry.Options{})
+	var yml strings.Builder
+	fmt.Fprintf(&yml, "%s:\n  tls-verify: false\n  images:\n", src.Host())
+	for r := range 8 {
+		repo := fmt.Sprintf("team/svc%d", r)
+		fmt.Fprintf(&yml, "    %s: []\n", repo)
+		src.Push(t, repo, "1", testimage.New(testimage.Options{Seed: int64(500 + r), Docker: r%2 == 0}))
+	}
+	file := writeYAML(t, yml.String())
+	out := filepath.Join(t.TempDir(), "layout")
+	errs := make(chan string, 4)
+	for i := range 4 {
+		go func() {
+			_, stderr, code := runCLI(t, "--insecure-policy", "sync", "--src", "yaml", "--dest", "oci", "--shard", fmt.Sprintf("%d/4", i), file, out)
+			if code != 0 {
+				errs <- stderr
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Errorf("a shard failed: %s", e)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ix struct {
+		Manifests []struct{ Annotations map[string]string }
+	}
+	if err := json.Unmarshal(b, &ix); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range ix.Manifests {
+		names = append(names, m.Annotations["org.opencontainers.image.ref.name"])
+	}
+	slices.Sort(names)
+	want := []string{"svc0:1", "svc1:1", "svc2:1", "svc3:1", "svc4:1", "svc5:1", "svc6:1", "svc7:1"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("layout index (-want +got):\n%s", diff)
+	}
+	src.ResetRequests()
+	report := filepath.Join(t.TempDir(), "report")
+	if _, stderr, code := runCLI(t, "--insecure-policy", "sync", "--src", "yaml", "--dest", "oci", "--report", report, file, out); code != 0 {
+		t.Fatalf("re-sync: %s", stderr)
+	}
+	if got := statuses(readReport(t, report)); got[mirror.Skipped] != 8 {
+		t.Errorf("re-sync: %v, want 8 skipped", got)
+	}
+	if got := contentGets(src); len(got) != 0 {
+		t.Errorf("re-sync fetched from the source: %v", got)
+	}
+}
