@@ -85,7 +85,7 @@ auto/N takes I from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).`,
 	fs.StringVar(&o.shard, "shard", "", "sync only part `I/N` of the repositories (I from 0; auto/N: I from $JOB_COMPLETION_INDEX)")
 	fs.StringVar(&o.report, "report", "", "write one JSON line per image to `FILE` (source, destination, digest, status, bytes, error)")
 	fs.IntVar(&o.images, "parallel-images", mirror.DefaultImages, "number of images copied at once")
-	fs.IntVar(&o.transfers, "image-parallel-copies", 0, "maximum number of blobs copied in parallel, across all images (default 6)")
+	fs.IntVar(&o.transfers, "image-parallel-copies", 0, "maximum number of blobs copied in parallel, across all images (default: twice --parallel-images, at least 6)")
 	fs.BoolVar(&o.noSkip, "no-skip", false, "copy every image, even those the destination already holds")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "suppress progress output")
 	fs.StringVar(&o.progress, "progress", "none", "how to show blob progress on standard error: "+progressModes)
@@ -96,6 +96,9 @@ auto/N takes I from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).`,
 	o.retry.register(fs)
 	o.sign.register(fs)
 	registerUnsupportedCopyFlags(fs)
+	for _, n := range []string{"encryption-key", "encrypt-layer", "decryption-key"} {
+		_ = fs.MarkHidden(n) // copy's, not skopeo sync's; still refused when given
+	}
 	return cmd
 }
 
