@@ -155,6 +155,15 @@ func parseOptions(o *options, scenarios, tools, bw string) error {
 	return nil
 }
 
+func wantsSync(names []string) bool {
+	for _, n := range names {
+		if n == "sync" || n == "resync" {
+			return true
+		}
+	}
+	return false
+}
+
 func knownScenario(name string) bool {
 	for _, s := range allScenarios {
 		if s.Name == name {
@@ -217,6 +226,15 @@ func runBench(ctx context.Context, o options) error {
 		return fmt.Errorf("push to the source registry: %w", err)
 	}
 	logf("registry: pushed %s to %s/bench:1 in %s", fmtBytes(b.im.Compressed()), b.src.Host, fmtDur(time.Since(start)))
+
+	if wantsSync(o.scenarios) {
+		b.syncImgs = genSmallImages()
+		start := time.Now()
+		if err := pushSmallImages(ctx, b.client, b.src.URL(), b.syncImgs); err != nil {
+			return fmt.Errorf("push the sync images: %w", err)
+		}
+		logf("registry: pushed %d sync images in %s", len(b.syncImgs), fmtDur(time.Since(start)))
+	}
 
 	var chosen []scenario
 	for _, s := range allScenarios {

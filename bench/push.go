@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -35,38 +36,47 @@ func pushImage(ctx context.Context, c *http.Client, base, repo, tag string, im *
 }
 
 func pushBlob(ctx context.Context, c *http.Client, base, repo string, im *benchImage, d ocispec.Descriptor) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v2/"+repo+"/blobs/uploads/", nil)
+	loc, err := startUpload(ctx, c, base, repo, d.Digest)
 	if err != nil {
 		return err
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("start upload of %s: status %s", d.Digest, resp.Status)
-	}
-	loc, err := resp.Location()
-	if err != nil {
-		return fmt.Errorf("start upload of %s: %w", d.Digest, err)
-	}
-	q := loc.Query()
-	q.Set("digest", d.Digest.String())
-	loc.RawQuery = q.Encode()
-
 	f, err := os.Open(im.BlobPath(d.Digest))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	req, err = http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), f)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, loc.String(), f)
 	if err != nil {
 		return err
 	}
 	req.ContentLength = d.Size
 	req.Header.Set("Content-Type", "application/octet-stream")
 	return expect(c, req, http.StatusCreated)
+}
+
+// startUpload opens an upload session in repo and returns the URL that
+// completes it with the blob d (its Location with ?digest=).
+func startUpload(ctx context.Context, c *http.Client, base, repo string, d digest.Digest) (*url.URL, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v2/"+repo+"/blobs/uploads/", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return nil, fmt.Errorf("start upload of %s: status %s", d, resp.Status)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return nil, fmt.Errorf("start upload of %s: %w", d, err)
+	}
+	q := loc.Query()
+	q.Set("digest", d.String())
+	loc.RawQuery = q.Encode()
+	return loc, nil
 }
 
 // expect sends req and checks the status code.

@@ -35,6 +35,9 @@ type registry struct {
 	blobBytesOut atomic.Int64 // response body bytes of blob GETs
 	blobGets     atomic.Int64 // blob GET requests (ranged ones included)
 	uploadBytes  atomic.Int64 // request body bytes of blob uploads (PATCH, PUT)
+	requests     atomic.Int64 // every request
+	manifestGets atomic.Int64 // manifest GETs
+	tagLists     atomic.Int64 // tag list GETs (pages)
 }
 
 // wireCount is a snapshot of a registry's counters.
@@ -42,6 +45,9 @@ type wireCount struct {
 	BlobBytesOut int64 `json:"blobBytesServed"`
 	BlobGets     int64 `json:"blobGets"`
 	UploadBytes  int64 `json:"uploadBytesReceived"`
+	Requests     int64 `json:"requests"`
+	ManifestGets int64 `json:"manifestGets"`
+	TagLists     int64 `json:"tagListGets"`
 }
 
 func init() {
@@ -90,6 +96,9 @@ func (r *registry) Counters() wireCount {
 		BlobBytesOut: r.blobBytesOut.Load(),
 		BlobGets:     r.blobGets.Load(),
 		UploadBytes:  r.uploadBytes.Load(),
+		Requests:     r.requests.Load(),
+		ManifestGets: r.manifestGets.Load(),
+		TagLists:     r.tagLists.Load(),
 	}
 }
 
@@ -98,6 +107,9 @@ func (r *registry) Reset() {
 	r.blobBytesOut.Store(0)
 	r.blobGets.Store(0)
 	r.uploadBytes.Store(0)
+	r.requests.Store(0)
+	r.manifestGets.Store(0)
+	r.tagLists.Store(0)
 }
 
 // count wraps h to count blob bytes: response bodies of GETs on
@@ -106,6 +118,13 @@ func (r *registry) Reset() {
 func (r *registry) count(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		p := req.URL.Path
+		r.requests.Add(1)
+		if req.Method == http.MethodGet && strings.Contains(p, "/manifests/") {
+			r.manifestGets.Add(1)
+		}
+		if req.Method == http.MethodGet && strings.HasSuffix(p, "/tags/list") {
+			r.tagLists.Add(1)
+		}
 		switch {
 		case !strings.HasPrefix(p, "/v2/"):
 		case strings.Contains(p, "/blobs/uploads/"):

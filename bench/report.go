@@ -26,6 +26,8 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tdisk peak (MB)\tarchive (MB)\tarchive/image\t")
 	case res.Kind == kindRegistry:
 		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tpushed (MB)\t")
+	case isSync(res.Kind):
+		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tsource requests\ttag list GETs\tmanifest GETs\tblob GETs\trequests/image after listing\t")
 	default:
 		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tblob GETs\t")
 	}
@@ -50,6 +52,9 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 			cells = append(cells, mb(m.DiskPeak), mb(m.OutSize), fmt.Sprintf("%.2fx", ratio(m.OutSize, im.Compressed())))
 		case kindRegistry:
 			cells = append(cells, mb(m.Pushed))
+		case kindSync, kindResync:
+			cells = append(cells[:4], fmt.Sprint(m.Wire.Requests), fmt.Sprint(m.Wire.TagLists), fmt.Sprint(m.Wire.ManifestGets),
+				fmt.Sprint(m.Wire.BlobGets), fmt.Sprintf("%.2f", perImage(m.Wire)))
 		default:
 			cells = append(cells, fmt.Sprint(m.Wire.BlobGets))
 		}
@@ -121,6 +126,10 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 	}
 	out = append(out, line("time", func(r *row) float64 { return r.Median.Wall.Seconds() }, secs))
 	out = append(out, line("peak RSS", func(r *row) float64 { return float64(r.Median.MaxRSSKiB * 1024) }, mib))
+	if isSync(res.Kind) {
+		out = append(out, line("requests", func(r *row) float64 { return float64(r.Median.Wire.Requests) },
+			func(f float64) string { return fmt.Sprintf("%.0f", f) }))
+	}
 	if res.Kind == kindArchive {
 		out = append(out, line("disk peak", func(r *row) float64 { return float64(r.Median.DiskPeak) }, mbs))
 	}
@@ -139,6 +148,12 @@ func baselineLine(ferry, base *row) string {
 	return fmt.Sprintf("  ferry vs %s: time %.2fx, peak RSS %.2fx (%s / %s; above 1 = ferry better)", baselineName,
 		base.Median.Wall.Seconds()/ferry.Median.Wall.Seconds(), ratio(base.Median.MaxRSSKiB, ferry.Median.MaxRSSKiB),
 		fmtDur(base.Median.Wall), fmtDur(ferry.Median.Wall))
+}
+
+// perImage is the source requests of a sync beyond its tag listing,
+// per image: what recognising (or copying) each image cost.
+func perImage(w wireCount) float64 {
+	return float64(w.Requests-w.TagLists) / syncImages
 }
 
 func ratio(a, b int64) float64 {

@@ -31,6 +31,8 @@ var allScenarios = []scenario{
 	{Name: "archive", Title: "registry -> docker-archive: file, fast link", Kind: kindArchive, Disk: true},
 	{Name: "registry", Title: "registry -> second registry (no cross-repo mounts), fast link", Kind: kindRegistry},
 	{Name: "resume", Title: "resume after SIGKILL, registry -> oci: layout, throttled link", Kind: kindOCI, Slow: true, Resume: true},
+	{Name: "sync", Title: "sync of 100 small 2-layer images (10 repositories x 10 tags, YAML source) to a second registry, throttled link", Kind: kindSync, Slow: true},
+	{Name: "resync", Title: "the same sync again, nothing changed (requests counted at the source)", Kind: kindResync, Slow: true},
 }
 
 // bench holds the running setup shared by the scenarios.
@@ -44,6 +46,8 @@ type bench struct {
 	work   string
 	client *http.Client
 	logf   func(string, ...any)
+	// syncImgs are the sync scenarios' images, pushed to src when one runs.
+	syncImgs []smallImage
 }
 
 // row is one tool's result in one scenario.
@@ -146,7 +150,7 @@ func (b *bench) prepare(sc scenario, t *tool, round int, r *row) (*sandbox, targ
 	if err != nil {
 		return nil, target{}, err
 	}
-	if sc.Kind == kindRegistry {
+	if sc.Kind == kindRegistry || isSync(sc.Kind) {
 		if b.dst, err = startRegistry(filepath.Join(filepath.Dir(box.Dir), "registry")); err != nil {
 			return nil, target{}, err
 		}
@@ -163,9 +167,18 @@ func (b *bench) prepare(sc scenario, t *tool, round int, r *row) (*sandbox, targ
 		tg.DstHost = b.dst.Host
 		tg.Dst = tg.DstHost + "/copy:1"
 	}
+	if isSync(sc.Kind) {
+		tg.DstHost, tg.Dst = b.dst.Host, b.dst.Host+"/mirror"
+		tg.YAML = filepath.Join(box.Dir, "sync.yaml")
+		if err := os.WriteFile(tg.YAML, []byte(syncYAML(tg.SrcHost)), 0o644); err != nil {
+			return nil, target{}, err
+		}
+	}
 	r.Args = t.argv(sc.Kind, tg)
 	return box, tg, nil
 }
+
+func isSync(k outKind) bool { return k == kindSync || k == kindResync }
 
 // once runs t once in sc, checks its output and cleans up after it.
 func (b *bench) once(ctx context.Context, sc scenario, t *tool, round int, r *row) runResult {
@@ -174,7 +187,14 @@ func (b *bench) once(ctx context.Context, sc scenario, t *tool, round int, r *ro
 		return runResult{Err: err.Error()}
 	}
 	defer b.cleanup(box)
-	rr := b.measure(ctx, runSpec{Tool: t, Args: r.Args, Box: box, Timeout: b.opts.timeout, SampleDisk: sc.Disk}, sc)
+	spec := runSpec{Tool: t, Args: r.Args, Box: box, Timeout: b.opts.timeout, SampleDisk: sc.Disk}
+	if sc.Kind == kindResync {
+		// Fill the destination first (not measured), with the same tool.
+		if fill := run(ctx, spec); fill.Err != "" {
+			return runResult{Err: "first sync: " + fill.Err}
+		}
+	}
+	rr := b.measure(ctx, spec, sc)
 	if rr.Err == "" {
 		rr.OutSize, rr.Err = b.check(ctx, sc, tg, round, t)
 	}
@@ -196,7 +216,7 @@ func (b *bench) measure(ctx context.Context, s runSpec, sc scenario) runResult {
 	if sc.Slow {
 		rr.Delivered = b.link.Delivered() - before
 	}
-	if b.dst != nil && sc.Kind == kindRegistry {
+	if b.dst != nil && (sc.Kind == kindRegistry || isSync(sc.Kind)) {
 		rr.Pushed = b.dst.Counters().UploadBytes
 	}
 	return rr
@@ -213,6 +233,8 @@ func (b *bench) check(ctx context.Context, sc scenario, tg target, round int, t 
 		n, err = checkArchive(tg.Out, b.im)
 	case kindRegistry:
 		err = checkRegistry(ctx, b.client, b.dst.URL(), "copy", b.im)
+	case kindSync, kindResync:
+		err = checkSync(ctx, b.client, b.dst.URL(), b.syncImgs)
 	}
 	if err != nil {
 		return n, "output check: " + err.Error()
@@ -297,6 +319,9 @@ func median(runs []runResult) *runResult {
 			BlobBytesOut: pick(func(r runResult) int64 { return r.Wire.BlobBytesOut }),
 			BlobGets:     pick(func(r runResult) int64 { return r.Wire.BlobGets }),
 			UploadBytes:  pick(func(r runResult) int64 { return r.Wire.UploadBytes }),
+			Requests:     pick(func(r runResult) int64 { return r.Wire.Requests }),
+			ManifestGets: pick(func(r runResult) int64 { return r.Wire.ManifestGets }),
+			TagLists:     pick(func(r runResult) int64 { return r.Wire.TagLists }),
 		},
 		Delivered: pick(func(r runResult) int64 { return r.Delivered }),
 		Pushed:    pick(func(r runResult) int64 { return r.Pushed }),

@@ -20,6 +20,8 @@ const (
 	kindOCI      outKind = iota // an OCI image layout directory
 	kindArchive                 // a docker-archive ("docker save") tar file
 	kindRegistry                // the image in a second registry
+	kindSync                    // the sync images mirrored to a second registry
+	kindResync                  // the same, into a registry that holds them already
 )
 
 // target names the endpoints of one command run.
@@ -28,7 +30,8 @@ type target struct {
 	Src     string // SrcHost/bench:1
 	Out     string // output directory (kindOCI) or file (kindArchive)
 	DstHost string // kindRegistry: the second registry
-	Dst     string // kindRegistry: DstHost/REPO:1
+	Dst     string // kindRegistry: DstHost/REPO:1; sync kinds: DstHost/mirror
+	YAML    string // sync kinds: the sync file naming the source repositories
 }
 
 // tool is a program under test, or the built-in limit probe.
@@ -60,6 +63,8 @@ func skopeoArgs(k outKind, t target) []string {
 		return []string{"copy", "--src-tls-verify=false", "docker://" + t.Src, "docker-archive:" + t.Out + ":bench:1"}
 	case kindRegistry:
 		return []string{"copy", "--src-tls-verify=false", "--dest-tls-verify=false", "docker://" + t.Src, "docker://" + t.Dst}
+	case kindSync, kindResync:
+		return []string{"sync", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", t.YAML, t.Dst}
 	}
 	return nil
 }

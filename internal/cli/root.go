@@ -48,6 +48,7 @@ other error (one line on standard error, "ferry: ...").`,
 		a.manifestDigestCommand(),
 		a.standaloneSignCommand(),
 		a.standaloneVerifyCommand(),
+		a.syncCommand(),
 		a.untrustedSignatureDumpCommand(),
 	)
 	for _, c := range root.Commands() {

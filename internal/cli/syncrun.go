@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferrytool/ferry/mirror"
+	"github.com/ferrytool/ferry/transport"
+	"github.com/spf13/cobra"
+)
+
+// runSync plans the sync (every check and listing before the first
+// copy), then runs it, writing skopeo's log lines to stderr and
+// --digestfile and --report at the end, whatever happened.
+func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error {
+	m, err := a.syncSetup(cmd, o)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.global.context(cmd.Context())
+	defer cancel()
+	log := &syncLog{w: a.stderr}
+	var digests, report bytes.Buffer
+	m.OnResult = func(r mirror.Result) {
+		logResult(log, r)
+		if r.Status != mirror.Failed && r.Digest != "" {
+			fmt.Fprintf(&digests, "%s %s\n", r.Digest, r.Destination)
+		}
+		if o.report != "" {
+			b, _ := json.Marshal(r)
+			report.Write(append(b, '\n'))
+		}
+	}
+	if !o.quiet {
+		m.OnStart = func(img mirror.Image) {
+			log.line("info", fmt.Sprintf("Copying image ref %d/%d", img.N, img.Of),
+				"from", transport.FullName(img.Source), "to", transport.FullName(img.Destination))
+		}
+	}
+	plan, err := mirror.NewPlan(ctx, src, dst, m)
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		log.line("warning", "Running in dry-run mode")
+		for _, img := range plan.Images {
+			log.line("info", fmt.Sprintf("Would have copied image ref %d/%d", img.N, img.Of),
+				"from", transport.FullName(img.Source), "to", transport.FullName(img.Destination))
+		}
+		log.line("info", fmt.Sprintf("Would have synced %d images from %d sources", len(plan.Images), plan.Sources))
+		return nil
+	}
+	mode := o.progress
+	if o.quiet {
+		mode = "none"
+	}
+	reporter, stop, err := a.newProgress(mode)
+	if err != nil {
+		return err
+	}
+	plan.SetProgress(reporter)
+	sum, runErr := plan.Run(ctx)
+	stop()
+	if err := a.writeSyncFiles(o, digests.Bytes(), report.Bytes()); err != nil {
+		return err
+	}
+	if sum != nil {
+		log.line("info", fmt.Sprintf("Synced %d images from %d sources", sum.Copied+sum.Skipped, plan.Sources),
+			"copied", fmt.Sprint(sum.Copied), "skipped", fmt.Sprint(sum.Skipped), "failed", fmt.Sprint(sum.Failed))
+	}
+	if runErr != nil {
+		return copyError(runErr)
+	}
+	return nil
+}
+
+// logResult reports a failed image as skopeo does with --keep-going.
+func logResult(log *syncLog, r mirror.Result) {
+	if r.Status == mirror.Failed {
+		log.line("error", fmt.Sprintf("Error copying ref %q", r.Source), "error", r.Error)
+	}
+}
+
+func (a *app) writeSyncFiles(o *syncOptions, digests, report []byte) error {
+	if o.digestFile != "" {
+		if err := writeFileAtomic(o.digestFile, digests); err != nil {
+			return fmt.Errorf("--digestfile: %w", err)
+		}
+	}
+	if o.report != "" {
+		if err := writeFileAtomic(o.report, report); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	return nil
+}
+
+// logLine writes one line to stderr in skopeo's (logrus's) text format,
+// which scripts parse: time="..." level=info msg="..." key=value.
+type syncLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *syncLog) line(level, msg string, kv ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	writeLogLine(l.w, time.Now(), level, msg, kv...)
+}
+
+func writeLogLine(w io.Writer, t time.Time, level, msg string, kv ...string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "time=%q level=%s msg=%s", t.Format(time.RFC3339), level, logValue(msg))
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(&b, " %s=%s", kv[i], logValue(kv[i+1]))
+	}
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
+}
+
+// logValue quotes v unless it holds only the characters logrus leaves
+// bare.
+func logValue(v string) string {
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._/@^+", r)) {
+			return fmt.Sprintf("%q", v)
+		}
+	}
+	if v == "" {
+		return `""`
+	}
+	return v
+}
