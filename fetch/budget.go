@@ -7,9 +7,10 @@ import (
 
 // budget bounds the connections open to one endpoint across every blob a
 // Fetcher fetches. A slot is held for one request. When a slot frees it
-// goes to the waiter whose priority is highest (the blob with the most
-// bytes no connection holds yet), ties to the earliest: the largest blobs
-// start early and, as they shrink, share the connections with the rest, so
+// goes to the waiter whose priority is highest (a small blob, else the blob
+// with the most bytes no connection holds yet), ties to the earliest: small
+// blobs are never starved behind the ranges of large ones, the largest
+// blobs start early and, as they shrink, share the connections with the rest, so
 // the transfer ends about when the total bandwidth allows rather than when
 // the largest blob alone would on one connection.
 type budget struct {
