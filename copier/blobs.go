@@ -94,13 +94,14 @@ func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, err
 	p.calls[key] = call
 	p.mu.Unlock()
 
-	if call.err = p.lim.acquire(ctx); call.err == nil {
+	var release func()
+	if release, call.err = p.lim.acquire(ctx, j.d.Size); call.err == nil {
 		if j.comp == "" {
 			call.out, call.err = j.d, p.c.copyBlob(ctx, j)
 		} else {
 			call.out, call.err = p.c.recompressBlob(ctx, j)
 		}
-		p.lim.release()
+		release()
 	}
 	if call.err != nil {
 		// A failed transfer may be tried again by a later attempt.
