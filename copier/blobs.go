@@ -94,14 +94,13 @@ func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, err
 	p.calls[key] = call
 	p.mu.Unlock()
 
-	var release func()
-	if release, call.err = p.lim.acquire(ctx, j.d.Size); call.err == nil {
+	if call.err = p.lim.acquire(ctx, j.d.Size); call.err == nil {
 		if j.comp == "" {
 			call.out, call.err = j.d, p.c.copyBlob(ctx, j)
 		} else {
 			call.out, call.err = p.c.recompressBlob(ctx, j)
 		}
-		release()
+		p.lim.release()
 	}
 	if call.err != nil {
 		// A failed transfer may be tried again by a later attempt.

@@ -6,44 +6,58 @@ import (
 	"testing"
 )
 
-// TestLimiterSmallLane: with every slot held by large blobs, a small blob
-// still gets a slot of its own, a large one waits, and released slots
-// serve again.
-func TestLimiterSmallLane(t *testing.T) {
+// TestLimiterSmallestFirst: with every slot held, freed slots go to the
+// smallest blob waiting (a blob of unknown size last), never beyond the
+// limit.
+func TestLimiterSmallestFirst(t *testing.T) {
 	t.Parallel()
-	l := NewLimiter(2)
+	l := NewLimiter(1)
 	ctx := context.Background()
-	var held []func()
-	for range 2 {
-		rel, err := l.acquire(ctx, 100<<20)
-		if err != nil {
-			t.Fatal(err)
+	if err := l.acquire(ctx, 100<<20); err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int64{50 << 20, -1, 300, 80 << 20, 300}
+	got := make(chan int, len(sizes))
+	for i, size := range sizes {
+		go func() {
+			if err := l.acquire(ctx, size); err != nil {
+				t.Error(err)
+				return
+			}
+			got <- i
+		}()
+		waitLimited(l, i+1)
+	}
+	var order []int
+	for range sizes {
+		l.release()
+		order = append(order, <-got)
+	}
+	want := []int{2, 4, 0, 3, 1}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("slots went to %v, want %v", order, want)
 		}
-		held = append(held, rel)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := l.acquire(cancelled, 100<<20); !errors.Is(err, context.Canceled) {
-		t.Fatalf("a large blob got a slot beyond the limit (err %v)", err)
+	if err := l.acquire(cancelled, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a blob got a slot beyond the limit (err %v)", err)
 	}
-	if _, err := l.acquire(cancelled, -1); !errors.Is(err, context.Canceled) {
-		t.Fatalf("a blob of unknown size took the small lane (err %v)", err)
+	l.release()
+	if l.free != 1 || len(l.waiters) != 0 {
+		t.Errorf("free %d, waiters %d after the last release; want 1, 0", l.free, len(l.waiters))
 	}
-	var small []func()
-	for range smallLane {
-		rel, err := l.acquire(ctx, 512) // would block forever without the lane
-		if err != nil {
-			t.Fatal(err)
+}
+
+// waitLimited waits until n acquirers wait on l.
+func waitLimited(l *Limiter, n int) {
+	for {
+		l.mu.Lock()
+		k := len(l.waiters)
+		l.mu.Unlock()
+		if k >= n {
+			return
 		}
-		small = append(small, rel)
-	}
-	if _, err := l.acquire(cancelled, 512); !errors.Is(err, context.Canceled) {
-		t.Fatalf("the small lane holds more than %d (err %v)", smallLane, err)
-	}
-	for _, rel := range append(held, small...) {
-		rel()
-	}
-	if len(l.slots) != 0 || len(l.small) != 0 {
-		t.Errorf("after release, %d slots and %d small-lane slots still held", len(l.slots), len(l.small))
 	}
 }

@@ -139,7 +139,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 	b.hasher.advance(b.done.prefix())
 	if have := b.done.total(); have > 0 {
 		b.log.Debug("fetch: resuming", "digest", b.d.Digest, "have", have, "size", b.d.Size, "hashed", b.hasher.hashed())
-		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: have})
+		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: have, Cached: true})
 	}
 
 	stopSaver := make(chan struct{})

@@ -25,5 +25,7 @@
 // splits the largest range still in flight so no connection idles.
 //
 // The package prints nothing: it logs through a *slog.Logger and reports
-// progress.Advanced events through a progress.Reporter, both optional.
+// progress.Advanced events through a progress.Reporter, both optional: every
+// byte of a blob it hands back is reported, those taken from its cache (a
+// resumed partial blob, a blob an earlier run fetched) marked Cached.
 package fetch
