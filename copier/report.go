@@ -35,7 +35,7 @@ func (c *job) startInstance(ip *imagePlan, i, n int) {
 	if n > 0 {
 		c.report(progress.Event{Kind: progress.ImageStep, Step: progress.StepInstance,
 			Descriptor: ocispec.Descriptor{MediaType: ip.img.MediaType, Digest: ip.img.Digest, Size: int64(len(ip.img.Manifest))},
-			Index: i + 1, Count: n})
+			Index:      i + 1, Count: n})
 	}
 	c.step(progress.StepSignatures, false)
 }

@@ -124,9 +124,9 @@ func (t *tracker) image(e progress.Event) {
 // summary is a point-in-time view of the whole transfer.
 type summary struct {
 	blobs, done, skipped, active int
-	total, have                  int64 // bytes known and bytes in place
-	doneBytes                    int64 // size of the blobs copied
-	net, cached, present         int64 // the three classes
+	total, have                  int64   // bytes known and bytes in place
+	doneBytes                    int64   // size of the blobs copied
+	net, cached, present         int64   // the three classes
 	rate                         float64 // bytes/s read from the source, smoothed
 	elapsed                      time.Duration
 	activeBlobs                  []blobState
