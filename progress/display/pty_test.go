@@ -95,7 +95,7 @@ func (p *ptyTerm) width() int {
 }
 
 // settle waits until everything written has come through, replays it on
-// the screen and returns the screen's lines.
+// the screen and returns the screen's lines (wrapped rows joined).
 func (p *ptyTerm) settle() []string {
 	p.t.Helper()
 	p.mu.Lock()
@@ -110,7 +110,7 @@ func (p *ptyTerm) settle() []string {
 	p.want -= len(out)
 	p.mu.Unlock()
 	p.scr.write(out)
-	return p.scr.lines()
+	return p.scr.logical()
 }
 
 // blobsFor makes n blobs of the given sizes.
@@ -133,8 +133,14 @@ func checkFrame(t *testing.T, lines []string, permanent, active int, cols int) {
 		t.Fatalf("%d rows on screen, want at least %d bars and the total:\n%s", len(lines), active, show)
 	}
 	live := lines[len(lines)-active-1:]
-	if got := strings.Count(strings.Join(lines[:len(lines)-active-1], ""), "Copied blob "); got != permanent {
-		t.Fatalf("%d finished lines above the bars, want %d:\n%s", got, permanent, show)
+	above := lines[:len(lines)-active-1]
+	if got := len(above); got != permanent {
+		t.Fatalf("%d lines above the bars, want the %d finished ones:\n%s", got, permanent, show)
+	}
+	for _, l := range above {
+		if !strings.HasPrefix(l, "Copied blob ") {
+			t.Fatalf("stale line %q above the bars:\n%s", l, show)
+		}
 	}
 	for i, l := range live {
 		if isBar := strings.Contains(l, "%"); !isBar {
@@ -181,8 +187,7 @@ func TestBarsOnTerminal(t *testing.T) {
 				}
 			}
 			b.Close()
-			p.settle()
-			lines := p.scr.logical() // finished lines may wrap on a narrow terminal
+			lines := p.settle()
 			if len(lines) != len(ds)+1 {
 				t.Fatalf("final screen:\n%s\nwant %d finished lines and the summary", strings.Join(lines, "\n"), len(ds))
 			}
