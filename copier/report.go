@@ -33,9 +33,8 @@ func (c *job) queue(p *copyPlan) {
 // copy of a single image).
 func (c *job) startInstance(ip *imagePlan, i, n int) {
 	if n > 0 {
-		c.report(progress.Event{Kind: progress.ImageStep, Step: progress.StepInstance,
-			Descriptor: ocispec.Descriptor{MediaType: ip.img.MediaType, Digest: ip.img.Digest, Size: int64(len(ip.img.Manifest))},
-			Index:      i + 1, Count: n})
+		d := ocispec.Descriptor{MediaType: ip.img.MediaType, Digest: ip.img.Digest, Size: int64(len(ip.img.Manifest))}
+		c.report(progress.Event{Kind: progress.ImageStep, Step: progress.StepInstance, Descriptor: d, Index: i + 1, Count: n})
 	}
 	c.step(progress.StepSignatures, false)
 }

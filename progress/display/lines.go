@@ -76,9 +76,9 @@ func commitLine(c commitState, took time.Duration) string {
 		dest = "the destination"
 	}
 	if took < time.Second {
-		return fmt.Sprintf("Storing the image in %s", dest)
+		return fmt.Sprintf("Committing the image to %s", dest)
 	}
-	return fmt.Sprintf("Storing the image in %s (%s so far)", dest, durationHuman(took))
+	return fmt.Sprintf("Committing the image to %s (%s so far)", dest, durationHuman(took))
 }
 
 // summaryLine is the closing line, bytes by class: "Copied 6 blobs
