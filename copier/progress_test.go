@@ -318,3 +318,43 @@ func TestStatusLinesMatchSkopeo(t *testing.T) {
 
 // skopeoPhrases begin skopeo's status lines.
 var skopeoPhrases = []string{"Getting image ", "Copying blob ", "Copying config ", "Copying image ", "Writing manifest ", "Storing ", "Copying "}
+
+// stepRecorder keeps the steps of a copy and the kinds of all its events.
+type stepRecorder struct {
+	mu    sync.Mutex
+	steps []progress.Step
+	kinds []progress.Kind
+}
+
+func (r *stepRecorder) Report(e progress.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Kind == progress.ImageStep {
+		r.steps = append(r.steps, e.Step)
+	}
+	r.kinds = append(r.kinds, e.Kind)
+}
+
+// TestStepsOfACopy: a single-image copy announces its steps in skopeo's
+// order and then the commit (the step that took 73 s in silence while the
+// Docker daemon imported an image), before the image is done.
+func TestStepsOfACopy(t *testing.T) {
+	t.Parallel()
+	sample, err := filepath.Abs("../testdata/sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec stepRecorder
+	o := insecure
+	o.Progress = &rec
+	if _, err := copier.Copy(context.Background(), parse(t, "oci:"+sample+":latest"), parse(t, "dir:"+filepath.Join(t.TempDir(), "d")), o); err != nil {
+		t.Fatal(err)
+	}
+	want := []progress.Step{progress.StepSignatures, progress.StepManifest, progress.StepStoreSignatures, progress.StepCommit}
+	if !slices.Equal(rec.steps, want) {
+		t.Errorf("steps %v, want %v", rec.steps, want)
+	}
+	if last := rec.kinds[len(rec.kinds)-1]; last != progress.ImageDone {
+		t.Errorf("last event %v, want ImageDone after the commit", last)
+	}
+}
