@@ -184,7 +184,11 @@ func (b *Bars) liveLines(s summary, width int) []string {
 	for _, c := range s.commits {
 		lines = append(lines, fit(string(spin)+" "+commitLine(c, now.Sub(c.since)), width))
 	}
-	if showTotal {
+	if showTotal && room < 10 {
+		// Narrow: the rate and ETA matter more than the byte counts.
+		lines = append(lines, fit(fmt.Sprintf("%-*s%3d%%  %s  ETA %s", labelWidth, "total",
+			int(100*min(float64(s.have)/float64(s.total), 1)), rateHuman(s.rate), durationHuman(s.eta())), width))
+	} else if showTotal {
 		lines = append(lines, barLine("total", s.have, s.total, tail, room, width))
 	}
 	return lines
@@ -208,6 +212,9 @@ func barLine(label string, done, size int64, tail string, room, width int) strin
 		nums = fmt.Sprintf(" %3d%% %9s / %-9s", int(frac*100), bytesHuman(done), bytesHuman(size))
 	}
 	if room < 10 {
+		if size > 0 {
+			nums = fmt.Sprintf("%3d%% %s / %s", int(frac*100), bytesHuman(done), bytesHuman(size))
+		}
 		return fit(strings.TrimRight(label+nums, " ")+tail, width)
 	}
 	bar := strings.Repeat("?", room)

@@ -41,8 +41,8 @@ func doneLine(b blobState, took time.Duration) string {
 	return fmt.Sprintf("Copied blob %s (%s in %s)", shortDigest(b.d), bytesHuman(b.size), durationHuman(took))
 }
 
-// stepLine is skopeo's line for a step of an image copy, and ferry's for
-// the commit (skopeo is silent while the Docker daemon imports an image).
+// stepLine is skopeo's line for a step of an image copy, "" for the
+// commit (see commitLine).
 func stepLine(e progress.Event) string {
 	list := map[bool]string{false: "", true: " list"}[e.List]
 	switch e.Step {
@@ -62,21 +62,17 @@ func stepLine(e progress.Event) string {
 			return "Storing list signatures"
 		}
 		return "Storing signatures"
-	case progress.StepCommit:
-		return commitLine(commitState{dest: e.Detail}, 0)
 	}
 	return ""
 }
 
-// commitLine is the status of a destination committing, with the time it
-// has taken so far when known.
+// commitLine is the status of a destination committing (skopeo is
+// silent while the Docker daemon imports an image), with the time it has
+// taken so far.
 func commitLine(c commitState, took time.Duration) string {
 	dest := c.dest
 	if dest == "" {
 		dest = "the destination"
-	}
-	if took < time.Second {
-		return fmt.Sprintf("Committing the image to %s", dest)
 	}
 	return fmt.Sprintf("Committing the image to %s (%s so far)", dest, durationHuman(took))
 }

@@ -13,8 +13,9 @@ import (
 // status lines (Getting image source signatures, Copying blob sha256:...,
 // Copying config sha256:..., Writing manifest to image destination,
 // Storing signatures, and their index forms), a line per blob copied or
-// failed, a progress line every interval while blobs move or a
-// destination commits, and a summary.
+// failed, a progress line every interval while blobs move, a line every
+// interval while a destination commits (the Docker daemon importing an
+// image), and a summary.
 type Plain struct {
 	w        io.Writer
 	t        *tracker
@@ -40,7 +41,8 @@ func (p *Plain) Report(e progress.Event) {
 	if e.Kind.IsImage() {
 		p.t.image(e)
 		line := imageLine(e)
-		if e.Kind == progress.ImageStep {
+		if e.Kind == progress.ImageStep && e.Step != progress.StepCommit {
+			// A commit is news only when it takes long: tick says so.
 			line = stepLine(e)
 		}
 		if line != "" {
