@@ -93,3 +93,30 @@ func TestSummaryClasses(t *testing.T) {
 		t.Errorf("the blob copied and then found present is announced %d times:\n%s", n, out)
 	}
 }
+
+// TestJSONStepsAndClasses: tools get the queued blobs, the steps and the
+// byte classes.
+func TestJSONStepsAndClasses(t *testing.T) {
+	t.Parallel()
+	var buf syncBuf
+	j := NewJSON(&buf)
+	d := ocispec.Descriptor{Digest: digest.FromString("layer"), Size: 100}
+	j.Report(progress.Event{Kind: progress.Queued, Descriptor: d})
+	j.Report(progress.Event{Kind: progress.ImageStep, Step: progress.StepInstance, Index: 1, Count: 2})
+	j.Report(progress.Event{Kind: progress.Started, Descriptor: d})
+	j.Report(progress.Event{Kind: progress.Advanced, Descriptor: d, Bytes: 60, Cached: true})
+	j.Report(progress.Event{Kind: progress.Advanced, Descriptor: d, Bytes: 40})
+	j.Report(progress.Event{Kind: progress.Done, Descriptor: d, Bytes: 100})
+	j.Close()
+	for _, want := range []string{
+		`{"event":"queued","digest":"` + d.Digest.String() + `","size":100}`,
+		`{"event":"image-step","step":"instance","index":1,"count":2}`,
+		`"event":"progress","digest":"` + d.Digest.String() + `","size":100,"bytes":60,"cached":true}`,
+		`{"event":"summary","bytes":40,"blobs":1,"seconds":`,
+		`,"cached_bytes":60}`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %s:\n%s", want, buf.String())
+		}
+	}
+}
