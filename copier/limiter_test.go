@@ -45,19 +45,13 @@ func TestLimiterSmallestFirst(t *testing.T) {
 		t.Fatalf("a blob got a slot beyond the limit (err %v)", err)
 	}
 	l.release()
-	if l.free != 1 || len(l.waiters) != 0 {
-		t.Errorf("free %d, waiters %d after the last release; want 1, 0", l.free, len(l.waiters))
+	if l.p.Free() != 1 || l.p.Waiting() != 0 {
+		t.Errorf("free %d, waiters %d after the last release; want 1, 0", l.p.Free(), l.p.Waiting())
 	}
 }
 
 // waitLimited waits until n acquirers wait on l.
 func waitLimited(l *Limiter, n int) {
-	for {
-		l.mu.Lock()
-		k := len(l.waiters)
-		l.mu.Unlock()
-		if k >= n {
-			return
-		}
+	for l.p.Waiting() < n {
 	}
 }
