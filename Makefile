@@ -6,7 +6,7 @@ BIN       ?= bin/ferry
 # Extra flags for the benchmark, e.g. make bench BENCHFLAGS="-size 200MiB -runs 1"
 BENCHFLAGS ?=
 
-.PHONY: build test bench
+.PHONY: build test bench man
 
 build:
 	$(GO) build ./...
@@ -17,3 +17,8 @@ test:
 
 bench:
 	$(GO) run ./bench $(BENCHFLAGS)
+
+# Man pages from the command definitions, checked in under docs/man (a
+# test fails when they are out of date).
+man:
+	$(GO) run ./internal/cmd/genman docs/man

@@ -99,7 +99,7 @@ func (p *blobPool) copy(ctx context.Context, j blobJob) (ocispec.Descriptor, err
 	p.calls[key] = call
 	p.mu.Unlock()
 
-	if call.err = p.lim.acquire(ctx); call.err == nil {
+	if call.err = p.lim.acquire(ctx, j.d.Size); call.err == nil {
 		switch {
 		case j.toOCIConfig:
 			call.out, call.err = p.c.convertConfigBlob(ctx, j)

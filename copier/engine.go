@@ -142,6 +142,7 @@ func copyOnce(ctx context.Context, srcRef, dstRef transport.Reference, o *Option
 		return nil, fmt.Errorf("%w: %s names digest %s but the copied manifest has %s", errdefs.ErrDigestMismatch,
 			transport.FullName(dstRef), want, res.Digest)
 	}
+	c.committing()
 	if err := c.dst.Commit(ctx); err != nil {
 		return nil, err
 	}

@@ -50,8 +50,9 @@ func (c *job) report(e progress.Event) {
 // transfer moves the blobs and writes manifests and signatures as planned;
 // the caller commits.
 func (c *job) transfer(ctx context.Context, p *copyPlan) (*Result, error) {
+	c.queue(p)
 	if p.r.index == nil {
-		out, mt, err := c.copyImage(ctx, p.images[0])
+		out, mt, err := c.copyImage(ctx, p.images[0], 0, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +63,7 @@ func (c *job) transfer(ctx context.Context, p *copyPlan) (*Result, error) {
 	g.SetLimit(max(1, min(4, c.blobs.lim.Size())))
 	for i, ip := range p.images {
 		g.Go(func() error {
-			out, outMT, err := c.copyImage(gctx, ip)
+			out, outMT, err := c.copyImage(gctx, ip, i, len(p.images))
 			if err != nil {
 				return err
 			}
@@ -89,9 +90,11 @@ func (c *job) transfer(ctx context.Context, p *copyPlan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.step(progress.StepManifest, true)
 	if err := c.dst.PutManifest(ctx, out, outMT, nil); err != nil {
 		return nil, err
 	}
+	c.step(progress.StepStoreSignatures, true)
 	if err := c.putSignatures(ctx, p.indexSigs, out, nil); err != nil {
 		return nil, err
 	}
@@ -138,13 +141,16 @@ func (c *job) selectInstances(ix *manifest.Index) ([]ocispec.Descriptor, error) 
 }
 
 // copyImage copies one image's blobs and writes its manifest, converted as
-// planned, then its signatures.
-func (c *job) copyImage(ctx context.Context, ip *imagePlan) ([]byte, string, error) {
+// planned, then its signatures. It is image i of n in an index (n 0 for a
+// single image), for progress.
+func (c *job) copyImage(ctx context.Context, ip *imagePlan, i, n int) ([]byte, string, error) {
+	c.startInstance(ip, i, n)
 	written, err := c.blobs.copyAll(ctx, ip.jobs)
 	if err != nil {
 		return nil, "", err
 	}
 	out, outMT := ip.img.Manifest, ip.img.MediaType
+	c.step(progress.StepManifest, false)
 	if !ip.schema1 {
 		m := ip.m
 		if ip.recompress || ip.convertConfig {
@@ -169,6 +175,7 @@ func (c *job) copyImage(ctx context.Context, ip *imagePlan) ([]byte, string, err
 		d := digest.FromBytes(out)
 		inst = &d
 	}
+	c.step(progress.StepStoreSignatures, false)
 	if err := c.putSignatures(ctx, ip.sigs, out, inst); err != nil {
 		return nil, "", err
 	}

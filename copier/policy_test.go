@@ -134,7 +134,7 @@ func (r *recorder) Report(e progress.Event) {
 func (r *recorder) imageKinds() []progress.Kind {
 	var out []progress.Kind
 	for _, e := range r.events {
-		if e.Kind.IsImage() {
+		if e.Kind.IsImage() && e.Kind != progress.ImageStep {
 			out = append(out, e.Kind)
 		}
 	}

@@ -139,7 +139,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 	b.hasher.advance(b.done.prefix())
 	if have := b.done.total(); have > 0 {
 		b.log.Debug("fetch: resuming", "digest", b.d.Digest, "have", have, "size", b.d.Size, "hashed", b.hasher.hashed())
-		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: have})
+		b.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: b.d, Bytes: have, Cached: true})
 	}
 
 	stopSaver := make(chan struct{})
@@ -238,9 +238,22 @@ func (b *blobFetch) solo() bool {
 	}
 }
 
-// priority is the budget priority of this blob's connections: the bytes
-// nobody is fetching yet.
-func (b *blobFetch) priority() int64 { return b.pending.Load() }
+// priority is the budget priority of this blob's connections. A small
+// blob (below the threshold, so fetched on one connection) comes first,
+// the smallest first: it needs one request, and on a slow link it would
+// otherwise wait behind every range of the large blobs (a 1.1 MiB layer
+// waited 32 s for a connection it needed for 0.7 s). Among large blobs,
+// the one with the most bytes nobody is fetching yet.
+func (b *blobFetch) priority() int64 {
+	if b.d.Size < b.o.threshold {
+		return smallFirst - b.d.Size
+	}
+	return b.pending.Load()
+}
+
+// smallFirst lifts small blobs' priority above any large blob's pending
+// bytes (a blob is far below 2^62 bytes).
+const smallFirst = 1 << 62
 
 // take hands a connection its next range: the lowest one nobody owns, so
 // the contiguous prefix (and the hash) keeps up; failing that, the back

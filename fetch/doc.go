@@ -17,11 +17,15 @@
 // mismatch) and refused connections fail at once.
 //
 // Connections to one host share a budget across every blob of a Fetcher.
-// A freed connection goes to the blob with the most bytes nobody is
-// fetching yet, so the largest blobs start early; within a blob a
+// A freed connection goes first to a small blob (one below the threshold,
+// fetched in one request: on a slow link it must not wait behind the large
+// blobs' ranges), then to the blob with the most bytes nobody is fetching
+// yet, so the largest blobs start early; within a blob a
 // connection that finishes its range takes the next one, and near the end
 // splits the largest range still in flight so no connection idles.
 //
 // The package prints nothing: it logs through a *slog.Logger and reports
-// progress.Advanced events through a progress.Reporter, both optional.
+// progress.Advanced events through a progress.Reporter, both optional: every
+// byte of a blob it hands back is reported, those taken from its cache (a
+// resumed partial blob, a blob an earlier run fetched) marked Cached.
 package fetch

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/fsutil"
+	"github.com/ferrytool/ferry/progress"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -94,7 +95,7 @@ func (f *Fetcher) Fetch(ctx context.Context, src RangeReader, d ocispec.Descript
 		return nil, err
 	}
 	defer release()
-	if b := f.reuse(d); b != nil {
+	if b := f.reused(d); b != nil {
 		return b, nil
 	}
 	if src == nil {
@@ -111,7 +112,7 @@ func (f *Fetcher) Fetch(ctx context.Context, src RangeReader, d ocispec.Descript
 		return nil, err
 	}
 	defer unlockFile(lk)
-	if b := f.reuse(d); b != nil {
+	if b := f.reused(d); b != nil {
 		return b, nil
 	}
 	if err := f.download(ctx, src, d, p); err != nil {
@@ -162,6 +163,16 @@ func (f *Fetcher) claim(ctx context.Context, dg digest.Digest) (release func(), 
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// reused is reuse for a blob found complete in the cache before any
+// download: its bytes are reported as progress taken from the cache.
+func (f *Fetcher) reused(d ocispec.Descriptor) *Blob {
+	b := f.reuse(d)
+	if b != nil {
+		f.o.progress.Report(progress.Event{Kind: progress.Advanced, Descriptor: d, Bytes: d.Size, Cached: true})
+	}
+	return b
 }
 
 // reuse opens d's completed blob when the cache has it (of the right size:

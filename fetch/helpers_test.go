@@ -65,3 +65,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }
+
+// waitQueued waits until n acquirers wait on b.
+func waitQueued(b *budget, n int) {
+	for b.Waiting() < n {
+	}
+}

@@ -140,3 +140,52 @@ func BenchmarkThrottledImage(b *testing.B) {
 		}
 	}
 }
+
+// TestSmallBlobNotStarved: on a throttled link where the large blobs'
+// ranges hold every connection, a small blob queued behind them gets the
+// next free connection and completes before any of them (before, it waited
+// until their ranges ran out: a 1.1 MiB layer waited 32 s for 0.7 s of
+// work). The connection is held while all three queue, so the order of
+// completion depends on the scheduling alone, not on timing.
+func TestSmallBlobNotStarved(t *testing.T) {
+	t.Parallel()
+	srv := newBlobServer(t, faults{})
+	var ds []ocispec.Descriptor
+	for i, size := range []int{3 << 20, 3 << 20, 256 << 10} {
+		blob, d := testBlob(uint64(120+i), size)
+		srv.add(blob, d)
+		ds = append(ds, d)
+	}
+	proxy := toxic(t, srv, `{"type":"bandwidth","attributes":{"rate":4096}}`)
+	src := &HTTPSource{URL: func(d ocispec.Descriptor) string { return proxy + "/blobs/" + d.Digest.String() }}
+	f := newFetcher(t, t.TempDir(), WithConnections(1))
+	b := f.budgetFor(src, ds[0])
+	if err := b.acquire(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, len(ds))
+	var g errgroup.Group
+	for i, d := range ds {
+		g.Go(func() error {
+			blob, err := f.Fetch(context.Background(), src, d)
+			if err != nil {
+				return err
+			}
+			done <- i
+			return blob.Close()
+		})
+		waitQueued(b, i+1)
+	}
+	b.release()
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	close(done)
+	var order []int
+	for i := range done {
+		order = append(order, i)
+	}
+	if order[0] != 2 {
+		t.Errorf("blobs completed in the order %v; want the small one (2) first", order)
+	}
+}

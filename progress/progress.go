@@ -27,6 +27,11 @@ const (
 	Done
 	// Failed: the transfer failed with Err.
 	Failed
+	// Queued: the copy will handle the blob; sent for every blob once the
+	// copy is planned, before any moves, so that a renderer knows the
+	// total from the start even when the destination takes blobs one at
+	// a time.
+	Queued
 
 	// ImageStarted: a copy of Image began (before anything is read).
 	ImageStarted
@@ -39,6 +44,31 @@ const (
 	// ImageFailed: the copy of Image failed with Err; the destination is
 	// as it was.
 	ImageFailed
+	// ImageStep: the copy of Image reached the step Step (reading
+	// signatures, writing the manifest, committing, ...).
+	ImageStep
+)
+
+// Step is a stage of an image copy, as skopeo announces them.
+type Step int
+
+const (
+	// StepSignatures: reading the source's signatures (of the index when
+	// List).
+	StepSignatures Step = iota + 1
+	// StepInstances: Index of the Count images of an index will be copied.
+	StepInstances
+	// StepInstance: the copy of the instance Descriptor, number Index of
+	// Count, begins.
+	StepInstance
+	// StepManifest: writing the manifest (the index when List).
+	StepManifest
+	// StepStoreSignatures: writing the signatures (the index's when List).
+	StepStoreSignatures
+	// StepCommit: every blob and manifest is written; the destination
+	// Detail is committing, which can take minutes (the Docker daemon
+	// importing the image). ImageDone or ImageFailed ends it.
+	StepCommit
 )
 
 // IsImage reports whether k is an image-level kind.
@@ -60,7 +90,17 @@ type Event struct {
 	Descriptor ocispec.Descriptor
 	// Bytes is the count of new bytes for Advanced, the total for Done.
 	Bytes int64
-	Err   error
+	// Cached marks Advanced bytes taken from ferry's blob cache on this
+	// machine (a partial blob resumed, a blob fetched by an earlier run)
+	// rather than read from the source.
+	Cached bool
+	Err    error
+
+	// Step, List, Index, Count and Detail describe an ImageStep.
+	Step         Step
+	List         bool
+	Index, Count int
+	Detail       string
 }
 
 // Reporter receives events. Implementations must be safe for concurrent use

@@ -53,7 +53,7 @@ func TestStreamWithPlainProgress(t *testing.T) {
 	if strings.Contains(out, "panic") || strings.Contains(out, "goroutine") {
 		t.Fatalf("stderr holds a panic:\n%s", out)
 	}
-	for _, want := range []string{"Copying blob (streaming) (201.5 KiB)", "Copied blob ", fmt.Sprintf("Copied %d blobs", 2)} {
+	for _, want := range []string{"Copying blob (streamed: its digest is known at its end)", "Copied blob ", fmt.Sprintf("Copied %d blobs", 2)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)
 		}

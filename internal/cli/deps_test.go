@@ -17,7 +17,7 @@ var cliOnly = []string{
 }
 
 // TestLibraryDependencies lists every package of the module except the
-// command line itself (cmd/..., internal/cli) and fails if any of them
+// command line itself (cmd/..., internal/cmd/..., internal/cli) and fails if any of them
 // depends, directly or not, on a CLI-only package.
 func TestLibraryDependencies(t *testing.T) {
 	goBin := testenv.NeedCommand(t, "go")
@@ -28,7 +28,7 @@ func TestLibraryDependencies(t *testing.T) {
 	}
 	var libs []string
 	for _, p := range strings.Fields(string(out)) {
-		if strings.HasPrefix(p, "github.com/ferrytool/ferry/cmd/") || p == "github.com/ferrytool/ferry/internal/cli" {
+		if strings.HasPrefix(p, "github.com/ferrytool/ferry/cmd/") || strings.HasPrefix(p, "github.com/ferrytool/ferry/internal/cmd/") || p == "github.com/ferrytool/ferry/internal/cli" {
 			continue
 		}
 		libs = append(libs, p)

@@ -7,6 +7,7 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/progress/display"
+	"golang.org/x/term"
 )
 
 // progressModes are the values of --progress (a ferry extension).
@@ -31,12 +32,11 @@ func (a *app) newProgress(mode string) (progress.Reporter, func(), error) {
 		return nil, func() {}, nil
 	case "auto":
 		if f, ok := a.stderr.(*os.File); ok && a.isTerminal(int(f.Fd())) {
-			r = display.NewBars(a.stderr)
-		} else {
-			r = display.NewPlain(a.stderr, 0)
+			return a.newBars()
 		}
+		r = display.NewPlain(a.stderr, 0)
 	case "bars":
-		r = display.NewBars(a.stderr)
+		return a.newBars()
 	case "plain":
 		r = display.NewPlain(a.stderr, 0)
 	case "json":
@@ -45,4 +45,23 @@ func (a *app) newProgress(mode string) (progress.Reporter, func(), error) {
 		return nil, nil, fmt.Errorf("%w: --progress %q: want %s", errdefs.ErrInvalidArgument, mode, progressModes)
 	}
 	return r, r.Close, nil
+}
+
+// newBars returns bars sized to the terminal on stderr, asked at every
+// redraw, and redrawn at once when it is resized (SIGWINCH).
+func (a *app) newBars() (progress.Reporter, func(), error) {
+	opts := []display.BarsOption{}
+	if f, ok := a.stderr.(*os.File); ok {
+		fd := int(f.Fd())
+		opts = append(opts, display.WithWidth(func() int {
+			w, _, err := term.GetSize(fd)
+			if err != nil {
+				return 0
+			}
+			return w
+		}))
+	}
+	resized, stopWatch := watchResize()
+	b := display.NewBars(a.stderr, append(opts, display.WithResize(resized))...)
+	return b, func() { b.Close(); stopWatch() }, nil
 }

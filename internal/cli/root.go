@@ -39,6 +39,7 @@ other error (one line on standard error, "ferry: ...").`,
 	a.global.register(root.PersistentFlags())
 	root.AddCommand(
 		a.cacheCommand(),
+		a.completionCommand(),
 		a.copyCommand(),
 		a.deleteCommand(),
 		a.inspectCommand(),
@@ -54,6 +55,7 @@ other error (one line on standard error, "ferry: ...").`,
 	for _, c := range root.Commands() {
 		c.DisableFlagsInUseLine = true // Use already says "[command options]", as skopeo's does
 	}
+	addExamples(root)
 	return root
 }
 

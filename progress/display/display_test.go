@@ -55,11 +55,11 @@ func TestPlain(t *testing.T) {
 	p.Close()
 	out := buf.String()
 	for _, want := range []string{
-		"Copying blob " + a.Digest.Encoded()[:12] + " (3.0 MiB)",
-		"Skipping blob " + b.Digest.Encoded()[:12] + " (already present)",
+		"Copying blob " + a.Digest.String() + "\n",
+		"Copying blob " + b.Digest.String() + "\n",
 		"Copied blob " + a.Digest.Encoded()[:12] + " (3.0 MiB in ",
 		"Failed blob " + c.Digest.Encoded()[:12] + ": connection reset",
-		"Copied 1 blobs (3.0 MiB) in ",
+		"Copied 1 blobs (3.0 MiB) in 0s: 3.0 MiB transferred; 1 already present (100 B)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -107,13 +107,13 @@ func TestBars(t *testing.T) {
 	b.Report(progress.Event{Kind: progress.Advanced, Descriptor: a, Bytes: 500})
 	b.draw(false)
 	mid := buf.String()
-	if !strings.Contains(mid, " 50% 500 B / 1000 B") || !strings.Contains(mid, "total") {
+	if !strings.Contains(mid, " 50%     500 B / 1000 B\n") || !strings.Contains(mid, "total") {
 		t.Errorf("live frame lacks the half-done bar and total:\n%q", mid)
 	}
 	b.Report(progress.Event{Kind: progress.Done, Descriptor: a, Bytes: 1000})
 	b.Close()
 	out := buf.String()
-	if !strings.Contains(out, "done 1000 B") || !strings.Contains(out, "Copied 1 blobs (500 B)") {
+	if !strings.Contains(out, "Copied blob "+a.Digest.Encoded()[:12]+" (1000 B in ") || !strings.Contains(out, "Copied 1 blobs (1000 B) in 0s: 500 B transferred") {
 		t.Errorf("final frame:\n%q", out)
 	}
 }

@@ -10,10 +10,13 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// JSON writes one JSON object per line for tools: start, progress (at most
-// every 500 ms per blob), skip, done and fail events for blobs,
-// image-start, image-skip, image-done and image-fail for images (every
-// line naming its image and instance where known), and a summary at Close.
+// JSON writes one JSON object per line for tools: queued, start, progress
+// (at most every 500 ms per blob, "cached" for bytes reused from the blob
+// cache), skip, done and fail events for blobs, image-start, image-step,
+// image-skip, image-done and image-fail for images (every line naming its
+// image and instance where known), and a summary at Close whose "bytes"
+// were transferred from the source, "cached_bytes" reused from the blob cache
+// and "present" already at the destination.
 type JSON struct {
 	mu   sync.Mutex
 	enc  *json.Encoder
@@ -32,6 +35,25 @@ type jsonEvent struct {
 	Error    string        `json:"error,omitempty"`
 	Blobs    int           `json:"blobs,omitempty"`
 	Secs     float64       `json:"seconds,omitempty"`
+	// Cached: the progress event's bytes came from the blob cache;
+	// CachedBytes: the summary's bytes reused from it.
+	Cached      bool   `json:"cached,omitempty"`
+	CachedBytes int64  `json:"cached_bytes,omitempty"`
+	Present     int64  `json:"present,omitempty"`
+	Step        string `json:"step,omitempty"`
+	List        bool   `json:"list,omitempty"`
+	Index       int    `json:"index,omitempty"`
+	Count       int    `json:"count,omitempty"`
+	Detail      string `json:"detail,omitempty"`
+}
+
+var stepNames = map[progress.Step]string{
+	progress.StepSignatures:      "signatures",
+	progress.StepInstances:       "instances",
+	progress.StepInstance:        "instance",
+	progress.StepManifest:        "manifest",
+	progress.StepStoreSignatures: "store-signatures",
+	progress.StepCommit:          "commit",
 }
 
 var imageEvents = map[progress.Kind]string{
@@ -39,6 +61,7 @@ var imageEvents = map[progress.Kind]string{
 	progress.ImageSkipped: "image-skip",
 	progress.ImageDone:    "image-done",
 	progress.ImageFailed:  "image-fail",
+	progress.ImageStep:    "image-step",
 }
 
 // NewJSON returns a JSON-lines reporter writing to w.
@@ -53,12 +76,17 @@ func (j *JSON) Report(e progress.Event) {
 		if e.Err != nil {
 			ev.Error = e.Err.Error()
 		}
+		if e.Kind == progress.ImageStep {
+			ev.Step, ev.List, ev.Index, ev.Count, ev.Detail = stepNames[e.Step], e.List, e.Index, e.Count, e.Detail
+		}
 		j.write(ev)
 		return
 	}
-	st := j.t.update(e)
+	_, st := j.t.update(e)
 	ev := jsonEvent{Image: e.Image, Instance: e.Instance, Digest: st.d, Size: st.size, Bytes: st.done}
 	switch e.Kind {
+	case progress.Queued:
+		ev.Event = "queued"
 	case progress.Started:
 		ev.Event = "start"
 	case progress.Advanced:
@@ -72,6 +100,7 @@ func (j *JSON) Report(e progress.Event) {
 			return
 		}
 		ev.Event = "progress"
+		ev.Cached = e.Cached
 	case progress.Skipped:
 		ev.Event = "skip"
 	case progress.Done:
@@ -91,5 +120,6 @@ func (j *JSON) write(ev jsonEvent) {
 // Close writes the summary line.
 func (j *JSON) Close() {
 	s := j.t.snapshot()
-	j.write(jsonEvent{Event: "summary", Blobs: s.blobs, Bytes: s.moved, Secs: s.elapsed.Seconds()})
+	j.write(jsonEvent{Event: "summary", Blobs: s.done + s.skipped, Bytes: s.net, CachedBytes: s.cached,
+		Present: s.present, Secs: s.elapsed.Seconds()})
 }

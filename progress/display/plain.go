@@ -9,8 +9,13 @@ import (
 	"github.com/ferrytool/ferry/progress"
 )
 
-// Plain writes a line per blob start and finish and, while transfers run, a
-// summary every interval: readable in CI logs, where redrawn bars are noise.
+// Plain writes lines for CI logs, where redrawn bars are noise: skopeo's
+// status lines (Getting image source signatures, Copying blob sha256:...,
+// Copying config sha256:..., Writing manifest to image destination,
+// Storing signatures, and their index forms), a line per blob copied or
+// failed, a progress line every interval while blobs move, a line every
+// interval while a destination commits (the Docker daemon importing an
+// image), and a summary.
 type Plain struct {
 	w        io.Writer
 	t        *tracker
@@ -34,33 +39,35 @@ func NewPlain(w io.Writer, interval time.Duration) *Plain {
 // Report implements progress.Reporter.
 func (p *Plain) Report(e progress.Event) {
 	if e.Kind.IsImage() {
-		if line := imageLine(e); line != "" {
+		p.t.image(e)
+		line := imageLine(e)
+		if e.Kind == progress.ImageStep && e.Step != progress.StepCommit {
+			// A commit is news only when it takes long: tick says so.
+			line = stepLine(e)
+		}
+		if line != "" {
 			p.println(line)
 		}
 		return
 	}
-	b := p.t.update(e)
+	before, b := p.t.update(e)
 	var line string
 	switch e.Kind {
 	case progress.Started:
-		line = fmt.Sprintf("Copying blob %s (%s)", shortDigest(b.d), sizeOrUnknown(b.size))
+		line = copyingLine(e.Descriptor)
 	case progress.Skipped:
-		line = fmt.Sprintf("Skipping blob %s (already present)", shortDigest(b.d))
+		if before.state == progress.Done {
+			return // moved earlier in this run: not "present" news
+		}
+		line = copyingLine(e.Descriptor)
 	case progress.Done:
-		line = fmt.Sprintf("Copied blob %s (%s in %s)", shortDigest(b.d), bytesHuman(b.size), durationHuman(time.Since(b.started)))
+		line = doneLine(b, time.Since(b.started))
 	case progress.Failed:
 		line = fmt.Sprintf("Failed blob %s: %v", shortDigest(b.d), e.Err)
 	default:
 		return
 	}
 	p.println(line)
-}
-
-func sizeOrUnknown(n int64) string {
-	if n < 0 {
-		return "size unknown"
-	}
-	return bytesHuman(n)
 }
 
 func (p *Plain) println(s string) {
@@ -78,10 +85,21 @@ func (p *Plain) loop() {
 		case <-p.stop:
 			return
 		case <-tick.C:
-			if s := p.t.snapshot(); s.active > 0 {
-				p.println(fmt.Sprintf("Progress: %s", totalLine(s)))
-			}
+			p.tick()
 		}
+	}
+}
+
+// tick writes the periodic lines: the transfer's progress, and each
+// destination still committing.
+func (p *Plain) tick() {
+	s := p.t.snapshot()
+	if s.active > 0 {
+		p.println("Progress: " + totalLine(s))
+	}
+	now := p.t.now()
+	for _, c := range s.commits {
+		p.println(commitLine(c, now.Sub(c.since)))
 	}
 }
 
@@ -93,16 +111,5 @@ func (p *Plain) Close() {
 	if s.blobs == 0 {
 		return
 	}
-	p.println(fmt.Sprintf("Copied %d blobs (%s) in %s, %d already present",
-		s.done, bytesHuman(s.moved), durationHuman(s.elapsed), s.skipped))
-}
-
-// totalLine renders "120.0 MiB / 1.0 GiB (12%), 15.2 MiB/s, ETA 58s".
-func totalLine(s summary) string {
-	pct := 0
-	if s.total > 0 {
-		pct = int(100 * s.have / s.total)
-	}
-	return fmt.Sprintf("%s / %s (%d%%), %s/s, ETA %s",
-		bytesHuman(s.have), bytesHuman(s.total), pct, bytesHuman(int64(s.rate)), durationHuman(s.eta()))
+	p.println(summaryLine(s))
 }

@@ -56,7 +56,7 @@ func TestStreamedBlobs(t *testing.T) {
 	p := NewPlain(&buf, 0)
 	streamed(p)
 	p.Close()
-	if !strings.Contains(buf.String(), "Copying blob (streaming) (size unknown)") {
+	if !strings.Contains(buf.String(), "Copying blob (streamed: its digest is known at its end)") {
 		t.Errorf("plain: the start of a streamed blob reads:\n%s", buf.String())
 	}
 }

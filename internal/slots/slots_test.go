@@ -1,4 +1,4 @@
-package fetch
+package slots
 
 import (
 	"context"
@@ -6,22 +6,22 @@ import (
 	"testing"
 )
 
-func TestBudgetLargestFirst(t *testing.T) {
+func TestHighestFirst(t *testing.T) {
 	t.Parallel()
-	b := newBudget(1)
+	b := New(1)
 	ctx := context.Background()
-	if err := b.acquire(ctx, func() int64 { return 0 }); err != nil {
+	if err := b.Acquire(ctx, func() int64 { return 0 }); err != nil {
 		t.Fatal(err)
 	}
-	// Three blobs wait; the slot goes to the one with most bytes left,
-	// earliest first among equals.
+	// Four wait; each slot goes to the highest priority, the earliest
+	// first among equals.
 	prios := []int64{10, 300, 20, 300}
 	got := make(chan int, len(prios))
 	for i, p := range prios {
 		queued := make(chan struct{})
 		go func() {
 			close(queued)
-			if err := b.acquire(ctx, func() int64 { return p }); err != nil {
+			if err := b.Acquire(ctx, func() int64 { return p }); err != nil {
 				t.Error(err)
 				return
 			}
@@ -32,7 +32,7 @@ func TestBudgetLargestFirst(t *testing.T) {
 	}
 	var order []int
 	for range prios {
-		b.release()
+		b.Release()
 		order = append(order, <-got)
 	}
 	want := []int{1, 3, 2, 0}
@@ -44,37 +44,34 @@ func TestBudgetLargestFirst(t *testing.T) {
 }
 
 // waitQueued waits until n acquirers wait on b.
-func waitQueued(b *budget, n int) {
+func waitQueued(b *Pool, n int) {
 	for {
-		b.mu.Lock()
-		k := len(b.waiters)
-		b.mu.Unlock()
-		if k >= n {
+		if b.Waiting() >= n {
 			return
 		}
 	}
 }
 
-func TestBudgetCancel(t *testing.T) {
+func TestCancel(t *testing.T) {
 	t.Parallel()
-	b := newBudget(1)
-	if err := b.acquire(context.Background(), nil); err != nil {
+	b := New(1)
+	if err := b.Acquire(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
-	go func() { errc <- b.acquire(ctx, func() int64 { return 1 }) }()
+	go func() { errc <- b.Acquire(ctx, func() int64 { return 1 }) }()
 	waitQueued(b, 1)
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("acquire after cancel: %v", err)
 	}
-	b.release()
+	b.Release()
 	// The slot is free again, not lost to the waiter that gave up.
-	if err := b.acquire(context.Background(), nil); err != nil {
+	if err := b.Acquire(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if b.free != 0 || len(b.waiters) != 0 {
-		t.Errorf("free %d, waiters %d; want 0, 0", b.free, len(b.waiters))
+	if b.Free() != 0 || b.Waiting() != 0 {
+		t.Errorf("free %d, waiters %d; want 0, 0", b.Free(), b.Waiting())
 	}
 }
