@@ -198,7 +198,7 @@ func TestLoginCopyLogout(t *testing.T) {
 	src := newOCIFixture(t).single
 	f := filepath.Join(t.TempDir(), "auth.json")
 	push := func() (string, int) {
-		_, stderr, code := runCLI(t, "copy", "--authfile", f, "--dest-tls-verify=false", src, "docker://"+host+"/app:1")
+		_, stderr, code := runCLI(t, "copy", "-q", "--authfile", f, "--dest-tls-verify=false", src, "docker://"+host+"/app:1")
 		return stderr, code
 	}
 	mustRun(t, "login", "--tls-verify=false", "--authfile", f, "-u", "alice", "-p", "s3cret-pass", host)
