@@ -187,6 +187,7 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()
+	o.sign.prompt = a.promptSecret
 	if opts.Signers, err = o.sign.signers(); err != nil {
 		return setup, err
 	}

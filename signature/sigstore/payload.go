@@ -1,0 +1,123 @@
+package sigstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/ferrytool/ferry/internal/strictjson"
+	"github.com/opencontainers/go-digest"
+)
+
+// PayloadType is critical.type of a sigstore payload.
+const PayloadType = "cosign container image signature"
+
+// Payload is what a sigstore signature asserts: the manifest with digest
+// ManifestDigest is the image DockerReference names (cosign names the
+// repository alone; containers/image the full reference).
+type Payload struct {
+	ManifestDigest  digest.Digest
+	DockerReference string
+	// Creator and Timestamp (seconds since the epoch) are optional and
+	// covered by no policy decision.
+	Creator   string
+	Timestamp *int64
+}
+
+// MarshalJSON writes the payload as containers/image writes it.
+func (p Payload) MarshalJSON() ([]byte, error) {
+	if p.ManifestDigest == "" || p.DockerReference == "" {
+		return nil, errors.New("sigstore payload without a digest or a reference")
+	}
+	optional := map[string]any{}
+	if p.Creator != "" {
+		optional["creator"] = p.Creator
+	}
+	if p.Timestamp != nil {
+		optional["timestamp"] = *p.Timestamp
+	}
+	return json.Marshal(map[string]any{
+		"critical": map[string]any{
+			"type":     PayloadType,
+			"image":    map[string]string{"docker-manifest-digest": p.ManifestDigest.String()},
+			"identity": map[string]string{"docker-reference": p.DockerReference},
+		},
+		"optional": optional,
+	})
+}
+
+// ParsePayload reads a payload as containers/image does: "critical" and
+// "optional" only; every critical member present, known and once;
+// "optional" null (as cosign writes it) or an object whose unknown
+// members are ignored.
+func ParsePayload(b []byte) (Payload, error) {
+	var p Payload
+	top, err := strictjson.Object(b)
+	if err != nil {
+		return p, err
+	}
+	if err := strictjson.Only(top, "critical", "optional"); err != nil {
+		return p, err
+	}
+	rawOpt, ok := top["optional"]
+	if !ok {
+		return p, errors.New(`"optional" is missing`)
+	}
+	if string(rawOpt) != "null" {
+		opt, err := strictjson.Object(rawOpt)
+		if err != nil {
+			return p, fmt.Errorf("optional: %w", err)
+		}
+		if p.Creator, _, err = strictjson.String(opt, "creator"); err != nil {
+			return p, fmt.Errorf("optional: %w", err)
+		}
+		if raw, ok := opt["timestamp"]; ok {
+			var f float64
+			if err := json.Unmarshal(raw, &f); err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+				return p, errors.New("Field optional.timestamp is not an integer")
+			}
+			ts := int64(f)
+			p.Timestamp = &ts
+		}
+	}
+	crit, ok, err := strictjson.Sub(top, "critical")
+	if err != nil || !ok {
+		return p, errors.New(`"critical" must be an object`)
+	}
+	if err := strictjson.Only(crit, "type", "image", "identity"); err != nil {
+		return p, fmt.Errorf("critical: %w", err)
+	}
+	typ, ok, err := strictjson.String(crit, "type")
+	if err != nil || !ok {
+		return p, errors.New(`critical: "type" must be a string`)
+	}
+	if typ != PayloadType {
+		return p, fmt.Errorf("Unrecognized signature type %s", typ)
+	}
+	img, ok, err := strictjson.Sub(crit, "image")
+	if err != nil || !ok {
+		return p, errors.New(`critical: "image" must be an object`)
+	}
+	if err := strictjson.Only(img, "docker-manifest-digest"); err != nil {
+		return p, fmt.Errorf("critical.image: %w", err)
+	}
+	d, ok, err := strictjson.String(img, "docker-manifest-digest")
+	if err != nil || !ok {
+		return p, errors.New(`critical.image: "docker-manifest-digest" must be a string`)
+	}
+	if p.ManifestDigest, err = digest.Parse(d); err != nil {
+		return p, fmt.Errorf("invalid docker-manifest-digest value %q: %v", d, err)
+	}
+	id, ok, err := strictjson.Sub(crit, "identity")
+	if err != nil || !ok {
+		return p, errors.New(`critical: "identity" must be an object`)
+	}
+	if err := strictjson.Only(id, "docker-reference"); err != nil {
+		return p, fmt.Errorf("critical.identity: %w", err)
+	}
+	if p.DockerReference, ok, err = strictjson.String(id, "docker-reference"); err != nil || !ok {
+		return p, errors.New(`critical.identity: "docker-reference" must be a string`)
+	}
+	return p, nil
+}

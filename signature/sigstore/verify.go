@@ -1,0 +1,80 @@
+package sigstore
+
+import (
+	"crypto"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/signature"
+)
+
+// ErrNotSignature marks a sigstore attachment that is not a signature (its
+// media type is not MIMEType): skipped by verification, not refused.
+var ErrNotSignature = fmt.Errorf("%w: not a sigstore signature", errdefs.ErrInvalidArgument)
+
+// VerifyManifest checks a sigstore signature blob against man: the
+// signature annotation must verify over the payload with one of keys,
+// and the payload must name man's digest. It returns the payload, whose
+// identity the caller judges (policy signedIdentity rules). Refusals match
+// errdefs.ErrDenied and read as containers/image words them.
+func VerifyManifest(blob, man []byte, keys []crypto.PublicKey) (*Payload, error) {
+	sig, err := FromBlob(blob)
+	if err != nil {
+		return nil, err
+	}
+	if sig.MIMEType != MIMEType {
+		return nil, fmt.Errorf("%w: media type %q", ErrNotSignature, sig.MIMEType)
+	}
+	b64, ok := sig.Annotations[SignatureAnnotation]
+	if !ok {
+		return nil, denied("missing %s annotation", SignatureAnnotation)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, denied("base64 decoding: %v", err)
+	}
+	if err := verifyAny(keys, sig.Payload, raw); err != nil {
+		return nil, err
+	}
+	p, err := ParsePayload(sig.Payload)
+	if err != nil {
+		return nil, denied("%v", err)
+	}
+	ok, err = signature.MatchesDigest(man, p.ManifestDigest)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, denied("Signature for digest %s does not match", p.ManifestDigest)
+	}
+	return &p, nil
+}
+
+// verifyAny accepts a signature that one of keys verifies.
+func verifyAny(keys []crypto.PublicKey, payload, sig []byte) error {
+	if len(keys) == 0 {
+		return denied("Need at least one public key to verify the sigstore payload, but got 0")
+	}
+	var failures []string
+	for _, k := range keys {
+		err := verifyBytes(k, payload, sig)
+		if err == nil {
+			return nil
+		}
+		failures = append(failures, err.Error())
+	}
+	return denied("cryptographic signature verification failed: %s", strings.Join(failures, ", "))
+}
+
+// denied is a refusal that matches errdefs.ErrDenied and reads as the
+// reason alone (callers prefix "Source image rejected: ").
+func denied(format string, a ...any) error {
+	return &deniedError{msg: fmt.Sprintf(format, a...)}
+}
+
+type deniedError struct{ msg string }
+
+func (d *deniedError) Error() string        { return d.msg }
+func (d *deniedError) Is(target error) bool { return target == errdefs.ErrDenied }
