@@ -51,8 +51,10 @@ type SignedBaseLayer struct {
 	BaseLayerIdentity Identity
 }
 
-// SigstoreSigned requires a sigstore signature. It is parsed in full and
-// refuses every image until ferry evaluates sigstore signatures.
+// SigstoreSigned requires a sigstore signature by one of the public keys
+// (keyPath, keyPaths, keyData, keyDatas: PEM, the Data forms base64 of
+// it), whose identity matches SignedIdentity. fulcio, pki and Rekor keys
+// are parsed in full; an image under them is refused (not evaluated yet).
 type SigstoreSigned struct {
 	KeyPath, KeyData    string
 	KeyPaths, KeyDatas  []string
