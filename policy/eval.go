@@ -88,15 +88,21 @@ func (e *Evaluator) check(r Requirement, src transport.Reference, img copier.Ins
 // checkSignedBy accepts the image when at least one of its signatures is
 // by a key of r, for its manifest, with an identity r accepts.
 func (e *Evaluator) checkSignedBy(r *SignedBy, src transport.Reference, img copier.Instance) error {
+	var simple [][]byte
+	for _, sig := range img.Signatures {
+		if len(sig) == 0 || sig[0] != 0 { // "\x00FORMAT\n": sigstore or another format, not for signedBy
+			simple = append(simple, sig)
+		}
+	}
+	if len(simple) == 0 {
+		return denied("A signature was required, but no signature exists")
+	}
 	keys, err := e.keyring(r)
 	if err != nil {
 		return err
 	}
 	var reasons []string
-	for _, sig := range img.Signatures {
-		if len(sig) > 0 && sig[0] == 0 {
-			continue // a sigstore signature (or another format): not for signedBy
-		}
+	for _, sig := range simple {
 		v, err := signature.VerifyManifest(sig, img.Manifest, keys, nil)
 		if err != nil {
 			reasons = append(reasons, strings.TrimPrefix(err.Error(), errdefs.ErrDenied.Error()+": "))
@@ -108,10 +114,7 @@ func (e *Evaluator) checkSignedBy(r *SignedBy, src transport.Reference, img copi
 		}
 		return nil
 	}
-	switch len(reasons) {
-	case 0:
-		return denied("A signature was required, but no signature exists")
-	case 1:
+	if len(reasons) == 1 {
 		return denied("%s", reasons[0])
 	}
 	return denied("None of the signatures were accepted, reasons: %s", strings.Join(reasons, "; "))

@@ -15,7 +15,7 @@ import (
 // (ASN.1 DER) and RSA PKCS#1 v1.5 over its SHA-256 digest, Ed25519 over
 // the bytes themselves.
 func signBytes(k *PrivateKey, payload []byte) ([]byte, error) {
-	if _, ok := k.signer.(ed25519.PrivateKey); ok {
+	if _, ok := k.signer.Public().(ed25519.PublicKey); ok {
 		return k.signer.Sign(rand.Reader, payload, crypto.Hash(0))
 	}
 	sum := sha256.Sum256(payload)

@@ -89,15 +89,21 @@ func ParsePrivateKey(b, passphrase []byte) (*PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: parsing the private key: %v", errdefs.ErrInvalidArgument, err)
 	}
-	switch k := k.(type) {
-	case *ecdsa.PrivateKey:
-		return &PrivateKey{signer: k}, nil
-	case *rsa.PrivateKey:
-		return &PrivateKey{signer: k}, nil
-	case ed25519.PrivateKey:
-		return &PrivateKey{signer: k}, nil
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: unsupported private key type %T", errdefs.ErrNotSupported, k)
 	}
-	return nil, fmt.Errorf("%w: unsupported private key type %T", errdefs.ErrNotSupported, k)
+	return NewPrivateKey(signer)
+}
+
+// NewPrivateKey signs with an ECDSA, RSA or Ed25519 key held in memory
+// (or behind any crypto.Signer of those kinds).
+func NewPrivateKey(s crypto.Signer) (*PrivateKey, error) {
+	switch s.Public().(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
+		return &PrivateKey{signer: s}, nil
+	}
+	return nil, fmt.Errorf("%w: unsupported private key type %T", errdefs.ErrNotSupported, s.Public())
 }
 
 // Public is the key's public half.

@@ -1,0 +1,117 @@
+package policy
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ferrytool/ferry/copier"
+	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/signature/sigstore"
+	"github.com/ferrytool/ferry/transports"
+	"github.com/opencontainers/go-digest"
+)
+
+// TestSigstoreSigned: a sigstore signature by a trusted key, for the
+// manifest copied, under an identity the requirement accepts, lets the
+// image through, whichever way the keys are given; a signature by another
+// key, for another manifest or identity, a simple signing signature alone
+// or an attestation alone refuse it with containers/image's reasons.
+func TestSigstoreSigned(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gen := func(name string) (*sigstore.PrivateKey, string, []byte) {
+		ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := sigstore.NewPrivateKey(ec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := sigstore.MarshalPublicKey(ec.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".pub")
+		if err := os.WriteFile(path, pub, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return k, path, pub
+	}
+	key, keyPath, keyPEM := gen("trusted")
+	other, otherPath, _ := gen("other")
+	man := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
+	sign := func(k *sigstore.PrivateKey, m []byte, id string) []byte {
+		n, err := reference.ParseNamed(id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := sigstore.SignManifest(k, m, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	good := sign(key, man, "example.com/app:1")
+	attestation, _ := sigstore.Signature{MIMEType: "application/vnd.dsse.envelope.v1+json", Payload: []byte("{}")}.Blob()
+	src, err := transports.Parse("docker://example.com/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := strconv.Quote
+	b64 := base64.StdEncoding.EncodeToString(keyPEM)
+	for _, tc := range []struct {
+		name, req string
+		sigs      [][]byte
+		want      string // "" accepts
+	}{
+		{"keyPath", `"keyPath":` + q(keyPath), [][]byte{good}, ""},
+		{"keyPaths", `"keyPaths":[` + q(otherPath) + `,` + q(keyPath) + `]`, [][]byte{good}, ""},
+		{"keyData", `"keyData":` + q(b64), [][]byte{good}, ""},
+		{"keyDatas", `"keyDatas":[` + q(b64) + `]`, [][]byte{good}, ""},
+		{"after a simple signature and an attestation", `"keyPath":` + q(keyPath), [][]byte{[]byte("\xa3simple"), attestation, good}, ""},
+		{"another key", `"keyPath":` + q(otherPath), [][]byte{good}, "cryptographic signature verification failed"},
+		{"another manifest", `"keyPath":` + q(keyPath), [][]byte{sign(key, append([]byte(" "), man...), "example.com/app:1")}, "Signature for digest sha256:"},
+		{"another tag", `"keyPath":` + q(keyPath), [][]byte{sign(key, man, "example.com/app:2")}, `Signature for identity "example.com/app:2" is not accepted`},
+		{"another tag, matchRepository", `"keyPath":` + q(keyPath) + `,"signedIdentity":{"type":"matchRepository"}`, [][]byte{sign(key, man, "example.com/app:2")}, ""},
+		{"two refusals", `"keyPath":` + q(keyPath), [][]byte{sign(other, man, "example.com/app:1"), sign(key, man, "example.com/app:2")}, "None of the signatures were accepted, reasons: "},
+		{"no signature", `"keyPath":` + q(keyPath), nil, "A signature was required, but no signature exists"},
+		{"simple signing and attestation only", `"keyPath":` + q(keyPath), [][]byte{[]byte("\xa3simple"), attestation}, "(1 non-sigstore signatures, 1 sigstore non-signature attachments)"},
+		{"missing key file", `"keyPath":` + q(filepath.Join(dir, "none.pub")), [][]byte{good}, "reading the policy's public key"},
+		{"rekor key", `"keyPath":` + q(keyPath) + `,"rekorPublicKeyPath":"/r"`, [][]byte{good}, "not evaluated by this version"},
+	} {
+		p, err := Parse([]byte(`{"default":[{"type":"sigstoreSigned",` + tc.req + `}]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = NewEvaluator(p, nil).Check(context.Background(), src, copier.Instance{Digest: digest.FromBytes(man), Manifest: man, Signatures: tc.sigs})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want an error holding %q", tc.name, err, tc.want)
+		case tc.want != "" && !errors.Is(err, errdefs.ErrDenied) && !errors.Is(err, errdefs.ErrInvalidArgument):
+			t.Errorf("%s: %v is neither ErrDenied nor ErrInvalidArgument", tc.name, err)
+		}
+	}
+
+	// signedBy does not count sigstore signatures.
+	p, err := Parse([]byte(`{"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":` + q(keyPath) + `}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = NewEvaluator(p, nil).Check(context.Background(), src, copier.Instance{Manifest: man, Signatures: [][]byte{good}})
+	if err == nil || err.Error() != "A signature was required, but no signature exists" {
+		t.Errorf("signedBy over a sigstore signature: %v", err)
+	}
+}
