@@ -66,15 +66,11 @@ func seal(plaintext, passphrase []byte) ([]byte, error) {
 	if _, err := rand.Read(e.Cipher.Nonce); err != nil {
 		return nil, err
 	}
-	key, err := scrypt.Key(passphrase, e.KDF.Salt, e.KDF.Params.N, e.KDF.Params.R, e.KDF.Params.P, boxKeySize)
+	k, n, err := e.box(passphrase)
 	if err != nil {
 		return nil, err
 	}
-	var k [boxKeySize]byte
-	var n [boxNonceSize]byte
-	copy(k[:], key)
-	copy(n[:], e.Cipher.Nonce)
-	e.Ciphertext = secretbox.Seal(nil, plaintext, &n, &k)
+	e.Ciphertext = secretbox.Seal(nil, plaintext, n, k)
 	return json.Marshal(e)
 }
 
@@ -99,17 +95,27 @@ func open(b, passphrase []byte) ([]byte, error) {
 	if len(e.Cipher.Nonce) != boxNonceSize {
 		return nil, errors.New("incorrect nonce size")
 	}
-	key, err := scrypt.Key(passphrase, e.KDF.Salt, e.KDF.Params.N, e.KDF.Params.R, e.KDF.Params.P, boxKeySize)
+	k, n, err := e.box(passphrase)
 	if err != nil {
 		return nil, err
+	}
+	out, ok := secretbox.Open(nil, e.Ciphertext, n, k)
+	if !ok {
+		return nil, errors.New(errWrongPassphrase)
+	}
+	return out, nil
+}
+
+// box derives the secretbox key from passphrase and returns it with the
+// nonce, as arrays.
+func (e *envelope) box(passphrase []byte) (*[boxKeySize]byte, *[boxNonceSize]byte, error) {
+	key, err := scrypt.Key(passphrase, e.KDF.Salt, e.KDF.Params.N, e.KDF.Params.R, e.KDF.Params.P, boxKeySize)
+	if err != nil {
+		return nil, nil, err
 	}
 	var k [boxKeySize]byte
 	var n [boxNonceSize]byte
 	copy(k[:], key)
 	copy(n[:], e.Cipher.Nonce)
-	out, ok := secretbox.Open(nil, e.Ciphertext, &n, &k)
-	if !ok {
-		return nil, errors.New(errWrongPassphrase)
-	}
-	return out, nil
+	return &k, &n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/ferrytool/ferry/internal/strictjson"
+	"github.com/ferrytool/ferry/signature"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -30,21 +31,7 @@ func (p Payload) MarshalJSON() ([]byte, error) {
 	if p.ManifestDigest == "" || p.DockerReference == "" {
 		return nil, errors.New("sigstore payload without a digest or a reference")
 	}
-	optional := map[string]any{}
-	if p.Creator != "" {
-		optional["creator"] = p.Creator
-	}
-	if p.Timestamp != nil {
-		optional["timestamp"] = *p.Timestamp
-	}
-	return json.Marshal(map[string]any{
-		"critical": map[string]any{
-			"type":     PayloadType,
-			"image":    map[string]string{"docker-manifest-digest": p.ManifestDigest.String()},
-			"identity": map[string]string{"docker-reference": p.DockerReference},
-		},
-		"optional": optional,
-	})
+	return signature.Payload(p).MarshalTyped(PayloadType)
 }
 
 // ParsePayload reads a payload as containers/image does: "critical" and
@@ -81,43 +68,8 @@ func ParsePayload(b []byte) (Payload, error) {
 			p.Timestamp = &ts
 		}
 	}
-	crit, ok, err := strictjson.Sub(top, "critical")
-	if err != nil || !ok {
-		return p, errors.New(`"critical" must be an object`)
-	}
-	if err := strictjson.Only(crit, "type", "image", "identity"); err != nil {
-		return p, fmt.Errorf("critical: %w", err)
-	}
-	typ, ok, err := strictjson.String(crit, "type")
-	if err != nil || !ok {
-		return p, errors.New(`critical: "type" must be a string`)
-	}
-	if typ != PayloadType {
-		return p, fmt.Errorf("Unrecognized signature type %s", typ)
-	}
-	img, ok, err := strictjson.Sub(crit, "image")
-	if err != nil || !ok {
-		return p, errors.New(`critical: "image" must be an object`)
-	}
-	if err := strictjson.Only(img, "docker-manifest-digest"); err != nil {
-		return p, fmt.Errorf("critical.image: %w", err)
-	}
-	d, ok, err := strictjson.String(img, "docker-manifest-digest")
-	if err != nil || !ok {
-		return p, errors.New(`critical.image: "docker-manifest-digest" must be a string`)
-	}
-	if p.ManifestDigest, err = digest.Parse(d); err != nil {
-		return p, fmt.Errorf("invalid docker-manifest-digest value %q: %v", d, err)
-	}
-	id, ok, err := strictjson.Sub(crit, "identity")
-	if err != nil || !ok {
-		return p, errors.New(`critical: "identity" must be an object`)
-	}
-	if err := strictjson.Only(id, "docker-reference"); err != nil {
-		return p, fmt.Errorf("critical.identity: %w", err)
-	}
-	if p.DockerReference, ok, err = strictjson.String(id, "docker-reference"); err != nil || !ok {
-		return p, errors.New(`critical.identity: "docker-reference" must be a string`)
+	if p.ManifestDigest, p.DockerReference, err = signature.ParseCritical(top, PayloadType); err != nil {
+		return p, err
 	}
 	return p, nil
 }
