@@ -22,7 +22,7 @@ type Evaluator struct {
 
 	mu       sync.Mutex
 	keys     map[*SignedBy]keysOrErr // loaded on first use, as containers/image does
-	sigstore map[*SigstoreSigned]sigstoreKeysOrErr
+	sigstore map[*SigstoreSigned]sigstoreTrustOrErr
 }
 
 type keysOrErr struct {
@@ -36,7 +36,7 @@ func NewEvaluator(p *Policy, logger *slog.Logger) *Evaluator {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Evaluator{policy: p, logger: logger, keys: map[*SignedBy]keysOrErr{}, sigstore: map[*SigstoreSigned]sigstoreKeysOrErr{}}
+	return &Evaluator{policy: p, logger: logger, keys: map[*SignedBy]keysOrErr{}, sigstore: map[*SigstoreSigned]sigstoreTrustOrErr{}}
 }
 
 // AcceptAnything is the policy of --insecure-policy, and of a machine with

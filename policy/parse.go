@@ -282,7 +282,7 @@ func parseSigstore(m map[string]json.RawMessage) (*SigstoreSigned, error) {
 	case r.Fulcio != nil && rekors == 0:
 		return nil, errors.New("fulcio requires a rekor public key (rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData or rekorPublicKeyDatas)")
 	}
-	for _, d := range append(append(nonEmpty(r.KeyData), r.KeyDatas...), append(nonEmpty(r.RekorPublicKeyData), r.RekorPublicKeyDatas...)...) {
+	for _, d := range append(append(nonEmpty(r.KeyData), r.KeyDatas...), append(nonEmpty(r.RekorPublicKeyData), append(r.RekorPublicKeyDatas, r.Fulcio["caData"])...)...) {
 		if _, err := base64.StdEncoding.DecodeString(d); err != nil {
 			return nil, fmt.Errorf("key data is not base64: %v", err)
 		}

@@ -51,10 +51,12 @@ type SignedBaseLayer struct {
 	BaseLayerIdentity Identity
 }
 
-// SigstoreSigned requires a sigstore signature by one of the public keys
-// (keyPath, keyPaths, keyData, keyDatas: PEM, the Data forms base64 of
-// it), whose identity matches SignedIdentity. fulcio, pki and Rekor keys
-// are parsed in full; an image under them is refused (not evaluated yet).
+// SigstoreSigned requires a sigstore signature whose identity matches
+// SignedIdentity, by one of the public keys (keyPath, keyPaths, keyData,
+// keyDatas: PEM, the Data forms base64 of it) or by a certificate the
+// Fulcio CA issued; Rekor public keys make a signed entry timestamp
+// required (checked offline). pki is parsed; an image under it is refused
+// (not evaluated yet).
 type SigstoreSigned struct {
 	KeyPath, KeyData    string
 	KeyPaths, KeyDatas  []string

@@ -1,7 +1,7 @@
 package policy
 
 import (
-	"crypto"
+	"crypto/ecdsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,16 +19,10 @@ import (
 // containers/image's prSigstoreSigned decides. Simple signing signatures
 // and attachments that are not signatures (attestations) do not count.
 func (e *Evaluator) checkSigstore(r *SigstoreSigned, src transport.Reference, img copier.Instance) error {
-	switch {
-	case r.Fulcio != nil:
-		return denied("sigstoreSigned with fulcio is not evaluated by this version of ferry (keyPath, keyPaths, keyData and keyDatas are)")
-	case r.PKI != nil:
-		return denied("sigstoreSigned with pki is not evaluated by this version of ferry (keyPath, keyPaths, keyData and keyDatas are)")
+	if r.PKI != nil {
+		return denied("sigstoreSigned with pki is not evaluated by this version of ferry (keys and fulcio are)")
 	}
-	if r.rekorKeysSet() {
-		return denied("sigstoreSigned with a Rekor public key is not evaluated by this version of ferry (signatures checked by key alone are)")
-	}
-	keys, err := e.sigstoreKeys(r)
+	trust, err := e.sigstoreTrust(r)
 	if err != nil {
 		return err
 	}
@@ -39,7 +33,7 @@ func (e *Evaluator) checkSigstore(r *SigstoreSigned, src transport.Reference, im
 			nonSigstore++
 			continue
 		}
-		p, err := sigstore.VerifyManifest(sig, img.Manifest, keys)
+		p, err := sigstore.VerifyManifest(sig, img.Manifest, *trust)
 		if errors.Is(err, sigstore.ErrNotSignature) {
 			nonSignatures++
 			continue
@@ -66,54 +60,89 @@ func (e *Evaluator) checkSigstore(r *SigstoreSigned, src transport.Reference, im
 	return denied("None of the signatures were accepted, reasons: %s", strings.Join(reasons, "; "))
 }
 
-func (r *SigstoreSigned) rekorKeysSet() bool {
-	return r.RekorPublicKeyPath != "" || r.RekorPublicKeyData != "" || len(r.RekorPublicKeyPaths) > 0 || len(r.RekorPublicKeyDatas) > 0
-}
-
-// sigstoreKeys loads the public keys of r once.
-func (e *Evaluator) sigstoreKeys(r *SigstoreSigned) ([]crypto.PublicKey, error) {
+// sigstoreTrust loads what r trusts once.
+func (e *Evaluator) sigstoreTrust(r *SigstoreSigned) (*sigstore.Trust, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if k, ok := e.sigstore[r]; ok {
-		return k.keys, k.err
+	if t, ok := e.sigstore[r]; ok {
+		return t.trust, t.err
 	}
-	k, err := loadSigstoreKeys(r)
-	e.sigstore[r] = sigstoreKeysOrErr{k, err}
-	return k, err
+	t, err := loadSigstoreTrust(r)
+	e.sigstore[r] = sigstoreTrustOrErr{t, err}
+	return t, err
 }
 
-type sigstoreKeysOrErr struct {
-	keys []crypto.PublicKey
-	err  error
+type sigstoreTrustOrErr struct {
+	trust *sigstore.Trust
+	err   error
 }
 
-// loadSigstoreKeys reads the PEM public keys keyPath, keyPaths, keyData
-// or keyDatas (base64 of the PEM) name.
-func loadSigstoreKeys(r *SigstoreSigned) ([]crypto.PublicKey, error) {
-	var pems [][]byte
-	for _, p := range append(nonEmpty(r.KeyPath), r.KeyPaths...) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("%w: reading the policy's public key: %w", errdefs.ErrInvalidArgument, err)
-		}
-		pems = append(pems, b)
+// loadSigstoreTrust reads the PEM public keys keyPath, keyPaths, keyData
+// or keyDatas name (the Data forms base64 of the PEM), the Fulcio CA
+// certificates and the Rekor public keys.
+func loadSigstoreTrust(r *SigstoreSigned) (*sigstore.Trust, error) {
+	var t sigstore.Trust
+	keys, err := readPEMs(append(nonEmpty(r.KeyPath), r.KeyPaths...), append(nonEmpty(r.KeyData), r.KeyDatas...))
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range append(nonEmpty(r.KeyData), r.KeyDatas...) {
-		b, err := base64.StdEncoding.DecodeString(d)
-		if err != nil {
-			return nil, fmt.Errorf("%w: keyData is not base64: %v", errdefs.ErrInvalidArgument, err)
-		}
-		pems = append(pems, b)
-	}
-	var keys []crypto.PublicKey
-	for i, b := range pems {
+	for i, b := range keys {
 		k, err := sigstore.ParsePublicKey(b)
 		if err != nil {
 			return nil, fmt.Errorf("parsing public key %d: %w", i+1, err)
 		}
-		keys = append(keys, k)
+		t.Keys = append(t.Keys, k)
 	}
-	return keys, nil
+	rekor, err := readPEMs(append(nonEmpty(r.RekorPublicKeyPath), r.RekorPublicKeyPaths...), append(nonEmpty(r.RekorPublicKeyData), r.RekorPublicKeyDatas...))
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range rekor {
+		k, err := sigstore.ParsePublicKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("parsing Rekor public key %d: %w", i+1, err)
+		}
+		ec, ok := k.(*ecdsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: Rekor public key %d is not using ECDSA", errdefs.ErrInvalidArgument, i+1)
+		}
+		t.RekorKeys = append(t.RekorKeys, ec)
+	}
+	if r.Fulcio != nil {
+		ca, err := readPEMs(nonEmpty(r.Fulcio["caPath"]), nonEmpty(r.Fulcio["caData"]))
+		if err != nil {
+			return nil, err
+		}
+		if len(ca) != 1 {
+			return nil, fmt.Errorf("%w: fulcio needs exactly one of caPath and caData", errdefs.ErrInvalidArgument)
+		}
+		pool, err := sigstore.ParseCertificatePool(ca[0])
+		if err != nil {
+			return nil, fmt.Errorf("%w: error loading Fulcio CA certificates: %v", errdefs.ErrInvalidArgument, err)
+		}
+		t.Fulcio = &sigstore.Fulcio{CAs: pool, Issuer: r.Fulcio["oidcIssuer"], Email: r.Fulcio["subjectEmail"]}
+	}
+	return &t, nil
+}
+
+// readPEMs reads the files paths and decodes the base64 datas.
+func readPEMs(paths, datas []string) ([][]byte, error) {
+	var out [][]byte
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading a file the policy names: %w", errdefs.ErrInvalidArgument, err)
+		}
+		out = append(out, b)
+	}
+	for _, d := range datas {
+		b, err := base64.StdEncoding.DecodeString(d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: key data is not base64: %v", errdefs.ErrInvalidArgument, err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 func nonEmpty(s string) []string {

@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/testsigstore"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/signature/sigstore"
 	"github.com/ferrytool/ferry/transports"
@@ -87,8 +89,9 @@ func TestSigstoreSigned(t *testing.T) {
 		{"two refusals", `"keyPath":` + q(keyPath), [][]byte{sign(other, man, "example.com/app:1"), sign(key, man, "example.com/app:2")}, "None of the signatures were accepted, reasons: "},
 		{"no signature", `"keyPath":` + q(keyPath), nil, "A signature was required, but no signature exists"},
 		{"simple signing and attestation only", `"keyPath":` + q(keyPath), [][]byte{[]byte("\xa3simple"), attestation}, "(1 non-sigstore signatures, 1 sigstore non-signature attachments)"},
-		{"missing key file", `"keyPath":` + q(filepath.Join(dir, "none.pub")), [][]byte{good}, "reading the policy's public key"},
-		{"rekor key", `"keyPath":` + q(keyPath) + `,"rekorPublicKeyPath":"/r"`, [][]byte{good}, "not evaluated by this version"},
+		{"missing key file", `"keyPath":` + q(filepath.Join(dir, "none.pub")), [][]byte{good}, "reading a file the policy names"},
+		{"rekor key file missing", `"keyPath":` + q(keyPath) + `,"rekorPublicKeyPath":"/nonexistent/r"`, [][]byte{good}, "reading a file the policy names"},
+		{"rekor key, no SET", `"keyPath":` + q(keyPath) + `,"rekorPublicKeyPath":` + q(keyPath), [][]byte{good}, "missing dev.sigstore.cosign/bundle annotation"},
 	} {
 		p, err := Parse([]byte(`{"default":[{"type":"sigstoreSigned",` + tc.req + `}]}`))
 		if err != nil {
@@ -113,5 +116,53 @@ func TestSigstoreSigned(t *testing.T) {
 	err = NewEvaluator(p, nil).Check(context.Background(), src, copier.Instance{Manifest: man, Signatures: [][]byte{good}})
 	if err == nil || err.Error() != "A signature was required, but no signature exists" {
 		t.Errorf("signedBy over a sigstore signature: %v", err)
+	}
+}
+
+// TestSigstoreSignedFulcio: policy.json's fulcio (caPath or caData,
+// oidcIssuer, subjectEmail) with a Rekor public key accepts a keyless
+// signature whose certificate and SET check out, and refuses one for
+// another e-mail address.
+func TestSigstoreSignedFulcio(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log, ca := testsigstore.NewRekorLog(t), testsigstore.NewFulcioCA(t)
+	caPath, rekorPath := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "rekor.pub")
+	if err := os.WriteFile(caPath, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rekorPath, log.PublicPEM(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ephemeral, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, _ := sigstore.NewPrivateKey(ephemeral)
+	id, _ := reference.ParseNamed("example.com/app:1", false)
+	man := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
+	blob, err := sigstore.SignManifest(k, man, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := sigstore.FromBlob(blob)
+	now := time.Now()
+	cert := ca.Issue(t, ephemeral.Public(), "me@example.com", "https://issuer.example", now.Add(-time.Minute))
+	sig.Annotations[sigstore.CertificateAnnotation] = string(cert)
+	sig.Annotations[sigstore.BundleAnnotation] = log.SET(t, cert, sig.Annotations[sigstore.SignatureAnnotation], sig.Payload, now)
+	keyless, _ := sig.Blob()
+	src, _ := transports.Parse("docker://example.com/app:1")
+	q := strconv.Quote
+	for _, tc := range []struct{ name, fulcio, rekor, want string }{
+		{"caPath", `"caPath":` + q(caPath) + `,"oidcIssuer":"https://issuer.example","subjectEmail":"me@example.com"`, `"rekorPublicKeyPath":` + q(rekorPath), ""},
+		{"caData", `"caData":` + q(base64.StdEncoding.EncodeToString(ca.PEM)) + `,"oidcIssuer":"https://issuer.example","subjectEmail":"me@example.com"`, `"rekorPublicKeyDatas":[` + q(base64.StdEncoding.EncodeToString(log.PublicPEM(t))) + `]`, ""},
+		{"another e-mail", `"caPath":` + q(caPath) + `,"oidcIssuer":"https://issuer.example","subjectEmail":"you@example.com"`, `"rekorPublicKeyPath":` + q(rekorPath), `Required email "you@example.com" not found`},
+		{"CA not PEM", `"caPath":` + q(rekorPath) + `,"oidcIssuer":"https://issuer.example","subjectEmail":"me@example.com"`, `"rekorPublicKeyPath":` + q(rekorPath), "error loading Fulcio CA certificates"},
+	} {
+		p, err := Parse([]byte(`{"default":[{"type":"sigstoreSigned","fulcio":{` + tc.fulcio + `},` + tc.rekor + `}]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = NewEvaluator(p, nil).Check(context.Background(), src, copier.Instance{Manifest: man, Signatures: [][]byte{keyless}})
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want))) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

@@ -48,7 +48,7 @@ func TestCopySigstoreSign(t *testing.T) {
 		}
 		man, _ := os.ReadFile(filepath.Join(signed, "manifest.json"))
 		pub, _ := sigstore.ParsePublicKey(kp.Public)
-		p, err := sigstore.VerifyManifest(sig, man, []crypto.PublicKey{pub})
+		p, err := sigstore.VerifyManifest(sig, man, sigstore.Trust{Keys: []crypto.PublicKey{pub}})
 		if err != nil || p.DockerReference != "example.com/app:1" {
 			t.Fatalf("%v: signature: %+v, %v", how, p, err)
 		}

@@ -147,14 +147,14 @@ func TestSignVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub, other := mustPub(t, pubPEM), mustPub(t, otherPEM)
-	p, err := VerifyManifest(blob, testManifest, keysOf(pub))
+	p, err := VerifyManifest(blob, testManifest, Trust{Keys: keysOf(pub)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.DockerReference != "example.com/app:1" || p.ManifestDigest != digest.FromBytes(testManifest) || p.Creator != "ferry" || p.Timestamp == nil {
 		t.Errorf("payload %+v", p)
 	}
-	if _, err := VerifyManifest(blob, testManifest, keysOf(other, pub)); err != nil {
+	if _, err := VerifyManifest(blob, testManifest, Trust{Keys: keysOf(other, pub)}); err != nil {
 		t.Errorf("two keys, second one signed: %v", err)
 	}
 	sig, _ := FromBlob(blob)
@@ -174,14 +174,14 @@ func TestSignVerify(t *testing.T) {
 		"no keys":          {sig, testManifest, nil},
 	} {
 		b, _ := tc.sig.Blob()
-		if _, err := VerifyManifest(b, tc.man, tc.keys); !errors.Is(err, errdefs.ErrDenied) {
+		if _, err := VerifyManifest(b, tc.man, Trust{Keys: tc.keys}); !errors.Is(err, errdefs.ErrDenied) {
 			t.Errorf("%s: %v, want ErrDenied", name, err)
 		}
 	}
 	att := sig
 	att.MIMEType = "application/vnd.in-toto+json"
 	b, _ := att.Blob()
-	if _, err := VerifyManifest(b, testManifest, keysOf(pub)); !errors.Is(err, ErrNotSignature) {
+	if _, err := VerifyManifest(b, testManifest, Trust{Keys: keysOf(pub)}); !errors.Is(err, ErrNotSignature) {
 		t.Errorf("attestation: %v, want ErrNotSignature", err)
 	}
 	noTag, _ := reference.ParseNamed("example.com/app", false)
@@ -213,7 +213,7 @@ func TestOtherKeyTypes(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		pubPEM, _ := MarshalPublicKey(priv.Public())
-		if _, err := VerifyManifest(blob, testManifest, []crypto.PublicKey{mustPub(t, pubPEM)}); err != nil {
+		if _, err := VerifyManifest(blob, testManifest, Trust{Keys: []crypto.PublicKey{mustPub(t, pubPEM)}}); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

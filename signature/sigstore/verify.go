@@ -2,6 +2,7 @@ package sigstore
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -14,12 +15,23 @@ import (
 // media type is not MIMEType): skipped by verification, not refused.
 var ErrNotSignature = fmt.Errorf("%w: not a sigstore signature", errdefs.ErrInvalidArgument)
 
+// Trust is what sigstore signatures are checked against, policy.json's
+// sigstoreSigned: public Keys, or a Fulcio CA for keyless signatures
+// (which needs RekorKeys). RekorKeys with Keys additionally require each
+// signature to carry a Rekor SET for that key.
+type Trust struct {
+	Keys      []crypto.PublicKey
+	Fulcio    *Fulcio
+	RekorKeys []*ecdsa.PublicKey
+}
+
 // VerifyManifest checks a sigstore signature blob against man: the
-// signature annotation must verify over the payload with one of keys,
-// and the payload must name man's digest. It returns the payload, whose
+// signature annotation must verify over the payload with a key t trusts
+// (for Fulcio, the certificate's key, valid when Rekor logged it), and
+// the payload must name man's digest. It returns the payload, whose
 // identity the caller judges (policy signedIdentity rules). Refusals match
 // errdefs.ErrDenied and read as containers/image words them.
-func VerifyManifest(blob, man []byte, keys []crypto.PublicKey) (*Payload, error) {
+func VerifyManifest(blob, man []byte, t Trust) (*Payload, error) {
 	sig, err := FromBlob(blob)
 	if err != nil {
 		return nil, err
@@ -34,6 +46,10 @@ func VerifyManifest(blob, man []byte, keys []crypto.PublicKey) (*Payload, error)
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil, denied("base64 decoding: %v", err)
+	}
+	keys, err := t.signerKeys(sig, b64)
+	if err != nil {
+		return nil, err
 	}
 	if err := verifyAny(keys, sig.Payload, raw); err != nil {
 		return nil, err
@@ -50,6 +66,52 @@ func VerifyManifest(blob, man []byte, keys []crypto.PublicKey) (*Payload, error)
 		return nil, denied("Signature for digest %s does not match", p.ManifestDigest)
 	}
 	return &p, nil
+}
+
+// signerKeys is the keys a signature may be verified with under t.
+func (t Trust) signerKeys(sig Signature, b64 string) ([]crypto.PublicKey, error) {
+	switch {
+	case t.Fulcio != nil:
+		if len(t.RekorKeys) == 0 {
+			return nil, denied("a Fulcio CA is trusted only with a Rekor public key")
+		}
+		set, ok := sig.Annotations[BundleAnnotation]
+		if !ok {
+			return nil, denied("missing %s annotation", BundleAnnotation)
+		}
+		cert, ok := sig.Annotations[CertificateAnnotation]
+		if !ok {
+			return nil, denied("missing %s annotation", CertificateAnnotation)
+		}
+		at, err := VerifyRekorSET(t.RekorKeys, []byte(set), []byte(cert), b64, sig.Payload)
+		if err != nil {
+			return nil, err
+		}
+		k, err := t.Fulcio.verifyCertificate(at, []byte(cert), []byte(sig.Annotations[ChainAnnotation]))
+		if err != nil {
+			return nil, err
+		}
+		return []crypto.PublicKey{k}, nil
+	case len(t.RekorKeys) > 0:
+		set, ok := sig.Annotations[BundleAnnotation]
+		if !ok {
+			return nil, denied("missing %s annotation", BundleAnnotation)
+		}
+		var failures []string
+		for _, k := range t.Keys {
+			pemKey, err := MarshalPublicKey(k)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := VerifyRekorSET(t.RekorKeys, []byte(set), pemKey, b64, sig.Payload); err != nil {
+				failures = append(failures, err.Error())
+				continue
+			}
+			return []crypto.PublicKey{k}, nil // a SET records one key
+		}
+		return nil, denied("No public key verified against the RekorSET: %s", strings.Join(failures, ", "))
+	}
+	return t.Keys, nil
 }
 
 // verifyAny accepts a signature that one of keys verifies.
