@@ -54,9 +54,8 @@ type SignedBaseLayer struct {
 // SigstoreSigned requires a sigstore signature whose identity matches
 // SignedIdentity, by one of the public keys (keyPath, keyPaths, keyData,
 // keyDatas: PEM, the Data forms base64 of it) or by a certificate the
-// Fulcio CA issued; Rekor public keys make a signed entry timestamp
-// required (checked offline). pki is parsed; an image under it is refused
-// (not evaluated yet).
+// Fulcio CA issued, or by a certificate of an organisation's PKI; Rekor
+// public keys make a signed entry timestamp required (checked offline).
 type SigstoreSigned struct {
 	KeyPath, KeyData    string
 	KeyPaths, KeyDatas  []string

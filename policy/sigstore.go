@@ -19,9 +19,6 @@ import (
 // containers/image's prSigstoreSigned decides. Simple signing signatures
 // and attachments that are not signatures (attestations) do not count.
 func (e *Evaluator) checkSigstore(r *SigstoreSigned, src transport.Reference, img copier.Instance) error {
-	if r.PKI != nil {
-		return denied("sigstoreSigned with pki is not evaluated by this version of ferry (keys and fulcio are)")
-	}
 	trust, err := e.sigstoreTrust(r)
 	if err != nil {
 		return err
@@ -122,7 +119,43 @@ func loadSigstoreTrust(r *SigstoreSigned) (*sigstore.Trust, error) {
 		}
 		t.Fulcio = &sigstore.Fulcio{CAs: pool, Issuer: r.Fulcio["oidcIssuer"], Email: r.Fulcio["subjectEmail"]}
 	}
+	if r.PKI != nil {
+		if t.PKI, err = loadPKI(r.PKI); err != nil {
+			return nil, err
+		}
+	}
 	return &t, nil
+}
+
+// loadPKI reads pki's CA roots and intermediates.
+func loadPKI(m map[string]string) (*sigstore.PKI, error) {
+	p := &sigstore.PKI{Email: m["subjectEmail"], Hostname: m["subjectHostname"]}
+	if p.Email == "" && p.Hostname == "" {
+		return nil, fmt.Errorf("%w: pki needs subjectEmail or subjectHostname", errdefs.ErrInvalidArgument)
+	}
+	roots, err := readPEMs(nonEmpty(m["caRootsPath"]), nonEmpty(m["caRootsData"]))
+	if err != nil {
+		return nil, err
+	}
+	if len(roots) != 1 {
+		return nil, fmt.Errorf("%w: pki needs exactly one of caRootsPath and caRootsData", errdefs.ErrInvalidArgument)
+	}
+	if p.Roots, err = sigstore.ParseCertificatePool(roots[0]); err != nil {
+		return nil, fmt.Errorf("%w: error loading PKI CA roots: %v", errdefs.ErrInvalidArgument, err)
+	}
+	inter, err := readPEMs(nonEmpty(m["caIntermediatesPath"]), nonEmpty(m["caIntermediatesData"]))
+	if err != nil {
+		return nil, err
+	}
+	if len(inter) > 1 {
+		return nil, fmt.Errorf("%w: pki takes one of caIntermediatesPath and caIntermediatesData", errdefs.ErrInvalidArgument)
+	}
+	if len(inter) == 1 {
+		if p.Intermediates, err = sigstore.ParseCertificatePool(inter[0]); err != nil {
+			return nil, fmt.Errorf("%w: error loading PKI intermediates: %v", errdefs.ErrInvalidArgument, err)
+		}
+	}
+	return p, nil
 }
 
 // readPEMs reads the files paths and decodes the base64 datas.

@@ -33,24 +33,9 @@ var (
 // at, with chainPEM's certificates (all but the last, the root, which
 // must be one of f.CAs) as intermediates, and returns its public key.
 func (f *Fulcio) verifyCertificate(at time.Time, certPEM, chainPEM []byte) (crypto.PublicKey, error) {
-	certs, err := parseCertificates(certPEM)
+	leaf, intermediates, err := leafAndChain(certPEM, chainPEM, nil)
 	if err != nil {
-		return nil, denied("parsing leaf certificate: %v", err)
-	}
-	if len(certs) != 1 {
-		return nil, denied("want one certificate in the signature's certificate data, found %d", len(certs))
-	}
-	leaf := certs[0]
-	var intermediates *x509.CertPool
-	if len(chainPEM) > 0 {
-		chain, err := parseCertificates(chainPEM)
-		if err != nil {
-			return nil, denied("loading certificate chain: %v", err)
-		}
-		intermediates = x509.NewCertPool()
-		for _, c := range chain[:max(0, len(chain)-1)] {
-			intermediates.AddCert(c)
-		}
+		return nil, err
 	}
 	// Fulcio marks the SAN critical when the subject is empty, and an
 	// e-mail SAN Go does not parse is left "unhandled": it is checked below.
@@ -103,6 +88,34 @@ func fulcioIssuer(c *x509.Certificate) (string, error) {
 		return *v2, nil
 	}
 	return "", denied("Fulcio certificate is missing the issuer extension")
+}
+
+// leafAndChain parses the signature's certificate (exactly one) and the
+// intermediates its chain annotation carries (all but the last
+// certificate, the root, which the trust root must hold), added to a copy
+// of base.
+func leafAndChain(certPEM, chainPEM []byte, base *x509.CertPool) (*x509.Certificate, *x509.CertPool, error) {
+	certs, err := parseCertificates(certPEM)
+	if err != nil {
+		return nil, nil, denied("parsing leaf certificate: %v", err)
+	}
+	if len(certs) != 1 {
+		return nil, nil, denied("want one certificate in the signature's certificate data, found %d", len(certs))
+	}
+	pool := x509.NewCertPool()
+	if base != nil {
+		pool = base.Clone()
+	}
+	if len(chainPEM) > 0 {
+		chain, err := parseCertificates(chainPEM)
+		if err != nil {
+			return nil, nil, denied("loading certificate chain: %v", err)
+		}
+		for _, c := range chain[:len(chain)-1] {
+			pool.AddCert(c)
+		}
+	}
+	return certs[0], pool, nil
 }
 
 // parseCertificates reads every CERTIFICATE block of b.

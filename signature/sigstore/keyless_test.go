@@ -142,3 +142,38 @@ func TestCanonicalString(t *testing.T) {
 		}
 	}
 }
+
+// TestPKI: a certificate from an organisation's own CA, without Rekor,
+// is accepted when it chains to the roots and names the e-mail or host
+// required.
+func TestPKI(t *testing.T) {
+	t.Parallel()
+	ca, otherCA := testsigstore.NewFulcioCA(t), testsigstore.NewFulcioCA(t)
+	signer, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, _ := NewPrivateKey(signer)
+	id, _ := reference.ParseNamed("example.com/app:1", false)
+	blob, err := SignManifest(k, testManifest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := ca.Issue(t, signer.Public(), "builder@example.com", "https://unused.example", time.Now().Add(-time.Minute))
+	signed := withAnnotations(t, blob, map[string]string{CertificateAnnotation: string(cert)})
+	if _, err := VerifyManifest(signed, testManifest, Trust{PKI: &PKI{Roots: mustPool(t, ca.PEM), Email: "builder@example.com"}}); err != nil {
+		t.Fatalf("PKI signature refused: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		blob []byte
+		pki  PKI
+		want string
+	}{
+		"another CA":     {signed, PKI{Roots: mustPool(t, otherCA.PEM), Email: "builder@example.com"}, "verifying the certificate failed"},
+		"another e-mail": {signed, PKI{Roots: mustPool(t, ca.PEM), Email: "x@example.com"}, "Required email"},
+		"a hostname":     {signed, PKI{Roots: mustPool(t, ca.PEM), Hostname: "build.example.com"}, "Unexpected subject hostname"},
+		"no certificate": {blob, PKI{Roots: mustPool(t, ca.PEM), Email: "builder@example.com"}, "missing dev.sigstore.cosign/certificate"},
+	} {
+		_, err := VerifyManifest(tc.blob, testManifest, Trust{PKI: &tc.pki})
+		if !errors.Is(err, errdefs.ErrDenied) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrDenied holding %q", name, err, tc.want)
+		}
+	}
+}

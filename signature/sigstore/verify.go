@@ -16,12 +16,13 @@ import (
 var ErrNotSignature = fmt.Errorf("%w: not a sigstore signature", errdefs.ErrInvalidArgument)
 
 // Trust is what sigstore signatures are checked against, policy.json's
-// sigstoreSigned: public Keys, or a Fulcio CA for keyless signatures
-// (which needs RekorKeys). RekorKeys with Keys additionally require each
+// sigstoreSigned: public Keys, a Fulcio CA for keyless signatures (which
+// needs RekorKeys), or an organisation's PKI. RekorKeys with Keys additionally require each
 // signature to carry a Rekor SET for that key.
 type Trust struct {
 	Keys      []crypto.PublicKey
 	Fulcio    *Fulcio
+	PKI       *PKI
 	RekorKeys []*ecdsa.PublicKey
 }
 
@@ -88,6 +89,16 @@ func (t Trust) signerKeys(sig Signature, b64 string) ([]crypto.PublicKey, error)
 			return nil, err
 		}
 		k, err := t.Fulcio.verifyCertificate(at, []byte(cert), []byte(sig.Annotations[ChainAnnotation]))
+		if err != nil {
+			return nil, err
+		}
+		return []crypto.PublicKey{k}, nil
+	case t.PKI != nil:
+		cert, ok := sig.Annotations[CertificateAnnotation]
+		if !ok {
+			return nil, denied("missing %s annotation", CertificateAnnotation)
+		}
+		k, err := t.PKI.verifyCertificate([]byte(cert), []byte(sig.Annotations[ChainAnnotation]))
 		if err != nil {
 			return nil, err
 		}
