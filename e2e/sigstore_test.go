@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -8,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ferrytool/ferry/internal/testenv"
+	"github.com/opencontainers/go-digest"
 )
 
 // Sigstore interoperability with cosign itself (built by .ci/run from the
@@ -68,9 +72,9 @@ func (e *sigstoreEnv) cosignRun(t *testing.T, args ...string) result {
 	cmd := args[0]
 	flags := []string{"--allow-insecure-registry", "--allow-http-registry"}
 	switch cmd {
-	case "sign":
+	case "sign", "attest":
 		flags = append(flags, "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false")
-	case "verify":
+	case "verify", "verify-attestation":
 		flags = append(flags, "--insecure-ignore-tlog=true")
 	}
 	return run(t, e.cosignE, e.cosign, append(append([]string{cmd}, flags...), args[1:]...)...)
@@ -175,4 +179,106 @@ func TestFerryVerifiesCosign(t *testing.T) {
 			t.Errorf("cosign verify of the copied signature with %s: exit %d: %s", pub, r.code, r.stderr)
 		}
 	}
+}
+
+// TestReferrersTravelWithImage: an image cosign signed, attested and gave
+// an SBOM (legacy .sig/.att/.sbom tags), then signed again in cosign 3's
+// bundle form (an OCI referrer, kept under the referrers tag schema on a
+// registry without the referrers API), is copied with --referrers to
+// another repository: every tag arrives with its digest, cosign verifies
+// the signature and the attestation there and downloads the SBOM, and the
+// bundle's referrers index lists the bundle.
+func TestReferrersTravelWithImage(t *testing.T) {
+	e := newSigstoreEnv(t)
+	key := filepath.Join(e.dir, "k")
+	ferry(t, 0, "generate-sigstore-key", "--output-prefix", key, "--passphrase-file", e.pass)
+	d := e.push(t, "app")
+	img := e.reg.host + "/app@" + d
+	sbom := e.write(t, filepath.Join(e.dir, "sbom.json"), `{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"app"}`)
+	for _, args := range [][]string{
+		{"sign", "--key", key + ".private", img},
+		{"attest", "--key", key + ".private", "--type", "spdxjson", "--predicate", sbom, img},
+		{"attach", "sbom", "--sbom", sbom, "--type", "spdx", img},
+	} {
+		if r := e.cosignRun(t, args...); r.code != 0 {
+			t.Fatalf("cosign %v: %s", args, r.stderr)
+		}
+	}
+	hex := strings.Replace(d, ":", "-", 1)
+	src := "docker://" + e.reg.host + "/app:1"
+	copyTo := func(repo string) {
+		ferry(t, 0, "--insecure-policy", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", "--referrers", src, "docker://"+e.reg.host+"/"+repo+":1")
+		for _, suffix := range []string{".sig", ".att", ".sbom"} {
+			want := e.manifestDigest(t, "app", hex+suffix)
+			if want == "" {
+				t.Fatalf("cosign wrote no %s%s tag", hex, suffix)
+			}
+			if got := e.manifestDigest(t, repo, hex+suffix); got != want {
+				t.Errorf("%s %s%s: digest %q, want %q", repo, hex, suffix, got, want)
+			}
+		}
+	}
+	copyTo("mirror1")
+	mirror := e.reg.host + "/mirror1@" + d
+	if r := e.cosignRun(t, "verify", "--key", key+".pub", "--check-claims=false", mirror); r.code != 0 {
+		t.Errorf("cosign verify at the mirror: %s", r.stderr)
+	}
+	if r := e.cosignRun(t, "verify-attestation", "--key", key+".pub", "--type", "spdxjson", mirror); r.code != 0 {
+		t.Errorf("cosign verify-attestation at the mirror: %s", r.stderr)
+	}
+	if r := run(t, nil, e.cosign, "download", "sbom", "--allow-insecure-registry", "--allow-http-registry", mirror); r.code != 0 || !strings.Contains(r.stdout, "SPDX-2.3") {
+		t.Errorf("cosign download sbom at the mirror: %s %s", r.stdout, r.stderr)
+	}
+
+	// cosign 3's default: the signature as a Sigstore bundle referrer.
+	sc := filepath.Join(e.dir, "signing-config.json")
+	if r := run(t, nil, e.cosign, "signing-config", "create", "--out", sc); r.code != 0 {
+		t.Fatalf("cosign signing-config create: %s", r.stderr)
+	}
+	if r := run(t, e.cosignE, e.cosign, "sign", "--key", key+".private", "--signing-config", sc, "--allow-insecure-registry", "--allow-http-registry", img); r.code != 0 {
+		t.Fatalf("cosign sign (bundle): %s", r.stderr)
+	}
+	copyTo("mirror2")
+	var ix struct {
+		Manifests []struct{ Digest, ArtifactType string }
+	}
+	if err := json.Unmarshal(e.manifest(t, "mirror2", hex), &ix); err != nil || len(ix.Manifests) != 1 || ix.Manifests[0].ArtifactType != "application/vnd.dev.sigstore.bundle.v0.3+json" {
+		t.Fatalf("referrers index at the mirror: %+v, %v", ix, err)
+	}
+	if got := e.manifestDigest(t, "mirror2", ix.Manifests[0].Digest); got != ix.Manifests[0].Digest {
+		t.Errorf("the bundle referrer %s is missing at the mirror (%q)", ix.Manifests[0].Digest, got)
+	}
+	if r := e.cosignRun(t, "verify", "--key", key+".pub", e.reg.host+"/mirror2@"+d); r.code != 0 {
+		t.Errorf("cosign verify (bundle) at the mirror: %s", r.stderr)
+	}
+}
+
+// manifest fetches repo:ref from the registry, nil when absent.
+func (e *sigstoreEnv) manifest(t *testing.T, repo, ref string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.reg.host+"/v2/"+repo+"/manifests/"+ref, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// manifestDigest is the digest of repo:ref, "" when absent.
+func (e *sigstoreEnv) manifestDigest(t *testing.T, repo, ref string) string {
+	t.Helper()
+	b := e.manifest(t, repo, ref)
+	if b == nil {
+		return ""
+	}
+	return digest.FromBytes(b).String()
 }

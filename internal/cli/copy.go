@@ -31,6 +31,7 @@ type copyOptions struct {
 	fetch            fetchFlags
 	chunkSize        string
 	sign             signFlags
+	referrers        referrersFlags
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -80,6 +81,7 @@ Supported transports: ` + supportedTransports(),
 	o.fetch.register(fs)
 	o.retry.register(fs)
 	o.sign.register(fs)
+	o.referrers.register(fs)
 	registerUnsupportedCopyFlags(fs)
 	return cmd
 }
@@ -123,6 +125,9 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	}
 	if err != nil {
 		return copyError(err)
+	}
+	if err := o.referrers.copyAttached(ctx, srcRef, dstRef, res.Digest, opts); err != nil {
+		return err
 	}
 	if o.digestFile != "" {
 		if err := writeFileAtomic(o.digestFile, []byte(res.Digest.String())); err != nil {
@@ -184,6 +189,7 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	}
 	opts.PreserveDigests = o.preserveDigests
 	opts.RemoveSignatures = o.removeSignatures
+	o.referrers.apply(opts)
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()
