@@ -105,7 +105,7 @@ func (c *copying) copyAttached(ctx context.Context, s digest.Digest) ([]digest.D
 	}
 	var next []digest.Digest
 	for _, a := range list {
-		if !strings.Contains(a.Tag, ".") { // sha256-HEX: the referrers index
+		if isReferrersIndex(a) {
 			copied, err := c.copyReferrers(ctx, a, have)
 			if err != nil {
 				return nil, err

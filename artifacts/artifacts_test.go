@@ -161,6 +161,20 @@ func TestCopyAttached(t *testing.T) {
 		}
 	}
 
+	listed, err := artifacts.List(ctx, f.ref(t, "dst:1"), &transport.Options{}, f.image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[digest.Digest]digest.Digest{} // artifact -> subject
+	for _, l := range listed {
+		got[l.Digest] = l.Subject
+	}
+	for art, subj := range map[digest.Digest]digest.Digest{own.Digest: f.image, sbom.Digest: f.image, vuln.Digest: f.image, sig.Digest: f.image, att.Digest: f.image, sbomSig.Digest: sbom.Digest} {
+		if got[art] != subj {
+			t.Errorf("List: %s attached to %q, want %s (all: %+v)", art, got[art], subj, listed)
+		}
+	}
+
 	// Again: nothing new; a .sig the destination has is not replaced.
 	other := f.artifact(t, "dst", "application/vnd.dev.cosign.simplesigning.v1+json", `{"other":1}`, "")
 	f.tag(t, "dst", other.Digest, tagOf(f.image, ".sig"))

@@ -239,6 +239,22 @@ func TestReferrersTravelWithImage(t *testing.T) {
 		t.Fatalf("cosign sign (bundle): %s", r.stderr)
 	}
 	copyTo("mirror2")
+	r := ferry(t, 0, "inspect", "--tls-verify=false", "--referrers", "docker://"+e.reg.host+"/mirror2:1")
+	var listed []struct{ Subject, Tag, Digest, ArtifactType string }
+	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
+		t.Fatalf("inspect --referrers: %v: %s", err, r.stdout)
+	}
+	kinds := map[string]bool{}
+	for _, l := range listed {
+		if l.Subject == d {
+			kinds[l.Tag[max(0, strings.LastIndex(l.Tag, ".")):]+l.ArtifactType] = true
+		}
+	}
+	for _, k := range []string{".sig", ".att", ".sbom", "application/vnd.dev.sigstore.bundle.v0.3+json"} {
+		if !kinds[k] {
+			t.Errorf("inspect --referrers lists no %s: %s", k, r.stdout)
+		}
+	}
 	var ix struct {
 		Manifests []struct{ Digest, ArtifactType string }
 	}

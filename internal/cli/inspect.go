@@ -16,6 +16,8 @@ type inspectOptions struct {
 	raw    bool
 	config bool
 	noTags bool
+	// referrers lists the attached artifacts instead (referrers.go).
+	referrers bool
 }
 
 func (a *app) inspectCommand() *cobra.Command {
@@ -47,6 +49,7 @@ Supported transports: ` + supportedTransports(),
 	fs.BoolVar(&o.config, "config", false, "output the configuration")
 	fs.StringVarP(&o.format, "format", "f", "", "format the output with a Go `TEMPLATE`")
 	fs.BoolVarP(&o.noTags, "no-tags", "n", false, "do not list the available tags from the repository in the output")
+	fs.BoolVar(&o.referrers, "referrers", false, "list the artifacts attached to the image (cosign's .sig/.att/.sbom tags, OCI referrers) as JSON, instead")
 	o.shared.register(fs)
 	o.image = registerImageFlags(fs, "", imageFlagSet{daemonHost: true, sharedBlobDir: true})
 	o.retry.register(fs)
@@ -88,6 +91,9 @@ func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (er
 		return err
 	}); err != nil {
 		return err
+	}
+	if o.referrers {
+		return a.printAttached(ctx, ref, &topts, img.Digest, o.format)
 	}
 	if o.raw && !o.config {
 		_, err := a.stdout.Write(img.Raw)

@@ -46,3 +46,14 @@ func (r *referrersFlags) copyAttached(ctx context.Context, src, dst transport.Re
 	opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", len(done)))
 	return nil
 }
+
+// printAttached is inspect --referrers: the artifacts attached to the
+// image with digest subject, one JSON array (or --format's template over
+// it).
+func (a *app) printAttached(ctx context.Context, ref transport.Reference, o *transport.Options, subject digest.Digest, format string) error {
+	list, err := artifacts.List(ctx, ref, o, subject)
+	if err != nil {
+		return err
+	}
+	return writeFormatted(a.stdout, format, list)
+}
