@@ -88,7 +88,9 @@ func (f *fixture) tag(t *testing.T, repo string, d digest.Digest, tag string) {
 	f.reg.PutManifest(t, repo, tag, b, mt)
 }
 
-func tagOf(d digest.Digest, suffix string) string { return strings.Replace(d.String(), ":", "-", 1) + suffix }
+func tagOf(d digest.Digest, suffix string) string {
+	return strings.Replace(d.String(), ":", "-", 1) + suffix
+}
 
 func (f *fixture) referrers(t *testing.T, repo string, subject digest.Digest) []digest.Digest {
 	t.Helper()
