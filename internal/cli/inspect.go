@@ -41,6 +41,9 @@ Supported transports: ` + supportedTransports(),
   ferry inspect --format "Name: {{.Name}} Digest: {{.Digest}}" docker://registry.access.redhat.com/ubi9`,
 		Args: exactArgs(1, "IMAGE-NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.referrers {
+				return a.runInspectReferrers(cmd, &o, args[0])
+			}
 			return a.runInspect(cmd, &o, args[0])
 		},
 	}
@@ -91,9 +94,6 @@ func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) (er
 		return err
 	}); err != nil {
 		return err
-	}
-	if o.referrers {
-		return a.printAttached(ctx, ref, &topts, img.Digest, o.format)
 	}
 	if o.raw && !o.config {
 		_, err := a.stdout.Write(img.Raw)

@@ -6,8 +6,10 @@ import (
 
 	"github.com/ferrytool/ferry/artifacts"
 	"github.com/ferrytool/ferry/copier"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/inspect"
+	"github.com/ferrytool/ferry/transports"
 	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -33,27 +35,66 @@ func (r *referrersFlags) apply(o *copier.Options) {
 }
 
 // copyAttached copies what is attached to subject (the digest the image
-// copy wrote, the source's own) from src to dst.
-func (r *referrersFlags) copyAttached(ctx context.Context, src, dst transport.Reference, subject digest.Digest, opts copier.Options) error {
+// copy wrote, the source's own) from the source to the destination. It
+// parses the names again with the copy's own settings, so that it stands
+// beside however the image copy itself is run.
+func (r *referrersFlags) copyAttached(ctx context.Context, setup copySetup, srcName, dstName string, subject digest.Digest) error {
 	if !r.on {
 		return nil
 	}
+	src, err := transports.New(setup.src.config).Parse(srcName)
+	if err != nil {
+		return err
+	}
+	dst, err := transports.New(setup.dest.config).Parse(dstName)
+	if err != nil {
+		return err
+	}
+	opts := setup.opts
 	opts.Progress = nil // the image's progress display has stopped
 	done, err := artifacts.Copy(ctx, src, dst, subject, artifacts.Options{Copy: opts, ArtifactTypes: r.types})
 	if err != nil {
 		return fmt.Errorf("--referrers: %w", err)
 	}
-	opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", len(done)))
+	if opts.Logger != nil {
+		opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", len(done)))
+	}
 	return nil
 }
 
-// printAttached is inspect --referrers: the artifacts attached to the
-// image with digest subject, one JSON array (or --format's template over
-// it).
-func (a *app) printAttached(ctx context.Context, ref transport.Reference, o *transport.Options, subject digest.Digest, format string) error {
-	list, err := artifacts.List(ctx, ref, o, subject)
+// runInspectReferrers is inspect --referrers: the artifacts attached to
+// the image, one JSON array (or --format's template over it).
+func (a *app) runInspectReferrers(cmd *cobra.Command, o *inspectOptions, name string) error {
+	if o.raw || o.config {
+		return usagef(cmd.CommandPath(), "--referrers cannot be used with --raw or --config")
+	}
+	setup, err := a.imageOptions(o.image, o.shared.authFile)
 	if err != nil {
 		return err
 	}
-	return writeFormatted(a.stdout, format, list)
+	ref, err := transports.New(setup.config).Parse(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.global.context(cmd.Context())
+	defer cancel()
+	topts := setup.opts
+	var list []artifacts.Listed
+	err = o.retry.do(ctx, topts.Log(), func() error {
+		src, err := ref.NewSource(ctx, &topts)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		img, err := inspect.Fetch(ctx, src)
+		if err != nil {
+			return err
+		}
+		list, err = artifacts.List(ctx, ref, &topts, img.Digest)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeFormatted(a.stdout, o.format, list)
 }
