@@ -298,3 +298,37 @@ func (e *sigstoreEnv) manifestDigest(t *testing.T, repo, ref string) string {
 	}
 	return digest.FromBytes(b).String()
 }
+
+// TestReferrersOfEveryInstance: cosign sign --recursive signs an index
+// and each of its instances; copy --all --referrers brings every one of
+// those signatures along.
+func TestReferrersOfEveryInstance(t *testing.T) {
+	e := newSigstoreEnv(t)
+	key := filepath.Join(e.dir, "k")
+	ferry(t, 0, "generate-sigstore-key", "--output-prefix", key, "--passphrase-file", e.pass)
+	df := filepath.Join(e.dir, "digest")
+	ferry(t, 0, "--insecure-policy", "copy", "-q", "--all", "--dest-tls-verify=false", "--digestfile", df, sample, "docker://"+e.reg.host+"/multi:1")
+	d, _ := os.ReadFile(df)
+	if r := e.cosignRun(t, "sign", "--recursive", "--key", key+".private", e.reg.host+"/multi@"+string(d)); r.code != 0 {
+		t.Fatalf("cosign sign --recursive: %s", r.stderr)
+	}
+	var ix struct{ Manifests []struct{ Digest string } }
+	if err := json.Unmarshal(e.manifest(t, "multi", string(d)), &ix); err != nil || len(ix.Manifests) < 2 {
+		t.Fatalf("the sample is not a multi-platform index: %+v, %v", ix, err)
+	}
+	ferry(t, 0, "--insecure-policy", "copy", "-q", "--all", "--referrers", "--src-tls-verify=false", "--dest-tls-verify=false", "docker://"+e.reg.host+"/multi:1", "docker://"+e.reg.host+"/mirror/multi:1")
+	for _, s := range append([]string{string(d)}, func() (out []string) {
+		for _, m := range ix.Manifests {
+			out = append(out, m.Digest)
+		}
+		return out
+	}()...) {
+		tag := strings.Replace(s, ":", "-", 1) + ".sig"
+		if want := e.manifestDigest(t, "multi", tag); want == "" || e.manifestDigest(t, "mirror/multi", tag) != want {
+			t.Errorf("%s: not copied (source %q)", tag, want)
+		}
+		if r := e.cosignRun(t, "verify", "--key", key+".pub", "--check-claims=false", e.reg.host+"/mirror/multi@"+s); r.code != 0 {
+			t.Errorf("cosign verify %s at the mirror: %s", s, r.stderr)
+		}
+	}
+}

@@ -126,7 +126,7 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err != nil {
 		return copyError(err)
 	}
-	if err := o.referrers.copyAttached(ctx, setup, srcName, dstName, res.Digest); err != nil {
+	if err := o.referrers.copyAttached(ctx, setup, srcName, dstName, res.Digest, res.Manifest); err != nil {
 		return err
 	}
 	if o.digestFile != "" {

@@ -7,6 +7,7 @@ import (
 	"github.com/ferrytool/ferry/artifacts"
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/inspect"
+	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transports"
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
@@ -35,10 +36,12 @@ func (r *referrersFlags) apply(o *copier.Options) {
 }
 
 // copyAttached copies what is attached to subject (the digest the image
-// copy wrote, the source's own) from the source to the destination. It
-// parses the names again with the copy's own settings, so that it stands
-// beside however the image copy itself is run.
-func (r *referrersFlags) copyAttached(ctx context.Context, setup copySetup, srcName, dstName string, subject digest.Digest) error {
+// copy wrote, the source's own, whose manifest is man) from the source to
+// the destination, and, for an index, what is attached to each instance
+// (cosign sign --recursive signs each). It parses the names again with the
+// copy's own settings, so that it stands beside however the image copy
+// itself is run.
+func (r *referrersFlags) copyAttached(ctx context.Context, setup copySetup, srcName, dstName string, subject digest.Digest, man []byte) error {
 	if !r.on {
 		return nil
 	}
@@ -52,12 +55,22 @@ func (r *referrersFlags) copyAttached(ctx context.Context, setup copySetup, srcN
 	}
 	opts := setup.opts
 	opts.Progress = nil // the image's progress display has stopped
-	done, err := artifacts.Copy(ctx, src, dst, subject, artifacts.Options{Copy: opts, ArtifactTypes: r.types})
-	if err != nil {
-		return fmt.Errorf("--referrers: %w", err)
+	subjects := []digest.Digest{subject}
+	if ix, err := manifest.ParseIndex(man); err == nil && manifest.IsIndex(manifest.Detect(man)) {
+		for _, d := range ix.Manifests {
+			subjects = append(subjects, d.Digest)
+		}
+	}
+	n := 0
+	for _, s := range subjects {
+		done, err := artifacts.Copy(ctx, src, dst, s, artifacts.Options{Copy: opts, ArtifactTypes: r.types})
+		if err != nil {
+			return fmt.Errorf("--referrers: %w", err)
+		}
+		n += len(done)
 	}
 	if opts.Logger != nil {
-		opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", len(done)))
+		opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", n))
 	}
 	return nil
 }
