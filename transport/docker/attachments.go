@@ -75,9 +75,10 @@ func (s *Source) sigstoreSignatures(ctx context.Context, d digest.Digest) ([][]b
 		return nil, err
 	}
 	s.sigs.log.Debug("found sigstore attachments", "image", s.name, "digest", d, "layers", len(m.Layers))
+	c, repo := s.attachmentsAt()
 	var out [][]byte
 	for _, l := range m.Layers {
-		payload, err := smallBlob(ctx, s.c, s.repo, l)
+		payload, err := smallBlob(ctx, c, repo, l)
 		if err != nil {
 			return nil, fmt.Errorf("reading sigstore attachment %s: %w", l.Digest, err)
 		}
@@ -91,9 +92,14 @@ func (s *Source) sigstoreSignatures(ctx context.Context, d digest.Digest) ([][]b
 }
 
 func (s *Source) getManifest(ctx context.Context, ref string) ([]byte, string, error) {
-	b, mt, _, err := s.c.GetManifest(ctx, s.repo, ref)
+	c, repo := s.attachmentsAt()
+	b, mt, _, err := c.GetManifest(ctx, repo, ref)
 	return b, mt, err
 }
+
+// attachmentsAt is the registry and repository the attachments are read
+// from: where the image itself is read.
+func (s *Source) attachmentsAt() (*registry.Client, string) { return s.c, s.repo }
 
 // smallBlob reads a blob of repo of at most maxAttachmentPayload bytes,
 // verified against d.
