@@ -20,8 +20,9 @@ type Evaluator struct {
 	policy *Policy
 	logger *slog.Logger
 
-	mu   sync.Mutex
-	keys map[*SignedBy]keysOrErr // loaded on first use, as containers/image does
+	mu       sync.Mutex
+	keys     map[*SignedBy]keysOrErr // loaded on first use, as containers/image does
+	sigstore map[*SigstoreSigned]sigstoreTrustOrErr
 }
 
 type keysOrErr struct {
@@ -35,7 +36,7 @@ func NewEvaluator(p *Policy, logger *slog.Logger) *Evaluator {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Evaluator{policy: p, logger: logger, keys: map[*SignedBy]keysOrErr{}}
+	return &Evaluator{policy: p, logger: logger, keys: map[*SignedBy]keysOrErr{}, sigstore: map[*SigstoreSigned]sigstoreTrustOrErr{}}
 }
 
 // AcceptAnything is the policy of --insecure-policy, and of a machine with
@@ -77,7 +78,7 @@ func (e *Evaluator) check(r Requirement, src transport.Reference, img copier.Ins
 	case *SignedBaseLayer:
 		return denied("signedBaseLayer not implemented yet!")
 	case *SigstoreSigned:
-		return denied("sigstoreSigned requirements are not evaluated by this version of ferry (sigstore verification comes in a later release)")
+		return e.checkSigstore(r, src, img)
 	case *SignedBy:
 		return e.checkSignedBy(r, src, img)
 	}
@@ -87,15 +88,21 @@ func (e *Evaluator) check(r Requirement, src transport.Reference, img copier.Ins
 // checkSignedBy accepts the image when at least one of its signatures is
 // by a key of r, for its manifest, with an identity r accepts.
 func (e *Evaluator) checkSignedBy(r *SignedBy, src transport.Reference, img copier.Instance) error {
+	var simple [][]byte
+	for _, sig := range img.Signatures {
+		if len(sig) == 0 || sig[0] != 0 { // "\x00FORMAT\n": sigstore or another format, not for signedBy
+			simple = append(simple, sig)
+		}
+	}
+	if len(simple) == 0 {
+		return denied("A signature was required, but no signature exists")
+	}
 	keys, err := e.keyring(r)
 	if err != nil {
 		return err
 	}
-	if len(img.Signatures) == 0 {
-		return denied("A signature was required, but no signature exists")
-	}
 	var reasons []string
-	for _, sig := range img.Signatures {
+	for _, sig := range simple {
 		v, err := signature.VerifyManifest(sig, img.Manifest, keys, nil)
 		if err != nil {
 			reasons = append(reasons, strings.TrimPrefix(err.Error(), errdefs.ErrDenied.Error()+": "))

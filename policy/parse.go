@@ -279,8 +279,15 @@ func parseSigstore(m map[string]json.RawMessage) (*SigstoreSigned, error) {
 		return nil, errors.New("exactly one of keyPath, keyPaths, keyData, keyDatas, fulcio and pki must be specified, more than one present")
 	case rekors > 1:
 		return nil, errors.New("at most one of rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData and rekorPublicKeyDatas may be specified")
+	case r.PKI != nil && rekors > 0:
+		return nil, errors.New("pki cannot be combined with a rekor public key")
 	case r.Fulcio != nil && rekors == 0:
 		return nil, errors.New("fulcio requires a rekor public key (rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData or rekorPublicKeyDatas)")
+	}
+	for _, d := range append(append(nonEmpty(r.KeyData), r.KeyDatas...), append(nonEmpty(r.RekorPublicKeyData), append(r.RekorPublicKeyDatas, r.Fulcio["caData"])...)...) {
+		if _, err := base64.StdEncoding.DecodeString(d); err != nil {
+			return nil, fmt.Errorf("key data is not base64: %v", err)
+		}
 	}
 	if raw, ok := m["signedIdentity"]; ok {
 		var err error

@@ -51,8 +51,11 @@ type SignedBaseLayer struct {
 	BaseLayerIdentity Identity
 }
 
-// SigstoreSigned requires a sigstore signature. It is parsed in full and
-// refuses every image until ferry evaluates sigstore signatures.
+// SigstoreSigned requires a sigstore signature whose identity matches
+// SignedIdentity, by one of the public keys (keyPath, keyPaths, keyData,
+// keyDatas: PEM, the Data forms base64 of it) or by a certificate the
+// Fulcio CA issued, or by a certificate of an organisation's PKI; Rekor
+// public keys make a signed entry timestamp required (checked offline).
 type SigstoreSigned struct {
 	KeyPath, KeyData    string
 	KeyPaths, KeyDatas  []string

@@ -34,6 +34,7 @@ func TestParseRefusals(t *testing.T) {
 		{"remap wildcard", `{"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"/a","signedIdentity":{"type":"remapIdentity","prefix":"*.x","signedPrefix":"a.b"}}]}`, `prefix "*.x" is not valid`},
 		{"baseLayer without identity", `{"default":[{"type":"signedBaseLayer"}]}`, "baseLayerIdentity"},
 		{"sigstore two keys", `{"default":[{"type":"sigstoreSigned","keyPath":"/x","keyData":"AA"}]}`, "more than one present"},
+		{"sigstore bad keyData", `{"default":[{"type":"sigstoreSigned","keyData":"!!"}]}`, "illegal base64"},
 		{"sigstore fulcio without rekor", `{"default":[{"type":"sigstoreSigned","fulcio":{"caPath":"/c","oidcIssuer":"i","subjectEmail":"e"}}]}`, "requires a rekor"},
 		{"dir scope relative", `{"default":[{"type":"reject"}],"transports":{"dir":{"relative":[{"type":"reject"}]}}}`, "must be an absolute path"},
 		{"oci scope root", `{"default":[{"type":"reject"}],"transports":{"oci":{"/":[{"type":"reject"}]}}}`, `invalid scope "/"`},
@@ -143,6 +144,7 @@ func TestRejectWording(t *testing.T) {
 	for _, doc := range []string{
 		`{"default":[{"type":"signedBaseLayer","baseLayerIdentity":{"type":"matchExact"}}]}`,
 		`{"default":[{"type":"sigstoreSigned","keyPath":"/k"}]}`,
+		`{"default":[{"type":"sigstoreSigned","fulcio":{"caPath":"/c","oidcIssuer":"i","subjectEmail":"e"},"rekorPublicKeyPath":"/r"}]}`,
 	} {
 		p, err := Parse([]byte(doc))
 		if err != nil {
@@ -189,6 +191,13 @@ func TestIdentities(t *testing.T) {
 		{Identity{Kind: "remapIdentity", Prefix: "mirror.local:5000/pub", SignedPrefix: "example.com"}, "mirror.local:5000/public/a:1", "example.com/lic/a:1", false},
 		{Identity{Kind: "remapIdentity", Prefix: "mirror.local", SignedPrefix: "example.com"}, "mirror.local:5000/a:1", "example.com:5000/a:1", false},
 		{Identity{Kind: "remapIdentity", Prefix: "mirror.local", SignedPrefix: "example.com"}, "other.com/a:1", "other.com/a:1", true},
+		// cosign signs the repository alone.
+		{Identity{Kind: "matchRepository"}, "example.com/a:1", "example.com/a", true},
+		{Identity{Kind: "exactRepository", DockerRepository: "example.com/a"}, "", "example.com/a", true},
+		{Identity{Kind: "matchRepoDigestOrExact"}, "example.com/a" + dg, "example.com/a", true},
+		{Identity{Kind: "matchRepoDigestOrExact"}, "example.com/a:1", "example.com/a", false},
+		{Identity{Kind: "matchExact"}, "example.com/a:1", "example.com/a", false},
+		{Identity{Kind: "exactReference", DockerReference: "example.com/a:1"}, "", "example.com/a", false},
 	} {
 		var intended reference.Named
 		if tc.intended != "" {

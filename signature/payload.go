@@ -29,7 +29,11 @@ type Payload struct {
 }
 
 // MarshalJSON writes the payload in containers-signature(5)'s layout.
-func (p Payload) MarshalJSON() ([]byte, error) {
+func (p Payload) MarshalJSON() ([]byte, error) { return p.MarshalTyped(SignatureType) }
+
+// MarshalTyped writes the payload with critical.type typ: the layout
+// simple signing and sigstore payloads share.
+func (p Payload) MarshalTyped(typ string) ([]byte, error) {
 	optional := map[string]any{}
 	if p.Creator != "" {
 		optional["creator"] = p.Creator
@@ -39,7 +43,7 @@ func (p Payload) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(map[string]any{
 		"critical": map[string]any{
-			"type":     SignatureType,
+			"type":     typ,
 			"image":    map[string]string{"docker-manifest-digest": p.ManifestDigest.String()},
 			"identity": map[string]string{"docker-reference": p.DockerReference},
 		},
@@ -68,46 +72,8 @@ func parsePayload(b []byte) (Payload, error) {
 	if err := strictjson.Only(top, "critical", "optional"); err != nil {
 		return p, err
 	}
-	crit, ok, err := strictjson.Sub(top, "critical")
-	if err != nil {
+	if p.ManifestDigest, p.DockerReference, err = ParseCritical(top, SignatureType); err != nil {
 		return p, err
-	}
-	if !ok {
-		return p, errors.New(`"critical" is missing`)
-	}
-	if err := strictjson.Only(crit, "type", "image", "identity"); err != nil {
-		return p, fmt.Errorf("critical: %w", err)
-	}
-	typ, ok, err := strictjson.String(crit, "type")
-	if err != nil || !ok {
-		return p, errors.New(`critical: "type" must be a string`)
-	}
-	if typ != SignatureType {
-		return p, fmt.Errorf("Unrecognized signature type %s", typ)
-	}
-	img, ok, err := strictjson.Sub(crit, "image")
-	if err != nil || !ok {
-		return p, errors.New(`critical: "image" must be an object`)
-	}
-	if err := strictjson.Only(img, "docker-manifest-digest"); err != nil {
-		return p, fmt.Errorf("critical.image: %w", err)
-	}
-	d, ok, err := strictjson.String(img, "docker-manifest-digest")
-	if err != nil || !ok {
-		return p, errors.New(`critical.image: "docker-manifest-digest" must be a string`)
-	}
-	if p.ManifestDigest, err = digest.Parse(d); err != nil {
-		return p, fmt.Errorf("critical.image.docker-manifest-digest %q: %w", d, err)
-	}
-	id, ok, err := strictjson.Sub(crit, "identity")
-	if err != nil || !ok {
-		return p, errors.New(`critical: "identity" must be an object`)
-	}
-	if err := strictjson.Only(id, "docker-reference"); err != nil {
-		return p, fmt.Errorf("critical.identity: %w", err)
-	}
-	if p.DockerReference, ok, err = strictjson.String(id, "docker-reference"); err != nil || !ok {
-		return p, errors.New(`critical.identity: "docker-reference" must be a string`)
 	}
 	opt, ok, err := strictjson.Sub(top, "optional")
 	if err != nil {
@@ -127,4 +93,55 @@ func parsePayload(b []byte) (Payload, error) {
 		p.Timestamp = &ts
 	}
 	return p, nil
+}
+
+// ParseCritical reads the "critical" member of a payload's top object, as
+// simple signing and sigstore payloads share it: exactly type (which must
+// be wantType), image.docker-manifest-digest and
+// identity.docker-reference.
+func ParseCritical(top map[string]json.RawMessage, wantType string) (digest.Digest, string, error) {
+	crit, ok, err := strictjson.Sub(top, "critical")
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", errors.New(`"critical" is missing`)
+	}
+	if err := strictjson.Only(crit, "type", "image", "identity"); err != nil {
+		return "", "", fmt.Errorf("critical: %w", err)
+	}
+	typ, ok, err := strictjson.String(crit, "type")
+	if err != nil || !ok {
+		return "", "", errors.New(`critical: "type" must be a string`)
+	}
+	if typ != wantType {
+		return "", "", fmt.Errorf("Unrecognized signature type %s", typ)
+	}
+	img, ok, err := strictjson.Sub(crit, "image")
+	if err != nil || !ok {
+		return "", "", errors.New(`critical: "image" must be an object`)
+	}
+	if err := strictjson.Only(img, "docker-manifest-digest"); err != nil {
+		return "", "", fmt.Errorf("critical.image: %w", err)
+	}
+	ds, ok, err := strictjson.String(img, "docker-manifest-digest")
+	if err != nil || !ok {
+		return "", "", errors.New(`critical.image: "docker-manifest-digest" must be a string`)
+	}
+	d, err := digest.Parse(ds)
+	if err != nil {
+		return "", "", fmt.Errorf("critical.image.docker-manifest-digest %q: %w", ds, err)
+	}
+	id, ok, err := strictjson.Sub(crit, "identity")
+	if err != nil || !ok {
+		return "", "", errors.New(`critical: "identity" must be an object`)
+	}
+	if err := strictjson.Only(id, "docker-reference"); err != nil {
+		return "", "", fmt.Errorf("critical.identity: %w", err)
+	}
+	ref, ok, err := strictjson.String(id, "docker-reference")
+	if err != nil || !ok {
+		return "", "", errors.New(`critical.identity: "docker-reference" must be a string`)
+	}
+	return d, ref, nil
 }

@@ -172,8 +172,15 @@ func (c *CopySigner) CheckDestination(dst transport.Reference) error {
 }
 
 func (c *CopySigner) identity(dst transport.Reference) (reference.Named, error) {
-	if c.Identity != nil {
-		return c.Identity, nil
+	return SignedIdentity(c.Identity, dst)
+}
+
+// SignedIdentity is the identity a copy's signature names: explicit
+// (--sign-identity) when set, else the destination's Docker reference; a
+// destination without one is refused in skopeo's words.
+func SignedIdentity(explicit reference.Named, dst transport.Reference) (reference.Named, error) {
+	if explicit != nil {
+		return explicit, nil
 	}
 	if id := dst.DockerReference(); id != nil {
 		return id, nil

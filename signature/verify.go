@@ -14,6 +14,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/manifest"
+	"github.com/opencontainers/go-digest"
 )
 
 // now is the clock key validity is judged by.
@@ -92,17 +93,27 @@ func VerifyManifest(sig, man []byte, keys *Keyring, trusted []string) (*Verified
 	if err != nil {
 		return nil, err
 	}
-	d, err := manifest.Digest(man)
+	ok, err := MatchesDigest(man, p.ManifestDigest)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errdefs.ErrInvalidManifest, err)
+		return nil, err
 	}
-	if p.ManifestDigest.Algorithm().Available() && p.ManifestDigest.Algorithm() != d.Algorithm() {
-		d = p.ManifestDigest.Algorithm().FromBytes(man)
-	}
-	if d != p.ManifestDigest {
+	if !ok {
 		return nil, denied("Signature for docker digest %q does not match", p.ManifestDigest)
 	}
 	return &Verified{Payload: p, Fingerprint: fpr}, nil
+}
+
+// MatchesDigest reports whether a signature's digest d names man: digested
+// with d's algorithm, schema-1 manifests without their JWS signatures.
+func MatchesDigest(man []byte, d digest.Digest) (bool, error) {
+	got, err := manifest.Digest(man)
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", errdefs.ErrInvalidManifest, err)
+	}
+	if d.Algorithm().Available() && d.Algorithm() != got.Algorithm() {
+		got = d.Algorithm().FromBytes(man)
+	}
+	return got == d, nil
 }
 
 // fingerprintTrusted reports whether the signing key fpr, or the primary

@@ -33,6 +33,7 @@ type copyOptions struct {
 	chunkSize        string
 	sign             signFlags
 	overwrite        bool
+	referrers        referrersFlags
 }
 
 func (a *app) copyCommand() *cobra.Command { return a.copyCommandWith(new(copyOptions)) }
@@ -84,6 +85,7 @@ stays empty unless the destination is written there.
 	o.fetch.register(fs)
 	o.retry.register(fs)
 	o.sign.register(fs)
+	o.referrers.register(fs)
 	registerUnsupportedCopyFlags(fs)
 	return cmd
 }
@@ -136,6 +138,9 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	}
 	if err != nil {
 		return copyError(err)
+	}
+	if err := o.referrers.copyAttached(ctx, setup, srcName, dstName, res.Digest, res.Manifest); err != nil {
+		return err
 	}
 	if o.digestFile != "" {
 		if err := writeFileAtomic(o.digestFile, []byte(res.Digest.String())); err != nil {
@@ -198,9 +203,11 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	}
 	opts.PreserveDigests = o.preserveDigests
 	opts.RemoveSignatures = o.removeSignatures
+	o.referrers.apply(opts)
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()
+	o.sign.prompt = a.promptSecret
 	if opts.Signers, err = o.sign.signers(); err != nil {
 		return setup, err
 	}

@@ -133,11 +133,9 @@ func (c *compressionFlags) apply(fs *pflag.FlagSet, o *copier.Options) error {
 	return nil
 }
 
-// unsupportedCopyFlags are skopeo copy options for sigstore signing and
+// unsupportedCopyFlags are skopeo copy options for Sequoia signing and
 // encryption, which ferry accepts by name and refuses when given.
 var unsupportedCopyFlags = []struct{ name, what string }{
-	{"sign-by-sigstore", "signing images"},
-	{"sign-by-sigstore-private-key", "signing images"},
 	{"sign-by-sq-fingerprint", "signing images"},
 	{"encryption-key", "encrypting images"},
 	{"encrypt-layer", "encrypting images"},
@@ -145,8 +143,6 @@ var unsupportedCopyFlags = []struct{ name, what string }{
 }
 
 func registerUnsupportedCopyFlags(fs *pflag.FlagSet) {
-	fs.String("sign-by-sigstore", "", "sign the image using a sigstore parameter file at `PATH` (not supported yet)")
-	fs.String("sign-by-sigstore-private-key", "", "sign the image using a sigstore private key at `PATH` (not supported yet)")
 	fs.String("sign-by-sq-fingerprint", "", "sign the image using a Sequoia-PGP key with the specified `FINGERPRINT` (not supported yet)")
 	fs.StringSlice("encryption-key", nil, "key needed to encrypt the image (not supported yet)")
 	fs.IntSlice("encrypt-layer", nil, "the 0-indexed layer indices to encrypt (not supported yet)")

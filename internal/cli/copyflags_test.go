@@ -80,7 +80,8 @@ func TestCopyFlags(t *testing.T) {
 		{name: "sign-by and sign-by-key", args: []string{"--sign-by", "ABCD", "--sign-by-key", "/k"}, err: errdefs.ErrInvalidArgument},
 		{name: "sign-identity alone", args: []string{"--sign-identity", "example.com/a:1"}, err: errdefs.ErrInvalidArgument},
 		{name: "sign-by-key unreadable", args: []string{"--sign-by-key", "/nonexistent/key"}, err: errdefs.ErrInvalidArgument},
-		{name: "sign-by-sigstore-private-key", args: []string{"--sign-by-sigstore-private-key", "/k"}, err: errdefs.ErrNotSupported},
+		{name: "sigstore key without passphrase or terminal", args: []string{"--sign-by-sigstore-private-key", "/k"}, err: errdefs.ErrInvalidArgument},
+		{name: "sigstore params unreadable", args: []string{"--sign-by-sigstore", "/nonexistent/params.yaml"}, err: errdefs.ErrInvalidArgument},
 		{name: "encryption-key", args: []string{"--encryption-key", "jwe:/k.pem"}, err: errdefs.ErrNotSupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,8 @@ type inspectOptions struct {
 	raw    bool
 	config bool
 	noTags bool
+	// referrers lists the attached artifacts instead (referrers.go).
+	referrers bool
 }
 
 func (a *app) inspectCommand() *cobra.Command {
@@ -36,6 +38,9 @@ repository's tags (docker:// only).
   ferry inspect --format "Name: {{.Name}} Digest: {{.Digest}}" docker://registry.access.redhat.com/ubi9`,
 		Args: exactArgs(1, "IMAGE-NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.referrers {
+				return a.runInspectReferrers(cmd, &o, args[0])
+			}
 			return a.runInspect(cmd, &o, args[0])
 		},
 	}
@@ -44,6 +49,7 @@ repository's tags (docker:// only).
 	fs.BoolVar(&o.config, "config", false, "output the configuration")
 	fs.StringVarP(&o.format, "format", "f", "", "format the output with a Go `TEMPLATE`")
 	fs.BoolVarP(&o.noTags, "no-tags", "n", false, "do not list the available tags from the repository in the output")
+	fs.BoolVar(&o.referrers, "referrers", false, "list the artifacts attached to the image (cosign's .sig/.att/.sbom tags, OCI referrers) as JSON, instead")
 	o.shared.register(fs)
 	o.image = registerImageFlags(fs, "", imageFlagSet{daemonHost: true, sharedBlobDir: true})
 	o.retry.register(fs)

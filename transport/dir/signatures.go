@@ -11,7 +11,9 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// A dir: image keeps simple-signing signatures beside its manifests, as
+// A dir: image keeps signatures beside its manifests (simple signing
+// OpenPGP messages, and sigstore signatures in containers/image's
+// "\x00sigstore-json\n" form, each file opaque bytes here), as
 // skopeo writes them: signature-1, signature-2, ... for the top manifest
 // and HEX.signature-N for an instance of an index. The files are opaque
 // here: verifying them is the policy's business, not the transport's.

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/lookaside"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/registry"
+	"github.com/ferrytool/ferry/signature/sigstore"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/opencontainers/go-digest"
 )
@@ -94,7 +96,18 @@ func (s *Source) Signatures(ctx context.Context, instance *digest.Digest) ([][]b
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	return sigs, nil
+	use, err := s.ref.config().RegistriesD.UseSigstoreAttachments(s.ref.named)
+	if err != nil {
+		return nil, err
+	}
+	if !use {
+		return sigs, nil
+	}
+	att, err := s.sigstoreSignatures(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	return append(sigs, att...), nil
 }
 
 // manifestDigest is the digest of the instance, or of the top manifest:
@@ -149,7 +162,13 @@ func (s *destinationSignatures) init(ctx context.Context, r *Reference, c *regis
 		return err
 	}
 	s.base, s.baseErr = base, lookaside.Writable(base)
-	if s.baseErr == nil {
+	attach, err := r.config().RegistriesD.UseSigstoreAttachments(r.named)
+	if err != nil {
+		return err
+	}
+	if s.baseErr == nil || attach {
+		// Sigstore signatures go to attachments whatever the registry
+		// offers for simple signing ones.
 		s.writable = true
 		return nil
 	}
@@ -189,11 +208,28 @@ func (d *Destination) PutSignatures(ctx context.Context, sigs [][]byte, instance
 			return fmt.Errorf("%s: signatures written before their manifest", d.name)
 		}
 	}
+	var simple, sigstoreSigs [][]byte
 	for _, sig := range sigs {
-		if len(sig) > 0 && sig[0] == 0 {
-			return fmt.Errorf("%w: %s: signatures other than simple signing (sigstore) are not stored in registries yet", errdefs.ErrNotSupported, d.name)
+		switch {
+		case sigstore.IsBlob(sig):
+			sigstoreSigs = append(sigstoreSigs, sig)
+		case len(sig) > 0 && sig[0] == 0:
+			return fmt.Errorf("%w: %s: signature format %q is not stored in registries", errdefs.ErrNotSupported, d.name, formatName(sig))
+		default:
+			simple = append(simple, sig)
 		}
 	}
+	if len(sigstoreSigs) > 0 {
+		if err := d.putSigstoreSignatures(ctx, sigstoreSigs, dg); err != nil {
+			return err
+		}
+		if len(simple) == 0 {
+			// As containers/image: sigstore signatures alone leave the
+			// lookaside and the signatures API as they are.
+			return nil
+		}
+	}
+	sigs = simple
 	api, err := d.c.SignaturesAPI(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.name, err)
@@ -228,4 +264,10 @@ func deleteLookasideSignatures(ctx context.Context, base *url.URL, d digest.Dige
 		return fmt.Errorf("manifest %s deleted, but not its signatures: %w", d, err)
 	}
 	return nil
+}
+
+// formatName is the format a "\x00FORMAT\n" signature blob names.
+func formatName(sig []byte) string {
+	name, _, _ := strings.Cut(string(sig[1:min(len(sig), 64)]), "\n")
+	return name
 }
