@@ -131,7 +131,7 @@ func (b *Bars) draw(final bool) {
 	b.done = b.done[:0]
 	var live []string
 	if final {
-		if s.blobs > 0 {
+		if s.anyFinished() {
 			sb.WriteString(summaryLine(s) + "\n")
 		}
 	} else {

@@ -108,7 +108,7 @@ func (p *Plain) Close() {
 	close(p.stop)
 	p.wg.Wait()
 	s := p.t.snapshot()
-	if s.blobs == 0 {
+	if !s.anyFinished() {
 		return
 	}
 	p.println(summaryLine(s))

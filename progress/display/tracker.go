@@ -133,6 +133,11 @@ type summary struct {
 	commits                      []commitState
 }
 
+// anyFinished says whether a blob was copied or found present: a copy that
+// failed before any did gets no summary ("Copied 0 blobs" above the error
+// would say a copy happened).
+func (s summary) anyFinished() bool { return s.done > 0 || s.skipped > 0 }
+
 // snapshot returns the summary and updates the smoothed rate.
 func (t *tracker) snapshot() summary {
 	t.mu.Lock()
