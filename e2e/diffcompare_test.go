@@ -56,6 +56,13 @@ type difference struct {
 //
 //	file:PATH       the file's bytes
 //	manifest:IMAGE  the raw manifest skopeo reads from IMAGE (or why not)
+//	pushed:IMAGE    the manifest's media type, config descriptor and layer
+//	                media types, without the compressed layers' digests and
+//	                sizes: skopeo, run as root, reuses a layer compressed in
+//	                an earlier run from /var/lib/containers/cache (its blob
+//	                info cache, which no flag moves) instead of compressing
+//	                it again, so those depend on what ran before. The config
+//	                names every layer by its uncompressed digest.
 //	verify:ARGS     skopeo standalone-verify's output for ARGS (space-separated)
 //	daemon:NAME     the ID of image NAME in the test's dockerd
 func (e *diffEnv) artifactSummary(t *testing.T, spec string) string {
@@ -78,6 +85,12 @@ func (e *diffEnv) artifactSummary(t *testing.T, spec string) string {
 			return fmt.Sprintf("no manifest (skopeo exits %d)", r.code)
 		}
 		return r.stdout
+	case "pushed":
+		r := e.run(t, e.skopeo, []string{"inspect", "--raw", "--tls-verify=false", arg})
+		if r.code != 0 {
+			return fmt.Sprintf("no manifest (skopeo exits %d)", r.code)
+		}
+		return pushedSummary(r.stdout)
 	case "daemon":
 		out, err := exec.Command("docker", "-H", e.daemon, "image", "inspect", "--format", "{{.Id}}", arg).CombinedOutput()
 		if err != nil {
@@ -90,6 +103,30 @@ func (e *diffEnv) artifactSummary(t *testing.T, spec string) string {
 	}
 	t.Fatalf("unknown artifact kind in %q", spec)
 	return ""
+}
+
+// pushedSummary is the part of a manifest that does not depend on how its
+// layers were compressed (see artifactSummary's "pushed").
+func pushedSummary(raw string) string {
+	var m struct {
+		MediaType string `json:"mediaType"`
+		Config    struct {
+			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
+			Size      int64  `json:"size"`
+		} `json:"config"`
+		Layers []struct {
+			MediaType string `json:"mediaType"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return "not a manifest: " + err.Error()
+	}
+	lines := []string{"mediaType " + m.MediaType, fmt.Sprintf("config %s %s %d", m.Config.MediaType, m.Config.Digest, m.Config.Size)}
+	for i, l := range m.Layers {
+		lines = append(lines, fmt.Sprintf("layer %d %s", i, l.MediaType))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func treeSummary(root string) string {

@@ -32,7 +32,7 @@ var daemonCases = []diffCase{
 	cp("dir to docker-daemon", dstDaemon+"dir:{fx}/dir docker-daemon:diff/{rname}:1").want("daemon:diff/{rname}:1"),
 	cp("docker to docker-daemon", dstDaemon+srcNoTLS+regV2+" docker-daemon:diff/{rname}:1").want("daemon:diff/{rname}:1"),
 	cp("docker-daemon to dir", srcDaemon+daemonFx+" dir:{out}/d").want("tree:{out}/d"),
-	cp("docker-daemon to docker", srcDaemon+dstNoTLS+daemonFx+" docker://{repo}:1").want("manifest:docker://{repo}:1"),
+	cp("docker-daemon to docker", srcDaemon+dstNoTLS+daemonFx+" docker://{repo}:1").want("pushed:docker://{repo}:1"),
 	cmd("inspect docker-daemon", "inspect --daemon-host {daemon} "+daemonFx).json().except(layersData),
 	cmd("inspect --config --raw docker-daemon", "inspect --config --raw --daemon-host {daemon} "+daemonFx),
 	cmd("missing image in the daemon", "inspect --raw --daemon-host {daemon} docker-daemon:diff/none:1").except(notFoundExits2).fails(),

@@ -94,6 +94,24 @@ var (
 		},
 	}
 
+	// preserveDigestsRefusesChange: skopeo 1.9.3 silently ignores --format
+	// (and --dest-compress-format) under --preserve-digests and copies the
+	// image unchanged; ferry refuses the contradiction before writing
+	// anything, so the user learns one of the two flags was not honoured.
+	preserveDigestsRefusesChange = difference{
+		reason: "--preserve-digests with a --format that would change the manifest is refused (skopeo ignores --format)",
+		readme: "**`--preserve-digests` with `--format` or `--dest-compress-format`**",
+		check: func(t *testing.T, s, f *outcome) {
+			if s.code != 0 {
+				t.Errorf("skopeo exits %d; the suite expects it to ignore --format and copy", s.code)
+			}
+			if f.code != 1 || !strings.Contains(f.stderr, "--preserve-digests") {
+				t.Errorf("ferry: exit %d, stderr %q; want 1 and a sentence naming --preserve-digests", f.code, f.stderr)
+			}
+			f.code, f.stderr = s.code, s.stderr
+		},
+	}
+
 	// usageErrorExits1: skopeo copy with a wrong number of arguments prints
 	// its help on stdout and exits 0, so a script carries on as if the copy
 	// had happened; ferry says what is wrong on stderr and exits 1.

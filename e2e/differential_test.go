@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -29,9 +28,6 @@ func runDiffCases(t *testing.T, e *diffEnv, cases []diffCase) {
 		names[c.name] = true
 		t.Run(c.name, func(t *testing.T) {
 			if os.Getenv("FERRY_DIFF_PENDING") == "" {
-				if slices.Contains(pendingConvertMerge, c.name) {
-					t.Skip("pending the convert branch's merge: oci: conversion, --format serialisation and synthesized manifests as skopeo's")
-				}
 				if why, ok := notYetImplemented[c.name]; ok {
 					t.Skip("not implemented yet: " + why)
 				}
@@ -46,30 +42,6 @@ func runDiffCases(t *testing.T, e *diffEnv, cases []diffCase) {
 			compareOutcomes(t, c, s, f)
 		})
 	}
-}
-
-// pendingConvertMerge lists the cases that assert skopeo's behaviour where
-// the fix belongs to the convert branch (OCI destinations converting as
-// skopeo does, --format key order, synthesized docker-archive manifests).
-// They fail on this branch alone; the lead removes the list at merge.
-// FERRY_DIFF_PENDING=1 runs them anyway.
-var pendingConvertMerge = []string{
-	"inspect docker-archive",             // synthesized manifest: another digest
-	"inspect --raw docker-archive",       // synthesized manifest: key order, layer media type
-	"docker-archive to dir",              // synthesized manifest
-	"docker-archive to docker",           // synthesized manifest
-	"docker-daemon to dir",               // synthesized manifest (TestDifferentialDaemon)
-	"docker-daemon to docker",            // synthesized manifest (TestDifferentialDaemon)
-	"inspect docker-daemon",              // synthesized manifest (TestDifferentialDaemon)
-	"inspect --raw tarball",              // synthesized manifest: ferry adds mediaType
-	"tarball to dir",                     // synthesized manifest
-	"docker v2s2 to oci",                 // oci: keeps v2s2; skopeo converts to OCI
-	"docker v2s2 to oci-archive",         // oci-archive: likewise
-	"--all list to oci",                  // likewise, for each instance and the list
-	"dir to oci",                         // likewise
-	"--format v2s2",                      // --format v2s2 key order
-	"--dest-compress-format zstd to oci", // needs the conversion to OCI
-	"--preserve-digests with --format",   // skopeo keeps the digest and ignores --format; ferry refuses
 }
 
 // notYetImplemented lists the cases where ferry lacks what skopeo does, not
@@ -254,7 +226,7 @@ var diffCases = []diffCase{
 	cp("oci-archive to dir", "oci-archive:{fx}/oci.tar dir:{out}/d").want("tree:{out}/d"),
 	cp("oci-archive to oci", "oci-archive:{fx}/oci.tar oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
 	cp("docker-archive to dir", "docker-archive:{fx}/docker.tar dir:{out}/d").want("tree:{out}/d"),
-	cp("docker-archive to docker", dstNoTLS+"docker-archive:{fx}/docker.tar docker://{repo}:1").want("manifest:docker://{repo}:1"),
+	cp("docker-archive to docker", dstNoTLS+"docker-archive:{fx}/docker.tar docker://{repo}:1").want("pushed:docker://{repo}:1"),
 	cp("dir to docker", dstNoTLS+"dir:{fx}/dir docker://{repo}:1").want("manifest:docker://{repo}:1"),
 	cp("dir to oci", "dir:{fx}/dir oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
 	cp("dir to docker-archive", "dir:{fx}/dir docker-archive:{out}/a.tar:app/x:1").want("tar:{out}/a.tar").except(archiveKeepsCompression),
@@ -271,7 +243,7 @@ var diffCases = []diffCase{
 	cp("--dest-decompress", "--dest-decompress "+srcNoTLS+regOCI+" dir:{out}/d").want("tree:{out}/d"),
 	cp("--dest-compress", "--dest-compress dir:{out}/u dir:{out}/d").after("copy --dest-decompress oci:{fx}/oci:one dir:{out}/u").want("tree:{out}/d"),
 	cp("--preserve-digests", "--preserve-digests "+srcNoTLS+regV2+" dir:{out}/d").want("tree:{out}/d"),
-	cp("--preserve-digests with --format", "--preserve-digests --format oci "+srcNoTLS+regV2+" dir:{out}/d"),
+	cp("--preserve-digests with --format", "--preserve-digests --format oci "+srcNoTLS+regV2+" dir:{out}/d").except(preserveDigestsRefusesChange),
 	cp("--additional-tag", "--additional-tag app/y:2 "+srcNoTLS+regV2+" docker-archive:{out}/a.tar:app/x:1").want("tar:{out}/a.tar").except(archiveKeepsCompression),
 	cp("--digestfile", "--digestfile {out}/digest "+srcNoTLS+regIndex+" dir:{out}/d").want("file:{out}/digest"),
 	cp("--all --digestfile", "--all --digestfile {out}/digest "+srcNoTLS+dstNoTLS+regIndex+" docker://{repo}:1").want("file:{out}/digest"),

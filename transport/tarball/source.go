@@ -213,7 +213,9 @@ func (s *source) assemble(diffIDs []digest.Digest, mtimes []time.Time, p manifes
 		return err
 	}
 	s.cfgDesc = ocispec.Descriptor{MediaType: manifest.MediaTypeOCIConfig, Digest: digest.FromBytes(s.config), Size: int64(len(s.config))}
-	m := ocispec.Manifest{MediaType: manifest.MediaTypeOCIManifest, Config: s.cfgDesc}
+	// No mediaType member, as skopeo's tarball: source writes it (the
+	// type travels beside the bytes), so both assemble the same digest.
+	m := ocispec.Manifest{Config: s.cfgDesc}
 	m.SchemaVersion = 2
 	for _, l := range s.layers {
 		m.Layers = append(m.Layers, l.desc)
