@@ -278,7 +278,7 @@ func archiveManifest(t *testing.T, summary string) *struct {
 var documentedDifferences = []difference{
 	notFoundExits2, layersData, progressOnStderr, versionNamesFerry, verifyNamesFingerprint,
 	usageErrorExits1, noDebrisOnFailure, indexMediaType, archiveKeepsCompression,
-	compressFormatHonoured, dockerHostHonoured,
+	compressFormatHonoured, dockerHostHonoured, preserveDigestsRefusesChange,
 }
 
 // TestDifferencesDocumented: every difference a case allows is listed in
