@@ -15,7 +15,7 @@ import (
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/docker"
-	"github.com/ferrytool/ferry/transport/layout"
+	"github.com/ferrytool/ferry/transport/dir"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -202,16 +202,16 @@ func TestCopyAttached(t *testing.T) {
 	}
 }
 
-// TestCopyAttachedUnsupported: an oci: layout is refused in one sentence.
+// TestCopyAttachedUnsupported: a dir: image is refused in one sentence.
 func TestCopyAttachedUnsupported(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	lay, err := layout.ParseReference(t.TempDir() + ":x")
+	d, err := dir.Transport.ParseReference(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = artifacts.Copy(context.Background(), f.ref(t, "src:1"), lay, f.image, artifacts.Options{})
+	_, err = artifacts.Copy(context.Background(), f.ref(t, "src:1"), d, f.image, artifacts.Options{})
 	if !errors.Is(err, errdefs.ErrNotSupported) {
-		t.Errorf("to oci: %v", err)
+		t.Errorf("to dir: %v", err)
 	}
 }
