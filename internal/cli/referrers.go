@@ -7,7 +7,7 @@ import (
 	"github.com/ferrytool/ferry/artifacts"
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/inspect"
-		"github.com/ferrytool/ferry/transports"
+	"github.com/ferrytool/ferry/transports"
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
