@@ -78,6 +78,18 @@ func (f *fixture) index(t *testing.T, repo string, subject digest.Digest, entrie
 	f.reg.PutManifest(t, repo, tagOf(subject, ""), b, ocispec.MediaTypeImageIndex)
 }
 
+// sbomAndAttestation attaches to the image at src, under the referrers
+// tag schema, an SBOM and an attestation, and to the SBOM a signature.
+func (f *fixture) sbomAndAttestation(t *testing.T) (sbom, att, sbomSig ocispec.Descriptor) {
+	t.Helper()
+	sbom = f.artifact(t, "src", "application/spdx+json", `{"spdxVersion":"SPDX-2.3"}`, f.image)
+	att = f.artifact(t, "src", "application/vnd.in-toto+json", `{"_type":"https://in-toto.io/Statement/v1"}`, f.image)
+	sbomSig = f.artifact(t, "src", "application/vnd.dev.sigstore.bundle.v0.3+json", `{"bundle":1}`, sbom.Digest)
+	f.index(t, "src", f.image, sbom, att)
+	f.index(t, "src", sbom.Digest, sbomSig)
+	return sbom, att, sbomSig
+}
+
 // tag copies manifest d of repo to a tag.
 func (f *fixture) tag(t *testing.T, repo string, d digest.Digest, tag string) {
 	t.Helper()

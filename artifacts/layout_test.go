@@ -29,11 +29,7 @@ func TestCopyAttachedThroughLayout(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	sbom := f.artifact(t, "src", "application/spdx+json", `{"spdxVersion":"SPDX-2.3"}`, f.image)
-	att := f.artifact(t, "src", "application/vnd.in-toto+json", `{"_type":"https://in-toto.io/Statement/v1"}`, f.image)
-	sbomSig := f.artifact(t, "src", "application/vnd.dev.sigstore.bundle.v0.3+json", `{"bundle":1}`, sbom.Digest)
-	f.index(t, "src", f.image, sbom, att)
-	f.index(t, "src", sbom.Digest, sbomSig)
+	sbom, att, sbomSig := f.sbomAndAttestation(t)
 	sig := f.artifact(t, "src", "application/vnd.dev.cosign.simplesigning.v1+json", `{"critical":{}}`, "")
 	f.tag(t, "src", sig.Digest, tagOf(f.image, ".sig"))
 

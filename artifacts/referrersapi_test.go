@@ -161,11 +161,7 @@ func TestReferrersAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	sbom := f.artifact(t, "src", "application/spdx+json", `{"spdxVersion":"SPDX-2.3"}`, f.image)
-	att := f.artifact(t, "src", "application/vnd.in-toto+json", `{"_type":"x"}`, f.image)
-	sbomSig := f.artifact(t, "src", "application/vnd.dev.sigstore.bundle.v0.3+json", `{"bundle":1}`, sbom.Digest)
-	f.index(t, "src", f.image, sbom, att)
-	f.index(t, "src", sbom.Digest, sbomSig)
+	sbom, att, sbomSig := f.sbomAndAttestation(t)
 
 	api := &referrersAPI{refs: map[string][]ocispec.Descriptor{}}
 	withAPI := testregistry.New(t, testregistry.Options{Wrap: api.wrap})
