@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,8 +29,8 @@ const maxReferrersPages = 100
 
 // GetReferrers lists the referrers of the manifest d in repo through the
 // referrers API, those of artifactType only when it is set. supported is
-// false when the registry answers 404: it has no referrers API, and the
-// caller falls back to the tag schema.
+// false when the registry answers 404 (or 405, UNSUPPORTED): it has no
+// referrers API, and the caller falls back to the tag schema.
 func (c *Client) GetReferrers(ctx context.Context, repo string, d digest.Digest, artifactType string) (list []ocispec.Descriptor, supported bool, err error) {
 	if err := d.Validate(); err != nil {
 		return nil, false, fmt.Errorf("%w: manifest digest %q: %v", errdefs.ErrInvalidArgument, d, err)
@@ -44,6 +45,9 @@ func (c *Client) GetReferrers(ctx context.Context, repo string, d digest.Digest,
 		}
 		resp, err := c.do(ctx, &request{method: http.MethodGet, url: u, header: http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
 			scopes: c.scopes(repo)}, http.StatusOK, http.StatusNotFound)
+		if page == 0 && errors.Is(err, errdefs.ErrNotSupported) {
+			return nil, false, nil // 405 or UNSUPPORTED: no API either
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("referrers of %s: %w", d, err)
 		}
