@@ -1,14 +1,16 @@
 // Package artifacts copies what travels with an image: the artifacts
 // attached to it in its repository, found by tag as cosign and the OCI
 // 1.1 referrers tag schema keep them (sha256-HEX.sig, .att, .sbom, and
-// sha256-HEX, an index of the manifests whose subject is the image).
+// sha256-HEX, an index of the manifests whose subject is the image), or,
+// in an oci: layout, as index.json entries (see transport/layout).
 // Each is copied with its digest kept, and what is attached to it in turn
 // (a signature on an SBOM) comes along too.
 //
 // Attached artifacts are copied without a policy check of their own:
 // they come with an image the policy accepted, and their consumers (cosign
 // verify, a policy's sigstoreSigned) judge them. A referrers index at the
-// destination is merged with the source's, never replaced, and an
+// destination is merged with the source's, never replaced (a destination
+// that finds referrers by their subject, an oci: layout, gets none), and an
 // existing .sig tag at the destination is left to the signature path
 // (which merges signatures), so nothing there is lost.
 package artifacts
@@ -58,11 +60,11 @@ type Copied struct {
 func Copy(ctx context.Context, src, dst transport.Reference, subject digest.Digest, o Options) ([]Copied, error) {
 	srcL, ok := src.(transport.AttachedLister)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s keeps no attached artifacts (referrers are copied from registries)", errdefs.ErrNotSupported, transport.FullName(src))
+		return nil, fmt.Errorf("%w: %s keeps no attached artifacts (referrers are copied from registries and oci: layouts)", errdefs.ErrNotSupported, transport.FullName(src))
 	}
 	dstL, ok := dst.(transport.AttachedLister)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s cannot take attached artifacts (referrers are copied to registries)", errdefs.ErrNotSupported, transport.FullName(dst))
+		return nil, fmt.Errorf("%w: %s cannot take attached artifacts (referrers are copied to registries and oci: layouts)", errdefs.ErrNotSupported, transport.FullName(dst))
 	}
 	c := &copying{src: srcL, dst: dstL, o: o, seen: map[digest.Digest]bool{}}
 	queue := []digest.Digest{subject}
@@ -171,6 +173,15 @@ func (c *copying) copyReferrers(ctx context.Context, a transport.Attached, have 
 	}
 	if len(merged) == before {
 		return next, nil
+	}
+	if si, ok := c.dst.(transport.SubjectIndexer); ok {
+		indexes, err := si.IndexesSubjects(ctx, &c.o.Copy.Destination)
+		if err != nil {
+			return nil, err
+		}
+		if indexes {
+			return next, nil
+		}
 	}
 	return next, c.putIndex(ctx, a.Tag, merged)
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/ferrytool/ferry/internal/testregistry"
 	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/dir"
 	"github.com/ferrytool/ferry/transport/docker"
-	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -76,6 +76,18 @@ func (f *fixture) index(t *testing.T, repo string, subject digest.Digest, entrie
 	t.Helper()
 	b, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: entries})
 	f.reg.PutManifest(t, repo, tagOf(subject, ""), b, ocispec.MediaTypeImageIndex)
+}
+
+// sbomAndAttestation attaches to the image at src, under the referrers
+// tag schema, an SBOM and an attestation, and to the SBOM a signature.
+func (f *fixture) sbomAndAttestation(t *testing.T) (sbom, att, sbomSig ocispec.Descriptor) {
+	t.Helper()
+	sbom = f.artifact(t, "src", "application/spdx+json", `{"spdxVersion":"SPDX-2.3"}`, f.image)
+	att = f.artifact(t, "src", "application/vnd.in-toto+json", `{"_type":"https://in-toto.io/Statement/v1"}`, f.image)
+	sbomSig = f.artifact(t, "src", "application/vnd.dev.sigstore.bundle.v0.3+json", `{"bundle":1}`, sbom.Digest)
+	f.index(t, "src", f.image, sbom, att)
+	f.index(t, "src", sbom.Digest, sbomSig)
+	return sbom, att, sbomSig
 }
 
 // tag copies manifest d of repo to a tag.
@@ -202,16 +214,16 @@ func TestCopyAttached(t *testing.T) {
 	}
 }
 
-// TestCopyAttachedUnsupported: an oci: layout is refused in one sentence.
+// TestCopyAttachedUnsupported: a dir: image is refused in one sentence.
 func TestCopyAttachedUnsupported(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	lay, err := layout.ParseReference(t.TempDir() + ":x")
+	d, err := dir.Transport.ParseReference(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = artifacts.Copy(context.Background(), f.ref(t, "src:1"), lay, f.image, artifacts.Options{})
+	_, err = artifacts.Copy(context.Background(), f.ref(t, "src:1"), d, f.image, artifacts.Options{})
 	if !errors.Is(err, errdefs.ErrNotSupported) {
-		t.Errorf("to oci: %v", err)
+		t.Errorf("to dir: %v", err)
 	}
 }

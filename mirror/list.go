@@ -57,7 +57,8 @@ func dockerSource(src string, o *Options) ([]repoSource, error) {
 }
 
 // listTags lists repo's tags (every page), sorted, keeping those match
-// accepts (all when nil).
+// accepts (all when nil); with Options.Referrers, not the tags of attached
+// artifacts, which travel with their image.
 func listTags(ctx context.Context, t transport.Transport, repo reference.Named, match func(string) bool, o *Options) ([]listed, error) {
 	r, err := t.ParseReference("//" + repo.String())
 	if err != nil {
@@ -75,7 +76,7 @@ func listTags(ctx context.Context, t transport.Transport, repo reference.Named, 
 	tags = slices.Compact(tags)
 	var out []listed
 	for _, tag := range tags {
-		if match != nil && !match(tag) {
+		if match != nil && !match(tag) || o.Referrers && isAttachedTag(tag) {
 			continue
 		}
 		n, err := reference.WithTag(repo, tag)

@@ -68,6 +68,14 @@ type Options struct {
 	// it (as skopeo does).
 	NoSkip bool
 
+	// Referrers copies, after each image is copied or found unchanged,
+	// the artifacts attached to it (cosign's tags, OCI referrers; see
+	// package artifacts), for registries and oci: layouts. It implies
+	// Copy.PreserveDigests: the artifacts name the image by digest.
+	// ArtifactTypes, when set, keeps only referrers of these types.
+	Referrers     bool
+	ArtifactTypes []string
+
 	// OnResult, when set, receives each image's Result, in plan order,
 	// from one goroutine at a time.
 	OnResult func(Result)

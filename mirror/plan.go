@@ -51,6 +51,12 @@ func NewPlan(ctx context.Context, src, dst string, o Options) (*Plan, error) {
 	if o.Source == Dir && o.Destination == Dir {
 		return nil, fmt.Errorf("%w: sync from 'dir' to 'dir' is not implemented, consider using rsync instead", errdefs.ErrNotSupported)
 	}
+	if o.Referrers {
+		if o.Source == Dir || o.Destination == Dir {
+			return nil, fmt.Errorf("%w: --referrers copies attached artifacts between registries and OCI layouts, not dir: trees", errdefs.ErrNotSupported)
+		}
+		o.Copy.PreserveDigests = true // the artifacts name the image by digest
+	}
 	if o.Destination == OCI && o.Copy.Format == "" && !o.Copy.PreserveDigests {
 		o.Copy.Format = "oci" // skopeo reads only OCI manifests from a layout
 	}

@@ -124,7 +124,7 @@ func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter, slo
 			rep.Report(progress.Event{Kind: progress.ImageStarted, Image: r.Source})
 			rep.Report(progress.Event{Kind: progress.ImageSkipped, Image: r.Source})
 		}
-		return r
+		return p.attached(ctx, img, r, nil, limiter)
 	}
 	select {
 	case slots <- struct{}{}:
@@ -150,7 +150,7 @@ func (p *Plan) one(ctx context.Context, img *Image, limiter *copier.Limiter, slo
 		r.Status = Skipped
 	}
 	p.oci.record(img.Destination, srcDigest, res.Digest)
-	return r
+	return p.attached(ctx, img, r, res.Manifest, limiter)
 }
 
 // byteCounter counts the blob bytes one copy moves, passing every event on.

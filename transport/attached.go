@@ -29,3 +29,12 @@ type AttachedLister interface {
 	ListAttached(ctx context.Context, o *Options, subject digest.Digest) ([]Attached, error)
 	Sibling(tag string, d digest.Digest) (Reference, error)
 }
+
+// SubjectIndexer is implemented by AttachedListers whose store finds
+// referrers by the subject field of the manifests it holds (an OCI
+// layout, whose index.json lists each artifact; a registry serving the
+// OCI 1.1 referrers API). An artifact copied there needs no referrers
+// tag schema index written beside it.
+type SubjectIndexer interface {
+	IndexesSubjects(ctx context.Context, o *Options) (bool, error)
+}

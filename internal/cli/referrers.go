@@ -7,7 +7,6 @@ import (
 	"github.com/ferrytool/ferry/artifacts"
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/inspect"
-	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transports"
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
@@ -23,7 +22,7 @@ type referrersFlags struct {
 }
 
 func (r *referrersFlags) register(fs *pflag.FlagSet) {
-	fs.BoolVar(&r.on, "referrers", false, "also copy the artifacts attached to the image (signatures, SBOMs, attestations: cosign's sha256-HEX.sig/.att/.sbom tags and OCI referrers), registry to registry, digests kept")
+	fs.BoolVar(&r.on, "referrers", false, "also copy the artifacts attached to the image (signatures, SBOMs, attestations: cosign's sha256-HEX.sig/.att/.sbom tags and OCI referrers), between registries and oci: layouts, digests kept")
 	fs.StringSliceVar(&r.types, "referrers-artifact-type", nil, "with --referrers, copy only referrers of these artifact `TYPES`")
 }
 
@@ -55,20 +54,11 @@ func (r *referrersFlags) copyAttached(ctx context.Context, setup copySetup, srcN
 	}
 	opts := setup.opts
 	opts.Progress = nil // the image's progress display has stopped
-	subjects := []digest.Digest{subject}
-	if ix, err := manifest.ParseIndex(man); err == nil && manifest.IsIndex(manifest.Detect(man)) {
-		for _, d := range ix.Manifests {
-			subjects = append(subjects, d.Digest)
-		}
+	done, err := artifacts.CopyImage(ctx, src, dst, subject, man, artifacts.Options{Copy: opts, ArtifactTypes: r.types})
+	if err != nil {
+		return fmt.Errorf("--referrers: %w", err)
 	}
-	n := 0
-	for _, s := range subjects {
-		done, err := artifacts.Copy(ctx, src, dst, s, artifacts.Options{Copy: opts, ArtifactTypes: r.types})
-		if err != nil {
-			return fmt.Errorf("--referrers: %w", err)
-		}
-		n += len(done)
-	}
+	n := len(done)
 	if opts.Logger != nil {
 		opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", n))
 	}

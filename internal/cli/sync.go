@@ -34,6 +34,7 @@ type syncOptions struct {
 	noSkip                 bool
 	quiet                  bool
 	progress               string
+	referrers              referrersFlags
 }
 
 func (a *app) syncCommand() *cobra.Command {
@@ -95,6 +96,7 @@ auto/N takes I from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).`,
 	registerSkopeoAliases(fs)
 	o.retry.register(fs)
 	o.sign.register(fs)
+	o.referrers.register(fs)
 	registerUnsupportedCopyFlags(fs)
 	for _, n := range []string{"encryption-key", "encrypt-layer", "decryption-key"} {
 		_ = fs.MarkHidden(n) // copy's, not skopeo sync's; still refused when given
@@ -198,6 +200,7 @@ func (a *app) syncSetup(cmd *cobra.Command, o *syncOptions) (mirror.Options, err
 	m.Images, m.Transfers = o.images, o.transfers
 	m.Scoped, m.AppendSuffix = o.scoped, o.appendSuffix
 	m.KeepGoing, m.NoSkip = o.keepGoing, o.noSkip
+	m.Referrers, m.ArtifactTypes = o.referrers.on, o.referrers.types
 	m.Logger = a.global.log()
 	return m, nil
 }

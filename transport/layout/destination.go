@@ -37,6 +37,7 @@ import (
 type Destination struct {
 	final string // the layout's path
 	ref   string
+	want  digest.Digest // the digest the reference names, if any
 	name  string
 	log   *slog.Logger
 
@@ -76,7 +77,7 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	if r.Index >= 0 {
 		return nil, fmt.Errorf("%s: %w: @N picks an image to read; to write, name it as oci:PATH:REF", name, errdefs.ErrInvalidReference)
 	}
-	d := &Destination{final: r.Path, ref: r.Ref, name: name, log: o.Log(), touched: map[digest.Digest]bool{}}
+	d := &Destination{final: r.Path, ref: r.Ref, want: r.Digest, name: name, log: o.Log(), touched: map[digest.Digest]bool{}}
 	st, err := os.Stat(r.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -251,6 +252,9 @@ func (d *Destination) PutManifest(ctx context.Context, b []byte, mediaType strin
 	}
 	if err := lay.Blobs.PutBytes(ctx, dg, b); err != nil {
 		return fmt.Errorf("%s: manifest: %w", d.name, err)
+	}
+	if instance == nil && d.want != "" && dg != d.want {
+		return fmt.Errorf("%s: %w: the manifest has digest %s", d.name, errdefs.ErrDigestMismatch, dg)
 	}
 	if instance == nil {
 		d.mu.Lock()

@@ -6,16 +6,29 @@ import (
 	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/opencontainers/go-digest"
 )
 
 // Reference names an image in an OCI layout: by reference name, by
-// position (@N, source only), or, with neither, the layout's only image
-// (see ocilayout.Name).
+// position (@N, source only), by digest (PATH:@ALG:HEX, how an attached
+// artifact is named: an index.json entry with no ref name), or, with none
+// of these, the layout's only image (see ocilayout.Name).
 type Reference struct {
 	ocilayout.Name
+	// Digest, when set, names the manifest by digest; Name then has
+	// neither Ref nor Index.
+	Digest digest.Digest
 }
 
 func (r *Reference) Transport() transport.Transport { return Transport }
+
+// String renders the name as ParseReference reads it.
+func (r *Reference) String() string {
+	if r.Digest != "" {
+		return r.Path + ":@" + r.Digest.String()
+	}
+	return r.Name.String()
+}
 
 // DockerReference is nil: an OCI reference name is not a Docker name.
 func (r *Reference) DockerReference() reference.Named { return nil }

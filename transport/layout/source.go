@@ -56,7 +56,7 @@ func OpenSource(ctx context.Context, r *Reference, o *transport.Options) (*Sourc
 	if !exists {
 		return nil, fmt.Errorf("%s: %w: %s is not an OCI image layout (it has no index.json)", name, errdefs.ErrNotFound, r.Path)
 	}
-	desc, err := ocilayout.Lookup(ix, r.Ref, r.Index)
+	desc, err := lookup(ix, r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -115,4 +115,19 @@ func (s *Source) Close() error { return nil }
 // bytes, does.
 func (s *Source) ServesPlain(d ocispec.Descriptor) bool {
 	return archive.IsUncompressedBlob(s.Blob(context.Background(), d))
+}
+
+// lookup picks r's entry of index.json: by digest (the entry, or, when
+// index.json does not name it, the blob itself, its media type read from
+// its content), else as ocilayout.Lookup does.
+func lookup(ix *ocispec.Index, r *Reference) (ocispec.Descriptor, error) {
+	if r.Digest == "" {
+		return ocilayout.Lookup(ix, r.Ref, r.Index)
+	}
+	for _, e := range ix.Manifests {
+		if e.Digest == r.Digest {
+			return e, nil
+		}
+	}
+	return ocispec.Descriptor{Digest: r.Digest, Size: -1}, nil
 }

@@ -6,8 +6,13 @@
 package layout
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/opencontainers/go-digest"
 )
 
 // Transport is the oci: transport.
@@ -22,8 +27,16 @@ func (layoutTransport) ParseReference(s string) (transport.Reference, error) {
 	return ParseReference(s)
 }
 
-// ParseReference parses "PATH[:REF]" or "PATH:@N".
+// ParseReference parses "PATH[:REF]", "PATH:@N" or "PATH:@ALG:HEX" (a
+// manifest by digest, as attached artifacts are named).
 func ParseReference(s string) (*Reference, error) {
+	if path, ref := transport.SplitPathAndRef(s); path != "" && strings.HasPrefix(ref, "@") && strings.Contains(ref, ":") {
+		d, err := digest.Parse(ref[1:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: oci:%s: %v", errdefs.ErrInvalidReference, s, err)
+		}
+		return &Reference{Name: ocilayout.Name{Path: path, Index: -1}, Digest: d}, nil
+	}
 	n, err := ocilayout.ParseName("oci", "/srv/images/app:1", s)
 	if err != nil {
 		return nil, err
