@@ -71,6 +71,7 @@ type side struct {
 	tokens         []hostValue // bearer tokens, per host
 	anonymous      bool
 	authFile       string
+	dockerAuth     bool // authFile is Docker's config.json, written as Docker does
 	insecureAll    bool
 	insecure       []string
 	certDir        string
