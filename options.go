@@ -310,7 +310,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithConcurrency copies at most n blobs at once (default 6, as skopeo's
-// --image-parallel-copies).
+// --image-parallel-copies). For a sync, n bounds the blobs in flight
+// across all the images copied at once (default twice
+// SyncOptions.Images, at least 6).
 func WithConcurrency(n int) Option {
 	return callOption("WithConcurrency", func(s *settings) error {
 		if n < 0 {
