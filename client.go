@@ -99,7 +99,3 @@ func oneShot[T any](opts []Option, f func(*Client) (T, error)) (T, error) {
 	defer c.Close()
 	return f(c)
 }
-
-// Sync, skopeo sync's many-image copy, belongs on Client next to Copy: it
-// will run the mirror package's jobs over the client's registry pool,
-// with one copier.Limiter shared by every image (see doc.go).

@@ -52,6 +52,11 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts ...Option) (*Re
 	if err != nil {
 		return nil, err
 	}
+	if s.referrers {
+		if err := s.copyReferrers(ctx, srcRef, dstRef, o, res.Digest, res.Manifest); err != nil {
+			return nil, err
+		}
+	}
 	return &Result{Digest: res.Digest, MediaType: res.MediaType, Manifest: res.Manifest}, nil
 }
 
@@ -72,7 +77,7 @@ func (s *settings) copierOptions() (copier.Options, error) {
 		Format:           s.format,
 		Compression:      s.compression,
 		CompressionLevel: s.compressionLevel,
-		PreserveDigests:  s.preserveDigests,
+		PreserveDigests:  s.preserveDigests || s.referrers, // artifacts name the image by digest
 		RemoveSignatures: s.removeSignatures,
 		Signers:          s.signers,
 		Policy:           s.check,

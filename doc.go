@@ -44,12 +44,22 @@
 // destination as it was. The [Result] says what was written, including
 // the digest skopeo's --digestfile records.
 //
+// [Sync] copies many images at once, as skopeo sync does: every tag of a
+// repository, a tree of dir: images or the images skopeo's YAML file
+// lists ("yaml:mirror.yaml"), to a registry namespace, a directory or one
+// OCI layout, skipping those the destination already holds.
+// [Client.PlanSync] makes the list first, for a dry run or a look before
+// [SyncPlan.Run]. [SyncOptions] holds what only a sync has; the options
+// below apply to every image it copies.
+//
 // [Inspect] describes an image as skopeo inspect does; [Client.Manifest],
 // [Client.Config] and [Client.RawConfig] return its manifest and
 // configuration. [ListTags] lists a repository's tags, [Delete] deletes an
 // image from a registry and [Client.Untag] just one of its tags.
 // [ManifestDigest], [StandaloneSign] and [StandaloneVerify] work on
-// manifest and signature files without any image.
+// manifest and signature files without any image. [Client.Login] checks
+// and stores a registry login where skopeo and podman keep theirs,
+// [Client.Logout] removes it.
 //
 // # Clients and options
 //
@@ -86,13 +96,10 @@
 // The packages this one is built on are importable for what it does not
 // cover: [github.com/ferrytool/ferry/transports] (every transport,
 // configured), [github.com/ferrytool/ferry/copier] (the copy engine),
+// [github.com/ferrytool/ferry/mirror] (the sync engine),
 // [github.com/ferrytool/ferry/registry] (a distribution-spec client),
 // [github.com/ferrytool/ferry/policy] (containers-policy.json) and
 // [github.com/ferrytool/ferry/signature] (simple signing). Their API may
 // change in any release; this package's follows semantic versioning
 // (CHANGELOG.md).
-//
-// Mirroring many images (skopeo sync) will come as a Client method built
-// on the mirror package; until then, examples/mirror in the repository
-// shows a Client copying a list of images concurrently with progress.
 package ferry

@@ -21,7 +21,8 @@ import (
 // says so.
 //
 // Options are grouped by concern, one place each: credentials
-// (WithCredentials, WithRegistryToken, WithAnonymous, WithAuthFile), TLS
+// (WithCredentials, WithRegistryToken, WithAnonymous, WithAuthFile,
+// WithDockerAuthFile), TLS
 // (WithInsecure, WithCertDir), platform (WithPlatform, WithAllPlatforms,
 // WithPlatforms, WithIndexOnly), trust (WithPolicy, WithPolicyCheck,
 // WithSigners), progress (WithProgress), logging (WithLogger) and
@@ -138,7 +139,15 @@ func WithAnonymous() Option {
 // WithAuthFile reads credentials from path (auth.json or Docker's
 // config.json format) instead of the usual places (skopeo's --authfile).
 func WithAuthFile(path string) Option {
-	return sideOption(func(sd *side) error { sd.authFile = path; return nil })
+	return sideOption(func(sd *side) error { sd.authFile, sd.dockerAuth = path, false; return nil })
+}
+
+// WithDockerAuthFile reads credentials from Docker's config.json at
+// path, and makes Login and Logout write it as Docker does: Docker Hub
+// under Docker's historical key, no login for a namespace (skopeo's
+// --compat-auth-file).
+func WithDockerAuthFile(path string) Option {
+	return sideOption(func(sd *side) error { sd.authFile, sd.dockerAuth = path, true; return nil })
 }
 
 // WithInsecure allows plain HTTP and unverified TLS for the registry
@@ -301,7 +310,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithConcurrency copies at most n blobs at once (default 6, as skopeo's
-// --image-parallel-copies).
+// --image-parallel-copies). For a sync, n bounds the blobs in flight
+// across all the images copied at once (default twice
+// SyncOptions.Images, at least 6).
 func WithConcurrency(n int) Option {
 	return callOption("WithConcurrency", func(s *settings) error {
 		if n < 0 {

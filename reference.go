@@ -67,21 +67,26 @@ func Transports() []string { return transports.Names() }
 // configured for the registry the name is in (its credentials and TLS
 // settings), over the client's registry sessions.
 func (c *Client) transportsFor(s *settings, sd *side, name string) *transports.Set {
-	domain := registryDomain(name)
 	return transports.New(transports.Config{
-		Docker: docker.Config{
-			Auth:        sd.auth(domain),
-			Insecure:    sd.insecureFor(domain),
-			CertDir:     sd.certDir,
-			UserAgent:   s.userAgent,
-			ChunkSize:   sd.chunkSize,
-			Pool:        c.pool,
-			RegistriesD: c.registriesD,
-			Registries:  c.registries,
-		},
+		Docker:        c.dockerConfig(s, sd, registryDomain(name)),
 		Daemon:        daemon.Config{Host: sd.daemonHost, AdditionalTags: sd.additionalTags},
 		DockerArchive: dockerarchive.Config{AdditionalTags: sd.additionalTags},
 	})
+}
+
+// dockerConfig is how side sd reaches the registry domain: its
+// credentials and TLS settings, over the client's registry sessions.
+func (c *Client) dockerConfig(s *settings, sd *side, domain string) docker.Config {
+	return docker.Config{
+		Auth:        sd.auth(domain),
+		Insecure:    sd.insecureFor(domain),
+		CertDir:     sd.certDir,
+		UserAgent:   s.userAgent,
+		ChunkSize:   sd.chunkSize,
+		Pool:        c.pool,
+		RegistriesD: c.registriesD,
+		Registries:  c.registries,
+	}
 }
 
 // parse parses name as an image of side sd.

@@ -46,6 +46,8 @@ type settings struct {
 	compressionLevel int
 	preserveDigests  bool
 	overwrite        bool
+	referrers        bool     // WithReferrers
+	artifactTypes    []string // WithReferrers' filter
 	removeSignatures bool
 	signers          []copier.Signer
 	policy           *policy.Policy
@@ -71,6 +73,7 @@ type side struct {
 	tokens         []hostValue // bearer tokens, per host
 	anonymous      bool
 	authFile       string
+	dockerAuth     bool // authFile is Docker's config.json, written as Docker does
 	insecureAll    bool
 	insecure       []string
 	certDir        string

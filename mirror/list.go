@@ -39,7 +39,7 @@ func dockerSource(src string, o *Options) ([]repoSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := docker.New(o.SourceDocker)
+	t := docker.New(o.sourceDocker(reference.Domain(named)))
 	rs := repoSource{key: reference.TrimNamed(named).String()}
 	if reference.Tag(named) == "" && reference.Digest(named) == "" {
 		rs.list = func(ctx context.Context) ([]listed, error) {
@@ -144,7 +144,7 @@ func yamlSources(path string, o *Options) ([]repoSource, error) {
 	for _, s := range sels {
 		t := transports[s.registry]
 		if t == nil {
-			t = docker.New(registryConfig(o.SourceDocker, s.cfg))
+			t = docker.New(registryConfig(o.sourceDocker(s.registry), s.cfg))
 			transports[s.registry] = t
 		}
 		rs := repoSource{key: s.repo.String()}

@@ -41,6 +41,10 @@ type Options struct {
 	// registry's credentials, tls-verify and cert-dir override
 	// SourceDocker for that registry.
 	SourceDocker, DestinationDocker docker.Config
+	// SourceRegistry, when set, configures the docker transport for one
+	// source registry host instead of SourceDocker: for a caller whose
+	// credentials and TLS settings differ per host.
+	SourceRegistry func(host string) docker.Config
 
 	// Scoped names destinations after the full source name
 	// (HOST/PATH:TAG) instead of its last path element (skopeo's
@@ -109,4 +113,12 @@ func (o *Options) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return o.Logger
+}
+
+// sourceDocker is the docker configuration for the source registry host.
+func (o *Options) sourceDocker(host string) docker.Config {
+	if o.SourceRegistry != nil {
+		return o.SourceRegistry(host)
+	}
+	return o.SourceDocker
 }

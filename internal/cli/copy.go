@@ -116,6 +116,7 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if o.overwrite {
 		opts = append(opts, ferry.WithOverwrite())
 	}
+	opts = append(opts, o.referrers.options()...)
 	if reporter != nil {
 		opts = append(opts, ferry.WithProgress(reporter.Report))
 	}
@@ -138,9 +139,6 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	}
 	if err != nil {
 		return copyError(err)
-	}
-	if err := o.referrers.copyAttached(ctx, setup, srcName, dstName, res.Digest, res.Manifest); err != nil {
-		return err
 	}
 	if o.digestFile != "" {
 		if err := writeFileAtomic(o.digestFile, []byte(res.Digest.String())); err != nil {
@@ -203,7 +201,6 @@ func (a *app) copierOptions(cmd *cobra.Command, o *copyOptions) (copySetup, erro
 	}
 	opts.PreserveDigests = o.preserveDigests
 	opts.RemoveSignatures = o.removeSignatures
-	o.referrers.apply(opts)
 	opts.Concurrency = o.parallel
 	opts.RetryTimes, opts.RetryDelay = o.retry.times, o.retry.delay
 	opts.Logger = a.global.log()

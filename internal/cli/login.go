@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -80,18 +79,23 @@ func loginArgs(verb, tooMany string) cobra.PositionalArgs {
 }
 
 func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
-	key, host, err := auth.ParseKey(arg)
+	key, host, err := ferry.LoginRegistry(arg)
 	if err != nil {
 		return err
 	}
-	store, err := o.file.store(cmd, a.global.log())
+	file, err := o.file.options(cmd, a.global.log())
 	if err != nil {
 		return err
 	}
+	client, err := a.ferryClient()
+	if err != nil {
+		return err
+	}
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.getLogin {
-		c, _, err := auth.Stored(ctx, store.Path, key, a.global.log())
+		c, err := client.StoredLogin(ctx, key, file...)
 		if err != nil {
 			return err
 		}
@@ -105,10 +109,11 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 	if err != nil {
 		return err
 	}
+	check := a.loginCheck(o.tlsVerify, o.certDir)
 	var stored string // the user name stored, offered at the prompt
 	if o.username == "" && password == "" {
 		var done bool
-		if stored, done, err = a.alreadyLoggedIn(ctx, o, store, key, host); done || err != nil {
+		if stored, done, err = a.alreadyLoggedIn(ctx, client, append(file, check...), key, host); done || err != nil {
 			return err
 		}
 	}
@@ -116,10 +121,10 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 	if err != nil {
 		return err
 	}
-	if err := registry.Login(ctx, key, a.loginCheck(o.tlsVerify, o.certDir, username, password)); err != nil {
+	if err := client.CheckLogin(ctx, key, username, password, check...); err != nil {
 		return loginError(key, err)
 	}
-	where, err := store.Save(ctx, key, username, password)
+	where, err := client.SaveLogin(ctx, key, username, password, file...)
 	if err != nil {
 		return err
 	}
@@ -133,19 +138,19 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 // alreadyLoggedIn is skopeo's answer to a login without credentials:
 // stored credentials the registry still accepts are kept (done). Invalid
 // ones are said to be so, and the login goes on to ask for new ones.
-func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.Store, key, host string) (stored string, done bool, err error) {
-	c, _, err := auth.Stored(ctx, store.Path, key, a.global.log())
+func (a *app) alreadyLoggedIn(ctx context.Context, client *ferry.Client, opts []ferry.Option, key, host string) (stored string, done bool, err error) {
+	c, err := client.StoredLogin(ctx, key, opts...)
 	if err != nil {
 		return "", false, err
 	}
-	if c.IdentityToken != "" {
+	if c.IdentityToken {
 		return "", false, fmt.Errorf("%w: currently logged into %s with an identity token; give --username and a password to replace it", errdefs.ErrInvalidArgument, key)
 	}
 	if c.Username == "" || c.Password == "" {
 		return c.Username, false, nil
 	}
 	fmt.Fprintf(a.stdout, "Authenticating with existing credentials for %s\n", key)
-	if err := registry.Login(ctx, key, a.loginCheck(o.tlsVerify, o.certDir, c.Username, c.Password)); err != nil {
+	if err := client.CheckLogin(ctx, key, c.Username, c.Password, opts...); err != nil {
 		a.global.log().Debug("existing credentials refused", "key", key, "error", err)
 		fmt.Fprintln(a.stdout, "Existing credentials are invalid, please enter valid username and password")
 		return c.Username, false, nil
@@ -154,16 +159,16 @@ func (a *app) alreadyLoggedIn(ctx context.Context, o *loginOptions, store auth.S
 	return c.Username, true, nil
 }
 
-// loginCheck is how registry.Login reaches the registry to check
-// username and password.
-func (a *app) loginCheck(tlsVerify bool, certDir, username, password string) *registry.Options {
-	return &registry.Options{
-		Auth:      auth.Settings{Username: username, Password: password},
-		Insecure:  !tlsVerify,
-		CertDir:   certDir,
-		UserAgent: a.global.userAgent(),
-		Logger:    a.global.log(),
+// loginCheck are the options a login's check reaches the registry with.
+func (a *app) loginCheck(tlsVerify bool, certDir string) []ferry.Option {
+	o := []ferry.Option{ferry.WithUserAgent(a.global.userAgent())}
+	if !tlsVerify {
+		o = append(o, ferry.WithInsecure())
 	}
+	if certDir != "" {
+		o = append(o, ferry.WithCertDir(certDir))
+	}
+	return o
 }
 
 // loginError words a failed login as skopeo does; nothing has been
@@ -265,12 +270,18 @@ func (f *authFileFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.compatAuthFile, "compat-auth-file", "", "`PATH` of a Docker-compatible config file (config.json) to edit instead")
 }
 
-// store is the auth.Store the flags name.
-func (f *authFileFlags) store(cmd *cobra.Command, log *slog.Logger) (auth.Store, error) {
+// options are the ferry options naming the file the flags choose
+// (none: the default one).
+func (f *authFileFlags) options(cmd *cobra.Command, log *slog.Logger) ([]ferry.Option, error) {
 	if f.authFile != "" && f.compatAuthFile != "" {
-		return auth.Store{}, usagef(cmd.CommandPath(), "--authfile and --compat-auth-file cannot be used together")
+		return nil, usagef(cmd.CommandPath(), "--authfile and --compat-auth-file cannot be used together")
 	}
-	s := auth.Store{Path: f.named(), Docker: f.compatAuthFile != "", Logger: log}
-	log.Debug("auth file", "path", s.File(), "docker-format", s.Docker)
-	return s, nil
+	log.Debug("auth file", "path", f.named(), "docker-format", f.compatAuthFile != "")
+	switch named := f.named(); {
+	case f.compatAuthFile != "":
+		return []ferry.Option{ferry.WithDockerAuthFile(named)}, nil
+	case named != "":
+		return []ferry.Option{ferry.WithAuthFile(named)}, nil
+	}
+	return nil, nil
 }

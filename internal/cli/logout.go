@@ -7,9 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/registry"
-	"github.com/ferrytool/ferry/registry/auth"
 	"github.com/spf13/cobra"
 )
 
@@ -51,7 +50,7 @@ credential helper that keeps them. --all removes every login of the file.`,
 }
 
 func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) error {
-	store, err := o.file.store(cmd, a.global.log())
+	file, err := o.file.options(cmd, a.global.log())
 	if err != nil {
 		return err
 	}
@@ -60,22 +59,27 @@ func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) err
 			return fmt.Errorf("%w: checking the auth file: %v", errdefs.ErrInvalidArgument, err)
 		}
 	}
+	client, err := a.ferryClient()
+	if err != nil {
+		return err
+	}
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
 	if o.all {
-		if err := store.RemoveAll(ctx); err != nil {
+		if err := client.LogoutAll(ctx, file...); err != nil {
 			return err
 		}
 		fmt.Fprintln(a.stdout, "Removed login credentials for all registries")
 		return nil
 	}
-	key, _, err := auth.ParseKey(args[0])
+	key, _, err := ferry.LoginRegistry(args[0])
 	if err != nil {
 		return err
 	}
-	err = store.Remove(ctx, key)
+	err = client.Logout(ctx, key, file...)
 	if errors.Is(err, errdefs.ErrNotFound) {
-		if o.file.named() == "" && a.loggedInElsewhere(ctx, o, store, key) {
+		if o.file.named() == "" && a.loggedInElsewhere(ctx, client, o, key) {
 			fmt.Fprintf(a.stdout, "Not logged into %s with current tool. Existing credentials were established via docker login. Please use docker logout instead.\n", key)
 			return nil
 		}
@@ -92,14 +96,17 @@ func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) err
 // loggedInElsewhere reports whether credentials for key that another
 // file of the lookup chain holds (Docker's config.json, say) are
 // accepted by the registry: skopeo then points at the tool that wrote
-// them rather than fail.
-func (a *app) loggedInElsewhere(ctx context.Context, o *logoutOptions, store auth.Store, key string) bool {
-	c, from, err := auth.Stored(ctx, "", key, a.global.log())
-	if err != nil || c.Username == "" || c.Password == "" || from == store.File() {
+// them rather than fail. It is asked only when no file was named.
+func (a *app) loggedInElsewhere(ctx context.Context, client *ferry.Client, o *logoutOptions, key string) bool {
+	c, err := client.StoredLogin(ctx, key)
+	if err != nil || c.Username == "" || c.Password == "" {
 		return false
 	}
-	a.global.log().Debug("credentials for the registry come from another file", "key", key, "from", from)
-	return registry.Login(ctx, key, a.loginCheck(o.tlsVerify, "", c.Username, c.Password)) == nil
+	if file, err := client.LoginFile(); err != nil || c.From == file {
+		return false
+	}
+	a.global.log().Debug("credentials for the registry come from another file", "key", key, "from", c.From)
+	return client.CheckLogin(ctx, key, c.Username, c.Password, a.loginCheck(o.tlsVerify, "")...) == nil
 }
 
 // named is the auth file the user named: --authfile, --compat-auth-file,

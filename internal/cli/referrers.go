@@ -1,14 +1,7 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-
-	"github.com/ferrytool/ferry/artifacts"
-	"github.com/ferrytool/ferry/copier"
-	"github.com/ferrytool/ferry/inspect"
-	"github.com/ferrytool/ferry/transports"
-	"github.com/opencontainers/go-digest"
+	"github.com/ferrytool/ferry"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -26,43 +19,12 @@ func (r *referrersFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&r.types, "referrers-artifact-type", nil, "with --referrers, copy only referrers of these artifact `TYPES`")
 }
 
-// apply makes the image copy keep its digests: the artifacts name it by
-// digest.
-func (r *referrersFlags) apply(o *copier.Options) {
-	if r.on {
-		o.PreserveDigests = true
-	}
-}
-
-// copyAttached copies what is attached to subject (the digest the image
-// copy wrote, the source's own, whose manifest is man) from the source to
-// the destination, and, for an index, what is attached to each instance
-// (cosign sign --recursive signs each). It parses the names again with the
-// copy's own settings, so that it stands beside however the image copy
-// itself is run.
-func (r *referrersFlags) copyAttached(ctx context.Context, setup copySetup, srcName, dstName string, subject digest.Digest, man []byte) error {
+// options are the front door's options these flags give a copy.
+func (r *referrersFlags) options() []ferry.Option {
 	if !r.on {
 		return nil
 	}
-	src, err := transports.New(setup.src.config).Parse(srcName)
-	if err != nil {
-		return err
-	}
-	dst, err := transports.New(setup.dest.config).Parse(dstName)
-	if err != nil {
-		return err
-	}
-	opts := setup.opts
-	opts.Progress = nil // the image's progress display has stopped
-	done, err := artifacts.CopyImage(ctx, src, dst, subject, man, artifacts.Options{Copy: opts, ArtifactTypes: r.types})
-	if err != nil {
-		return fmt.Errorf("--referrers: %w", err)
-	}
-	n := len(done)
-	if opts.Logger != nil {
-		opts.Logger.Info(fmt.Sprintf("copied %d attached artifacts", n))
-	}
-	return nil
+	return []ferry.Option{ferry.WithReferrers(r.types...)}
 }
 
 // runInspectReferrers is inspect --referrers: the artifacts attached to
@@ -75,27 +37,14 @@ func (a *app) runInspectReferrers(cmd *cobra.Command, o *inspectOptions, name st
 	if err != nil {
 		return err
 	}
-	ref, err := transports.New(setup.config).Parse(name)
+	client, err := a.ferryClient()
 	if err != nil {
 		return err
 	}
+	defer client.Close()
 	ctx, cancel := a.global.context(cmd.Context())
 	defer cancel()
-	topts := setup.opts
-	var list []artifacts.Listed
-	err = o.retry.do(ctx, topts.Log(), func() error {
-		src, err := ref.NewSource(ctx, &topts)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		img, err := inspect.Fetch(ctx, src)
-		if err != nil {
-			return err
-		}
-		list, err = artifacts.List(ctx, ref, &topts, img.Digest)
-		return err
-	})
+	list, err := client.Referrers(ctx, name, setup.ferryOptions(o.retry)...)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"regexp/syntax"
 
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/copier"
 	"github.com/ferrytool/ferry/errdefs"
-	"github.com/ferrytool/ferry/mirror"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -85,7 +88,7 @@ auto/N takes I from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).`,
 	fs.IntVar(&o.newest, "newest", 0, "sync only the `N` tags with the highest semantic versions per repository")
 	fs.StringVar(&o.shard, "shard", "", "sync only part `I/N` of the repositories (I from 0; auto/N: I from $JOB_COMPLETION_INDEX)")
 	fs.StringVar(&o.report, "report", "", "write one JSON line per image to `FILE` (source, destination, digest, status, bytes, error)")
-	fs.IntVar(&o.images, "parallel-images", mirror.DefaultImages, "number of images copied at once")
+	fs.IntVar(&o.images, "parallel-images", ferry.DefaultSyncImages, "number of images copied at once")
 	fs.IntVar(&o.transfers, "image-parallel-copies", 0, "maximum number of blobs copied in parallel, across all images (default: twice --parallel-images, at least 6)")
 	fs.BoolVar(&o.noSkip, "no-skip", false, "copy every image, even those the destination already holds")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "suppress progress output")
@@ -133,46 +136,52 @@ func applySkopeoAliases(fs *pflag.FlagSet) error {
 	return nil
 }
 
-// syncSetup turns the flags into mirror.Options; nothing is read from a
+// syncSetup is what the sync flags decide: the copy every image gets (a
+// copySetup: both sides' credentials and TLS, policy, formats, retries,
+// transfers across all images) and the sync's own settings, for package
+// ferry's PlanSync.
+type syncSetup struct {
+	copy     copySetup
+	sync     ferry.SyncOptions
+	src, dst string // "TRANSPORT:LOCATION", as PlanSync takes them
+}
+
+// syncSetup turns the flags into a syncSetup; nothing is read from a
 // registry yet.
-func (a *app) syncSetup(cmd *cobra.Command, o *syncOptions) (mirror.Options, error) {
+func (a *app) syncSetup(cmd *cobra.Command, o *syncOptions, src, dst string) (syncSetup, error) {
 	fs := cmd.Flags()
-	var m mirror.Options
+	var m syncSetup
 	if o.source == "" {
 		return m, usagef(cmd.CommandPath(), "a source transport must be specified (--src docker, dir or yaml)")
 	}
 	if o.dest2 == "" {
 		return m, usagef(cmd.CommandPath(), "a destination transport must be specified (--dest docker, dir or oci)")
 	}
-	m.Source, m.Destination = mirror.Kind(o.source), mirror.Kind(o.dest2)
-	switch m.Source {
-	case mirror.Docker, mirror.Dir, mirror.YAML:
+	switch o.source {
+	case "docker", "dir", "yaml":
 	default:
 		return m, fmt.Errorf("%w: %q is not a valid source transport (want docker, dir or yaml)", errdefs.ErrInvalidArgument, o.source)
 	}
-	switch m.Destination {
-	case mirror.Docker, mirror.Dir, mirror.OCI:
+	switch o.dest2 {
+	case "docker", "dir", "oci":
 	default:
 		return m, fmt.Errorf("%w: %q is not a valid destination transport (want docker, dir or oci)", errdefs.ErrInvalidArgument, o.dest2)
 	}
+	m.src, m.dst = syncName(o.source, src), syncName(o.dest2, dst)
 	if err := applySkopeoAliases(fs); err != nil {
 		return m, err
 	}
 	if err := checkUnsupportedCopyFlags(fs); err != nil {
 		return m, err
 	}
-	src, err := a.imageOptions(o.src, o.shared.authFile)
-	if err != nil {
+	var err error
+	if m.copy.src, err = a.imageOptions(o.src, o.shared.authFile); err != nil {
 		return m, err
 	}
-	dst, err := a.imageOptions(o.dest, o.shared.authFile)
-	if err != nil {
+	if m.copy.dest, err = a.imageOptions(o.dest, o.shared.authFile); err != nil {
 		return m, err
 	}
-	m.SourceDocker, m.DestinationDocker = src.config.Docker, dst.config.Docker
-	c := &m.Copy
-	c.Source, c.Destination = src.opts, dst.opts
-	c.Platform = a.global.platform()
+	c := &m.copy.opts
 	if o.all {
 		c.MultiArch = copier.All
 	}
@@ -191,41 +200,63 @@ func (a *app) syncSetup(cmd *cobra.Command, o *syncOptions) (mirror.Options, err
 	if c.Policy, err = a.global.trustPolicy(); err != nil {
 		return m, err
 	}
-	if err := o.filters(&m); err != nil {
+	if err := o.filters(&m.sync); err != nil {
 		return m, err
 	}
 	if o.images < 1 || o.transfers < 0 {
 		return m, fmt.Errorf("%w: --parallel-images must be at least 1 and --image-parallel-copies not negative", errdefs.ErrInvalidArgument)
 	}
-	m.Images, m.Transfers = o.images, o.transfers
-	m.Scoped, m.AppendSuffix = o.scoped, o.appendSuffix
-	m.KeepGoing, m.NoSkip = o.keepGoing, o.noSkip
-	m.Referrers, m.ArtifactTypes = o.referrers.on, o.referrers.types
-	m.Logger = a.global.log()
+	c.Concurrency = o.transfers // a sync's transfers across all its images
+	m.sync.Images = o.images
+	m.sync.Scoped, m.sync.AppendSuffix = o.scoped, o.appendSuffix
+	m.sync.KeepGoing, m.sync.CopyUnchanged = o.keepGoing, o.noSkip
+	m.sync.Referrers, m.sync.ArtifactTypes = o.referrers.on, o.referrers.types
 	return m, nil
 }
 
-// filters reads --include-tag, --exclude-tag, --newest and --shard.
-func (o *syncOptions) filters(m *mirror.Options) error {
-	var err error
-	if o.includeTag != "" {
-		if m.Filter.Include, err = mirror.AnchorTagPattern("--include-tag", o.includeTag); err != nil {
-			return err
-		}
+// syncName is a sync location as package ferry names it: skopeo sync's
+// --src or --dest type and its argument.
+func syncName(kind, arg string) string {
+	if kind == "docker" {
+		return "docker://" + arg
 	}
-	if o.excludeTag != "" {
-		if m.Filter.Exclude, err = mirror.AnchorTagPattern("--exclude-tag", o.excludeTag); err != nil {
-			return err
-		}
+	return kind + ":" + arg
+}
+
+// filters reads --include-tag, --exclude-tag, --newest and --shard.
+func (o *syncOptions) filters(so *ferry.SyncOptions) error {
+	var err error
+	if so.IncludeTags, err = tagPattern("--include-tag", o.includeTag); err != nil {
+		return err
+	}
+	if so.ExcludeTags, err = tagPattern("--exclude-tag", o.excludeTag); err != nil {
+		return err
 	}
 	if o.newest < 0 {
 		return fmt.Errorf("%w: --newest %d: want a positive number", errdefs.ErrInvalidArgument, o.newest)
 	}
-	m.Filter.Newest = o.newest
+	so.NewestTags = o.newest
 	if o.shard != "" {
-		if m.Shard, err = mirror.ParseShard(o.shard); err != nil {
+		if so.Shard, err = ferry.ParseSyncShard(o.shard); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tagPattern compiles the pattern of flag (nil when not given); package
+// ferry anchors it to match whole tags.
+func tagPattern(flag, pattern string) (*regexp.Regexp, error) {
+	if pattern == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			err = errors.New(string(se.Code)) // without the pattern it repeats
+		}
+		return nil, fmt.Errorf("%w: %s %q is not a valid regular expression: %v", errdefs.ErrInvalidArgument, flag, pattern, err)
+	}
+	return re, nil
 }

@@ -7,10 +7,11 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/ferrytool/ferry/mirror"
-	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry"
+	"github.com/ferrytool/ferry/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -18,7 +19,7 @@ import (
 // copy), then runs it, writing skopeo's log lines to stderr and
 // --digestfile and --report at the end, whatever happened.
 func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error {
-	m, err := a.syncSetup(cmd, o)
+	m, err := a.syncSetup(cmd, o, src, dst)
 	if err != nil {
 		return err
 	}
@@ -26,9 +27,9 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 	defer cancel()
 	log := &syncLog{w: a.stderr}
 	var digests, report bytes.Buffer
-	m.OnResult = func(r mirror.Result) {
+	m.sync.OnResult = func(r ferry.SyncResult) {
 		logResult(log, r)
-		if r.Status != mirror.Failed && r.Digest != "" {
+		if r.Status != ferry.SyncFailed && r.Digest != "" {
 			fmt.Fprintf(&digests, "%s %s\n", r.Digest, r.Destination)
 		}
 		if o.report != "" {
@@ -37,20 +38,31 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 		}
 	}
 	if !o.quiet {
-		m.OnStart = func(img mirror.Image) {
-			log.line("info", fmt.Sprintf("Copying image ref %d/%d", img.N, img.Of),
-				"from", transport.FullName(img.Source), "to", transport.FullName(img.Destination))
+		m.sync.OnStart = func(img ferry.SyncImage) {
+			log.line("info", fmt.Sprintf("Copying image ref %d/%d", img.N, img.Of), "from", img.Source, "to", img.Destination)
 		}
 	}
-	plan, err := mirror.NewPlan(ctx, src, dst, m)
+	// The progress display starts once the plan is made (not at all for
+	// a dry run); events reach it through reporter.
+	var reporter atomic.Pointer[progress.Reporter]
+	opts := append(m.copy.ferryOptions(), ferry.WithProgress(func(e ferry.Event) {
+		if r := reporter.Load(); r != nil {
+			(*r).Report(e)
+		}
+	}))
+	client, err := a.ferryClient()
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	plan, err := client.PlanSync(ctx, m.src, m.dst, m.sync, opts...)
 	if err != nil {
 		return err
 	}
 	if o.dryRun {
 		log.line("warning", "Running in dry-run mode")
 		for _, img := range plan.Images {
-			log.line("info", fmt.Sprintf("Would have copied image ref %d/%d", img.N, img.Of),
-				"from", transport.FullName(img.Source), "to", transport.FullName(img.Destination))
+			log.line("info", fmt.Sprintf("Would have copied image ref %d/%d", img.N, img.Of), "from", img.Source, "to", img.Destination)
 		}
 		log.line("info", fmt.Sprintf("Would have synced %d images from %d sources", len(plan.Images), plan.Sources))
 		return nil
@@ -59,11 +71,13 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 	if o.quiet {
 		mode = "none"
 	}
-	reporter, stop, err := a.newProgress(mode)
+	rep, stop, err := a.newProgress(mode)
 	if err != nil {
 		return err
 	}
-	plan.SetProgress(reporter)
+	if rep != nil {
+		reporter.Store(&rep)
+	}
 	sum, runErr := plan.Run(ctx)
 	stop()
 	if err := a.writeSyncFiles(o, digests.Bytes(), report.Bytes()); err != nil {
@@ -80,8 +94,8 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 }
 
 // logResult reports a failed image as skopeo does with --keep-going.
-func logResult(log *syncLog, r mirror.Result) {
-	if r.Status == mirror.Failed {
+func logResult(log *syncLog, r ferry.SyncResult) {
+	if r.Status == ferry.SyncFailed {
 		log.line("error", fmt.Sprintf("Error copying ref %q", r.Source), "error", r.Error)
 	}
 }
