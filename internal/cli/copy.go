@@ -104,11 +104,7 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err := a.checkArchiveNotToTerminal(dstName); err != nil {
 		return err
 	}
-	mode := o.progress
-	if o.quiet {
-		mode = "none"
-	}
-	reporter, stop, err := a.newProgress(mode)
+	reporter, stop, err := a.newProgress(o.progress, o.quiet)
 	if err != nil {
 		return err
 	}

@@ -23,9 +23,12 @@ type closingReporter interface {
 // newProgress returns the reporter for --progress mode, writing to stderr
 // (stdout carries only results): redrawn bars when stderr is a terminal
 // and mode is auto, plain lines otherwise, JSON lines for tools, nothing
-// for none (and --quiet). The returned func stops it and prints the
+// for none (and quiet, --quiet). The returned func stops it and prints the
 // summary; call it once the copy is over.
-func (a *app) newProgress(mode string) (progress.Reporter, func(), error) {
+func (a *app) newProgress(mode string, quiet bool) (progress.Reporter, func(), error) {
+	if quiet {
+		mode = "none"
+	}
 	var r closingReporter
 	switch mode {
 	case "none":

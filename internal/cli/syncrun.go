@@ -67,11 +67,7 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 		log.line("info", fmt.Sprintf("Would have synced %d images from %d sources", len(plan.Images), plan.Sources))
 		return nil
 	}
-	mode := o.progress
-	if o.quiet {
-		mode = "none"
-	}
-	rep, stop, err := a.newProgress(mode)
+	rep, stop, err := a.newProgress(o.progress, o.quiet)
 	if err != nil {
 		return err
 	}
