@@ -28,8 +28,10 @@ func LoginRegistry(name string) (key, host string, err error) {
 // CheckLogin checks that the registry (see LoginRegistry) accepts
 // username and password, storing nothing; a refusal matches
 // ErrUnauthorized. The registry is reached with the TLS settings of the
-// options (WithInsecure, WithCertDir), with no registry session of the
-// client's: the check is a fresh login.
+// options (WithInsecure, WithCertDir) and of the client's registries.conf
+// (WithRegistriesConf: a registry it marks insecure is reached over plain
+// HTTP, one it blocks is refused, as skopeo login does), with no registry
+// session of the client's: the check is a fresh login.
 func (c *Client) CheckLogin(ctx context.Context, reg, username, password string, opts ...Option) error {
 	s, err := c.settings(opts)
 	if err != nil {
@@ -40,11 +42,12 @@ func (c *Client) CheckLogin(ctx context.Context, reg, username, password string,
 		return err
 	}
 	return registry.Login(ctx, key, &registry.Options{
-		Auth:      auth.Settings{Username: username, Password: password},
-		Insecure:  s.src.insecureFor(normalHost(host)),
-		CertDir:   s.src.certDir,
-		UserAgent: s.userAgent,
-		Logger:    s.logger,
+		Auth:       auth.Settings{Username: username, Password: password},
+		Insecure:   s.src.insecureFor(normalHost(host)),
+		CertDir:    s.src.certDir,
+		UserAgent:  s.userAgent,
+		Registries: c.registries,
+		Logger:     s.logger,
 	})
 }
 

@@ -87,3 +87,42 @@ func TestSyncNames(t *testing.T) {
 		t.Errorf("Sync with shard 4/4: %v, want ErrInvalidArgument", err)
 	}
 }
+
+// TestLoginRegistriesConf: as skopeo login does, a login to a plain-HTTP
+// registry that the client's registries.conf marks insecure succeeds
+// without WithInsecure, and one to a registry it blocks is refused
+// (ErrDenied) before any credential is sent or stored.
+func TestLoginRegistriesConf(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	conf := func(name, setting string) string {
+		p := filepath.Join(dir, name)
+		text := "[[registry]]\nlocation = \"" + privateHost + "\"\n" + setting + " = true\n"
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	file := filepath.Join(dir, "auth.json")
+	c, err := ferry.NewClient(ferry.WithRegistriesConf(conf("insecure.conf", "insecure")), ferry.WithAuthFile(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.CheckLogin(ctx, privateHost, "ci", "s3cret"); err != nil {
+		t.Fatalf("CheckLogin to a registry registries.conf marks insecure: %v", err)
+	}
+
+	b, err := ferry.NewClient(ferry.WithInsecure(privateHost), ferry.WithRegistriesConf(conf("blocked.conf", "blocked")), ferry.WithAuthFile(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Login(ctx, privateHost, "ci", "s3cret"); !errors.Is(err, ferry.ErrDenied) {
+		t.Fatalf("Login to a blocked registry: %v, want ErrDenied", err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused login wrote the auth file (stat: %v)", err)
+	}
+}
