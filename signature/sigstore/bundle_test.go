@@ -43,7 +43,7 @@ func TestVerifyBundle(t *testing.T) {
 		"another key":    {good, Trust{Keys: keysOf(other.Public())}, errdefs.ErrDenied},
 		"another digest": {testBundle(t, k, digest.FromString("other"), cosignSignPredicate), Trust{Keys: keysOf(k.Public())}, errdefs.ErrDenied},
 		"attestation":    {testBundle(t, k, man, "https://spdx.dev/Document"), Trust{Keys: keysOf(k.Public())}, ErrNotSignature},
-		"fulcio asked":    {good, Trust{Keys: keysOf(k.Public()), Fulcio: &Fulcio{}}, errdefs.ErrDenied},
+		"fulcio asked":   {good, Trust{Keys: keysOf(k.Public()), Fulcio: &Fulcio{}}, errdefs.ErrDenied},
 		"not JSON":       {[]byte("{"), Trust{Keys: keysOf(k.Public())}, errdefs.ErrDenied},
 		"no envelope":    {fmt.Appendf(nil, `{"mediaType":%q}`, BundleArtifactType), Trust{Keys: keysOf(k.Public())}, errdefs.ErrDenied},
 	} {
