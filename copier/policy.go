@@ -56,6 +56,10 @@ type Instance struct {
 	// unverified and opaque to the copier (see transport.SignatureSource);
 	// nil when it has none or cannot list them.
 	Signatures [][]byte
+	// SourceOptions are the options the source was opened with, so a
+	// policy can read what is stored beside the image in its repository
+	// (Sigstore bundles attached as OCI referrers).
+	SourceOptions *transport.Options
 }
 
 // RejectedError is returned when the Policy refuses an image. It wraps the
@@ -80,6 +84,7 @@ func (c *job) check(ctx context.Context, r *resolved) error {
 		subjects = []Instance{r.top} // the index alone (IndexOnly)
 	}
 	for _, img := range subjects {
+		img.SourceOptions = &c.o.Source
 		if err := c.o.Policy.Check(ctx, c.srcRef, img); err != nil {
 			return &RejectedError{Err: err}
 		}

@@ -87,16 +87,7 @@ func putReferrersIndex(t *testing.T, host, repo string, subject digest.Digest, a
 		entries = append(entries, map[string]any{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": len(e.manifest(t, repo, d.String())), "artifactType": at})
 	}
 	b, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries})
-	req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("http://%s/v2/%s/manifests/%s", host, repo, strings.Replace(subject.String(), ":", "-", 1)), bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("referrers index: %s", resp.Status)
-	}
+	e.putManifest(t, repo, strings.Replace(subject.String(), ":", "-", 1), b)
 }
 
 // TestReferrersThroughLayout: with the ferry binary and Debian's

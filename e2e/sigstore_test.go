@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -330,5 +331,87 @@ func TestReferrersOfEveryInstance(t *testing.T) {
 		if r := e.cosignRun(t, "verify", "--key", key+".pub", "--check-claims=false", e.reg.host+"/mirror/multi@"+s); r.code != 0 {
 			t.Errorf("cosign verify %s at the mirror: %s", s, r.stderr)
 		}
+	}
+}
+
+// TestFerryVerifiesCosignBundle: cosign 3 signs in its default form, a
+// Sigstore bundle attached as an OCI referrer (offline: a signing config
+// without a transparency log). ferry's sigstoreSigned policy with
+// matchRepository accepts the image with the key, refuses it with another
+// key and under the default signedIdentity (a bundle names no
+// repository), refuses an image the bundle does not name, and copy
+// --referrers carries the bundle, which cosign verifies at the
+// destination.
+func TestFerryVerifiesCosignBundle(t *testing.T) {
+	e := newSigstoreEnv(t)
+	key, other := filepath.Join(e.dir, "k"), filepath.Join(e.dir, "other")
+	for _, k := range []string{key, other} {
+		ferry(t, 0, "generate-sigstore-key", "--output-prefix", k, "--passphrase-file", e.pass)
+	}
+	d := e.push(t, "app")
+	sc := filepath.Join(e.dir, "signing-config.json")
+	if r := run(t, nil, e.cosign, "signing-config", "create", "--out", sc); r.code != 0 {
+		t.Fatalf("cosign signing-config create: %s", r.stderr)
+	}
+	if r := run(t, e.cosignE, e.cosign, "sign", "--key", key+".private", "--signing-config", sc, "--allow-insecure-registry", "--allow-http-registry", e.reg.host+"/app@"+d); r.code != 0 {
+		t.Fatalf("cosign sign (bundle): %s", r.stderr)
+	}
+	if e.manifestDigest(t, "app", strings.Replace(d, ":", "-", 1)+".sig") != "" {
+		t.Fatal("cosign wrote a legacy .sig tag: the test would not exercise the bundle")
+	}
+	copyWith := func(policy string, code int, src, dst string, extra ...string) result {
+		t.Helper()
+		args := append([]string{"--policy", policy, "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false"}, extra...)
+		return ferry(t, code, append(args, src, dst)...)
+	}
+	match := `{"type":"matchRepository"}`
+	src := "docker://" + e.reg.host + "/app:1"
+	copyWith(e.policy(t, key+".pub", match), 0, src, "oci:"+filepath.Join(e.dir, "layout")+":1")
+	if r := copyWith(e.policy(t, other+".pub", match), 1, src, "oci:"+filepath.Join(e.dir, "refused")+":1"); !strings.Contains(r.stderr, "Sigstore bundle: cryptographic signature verification failed") {
+		t.Errorf("another key: %s", r.stderr)
+	}
+	if r := copyWith(e.policy(t, key+".pub", `{"type":"matchRepoDigestOrExact"}`), 1, src, "oci:"+filepath.Join(e.dir, "refused")+":1"); !strings.Contains(r.stderr, "no signature exists") {
+		t.Errorf("default signedIdentity: %s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "refused")); err == nil {
+		t.Error("a refused copy wrote its destination")
+	}
+
+	// The bundle moved under another image's digest (its referrers tag
+	// schema index copied to that digest's tag) names the wrong digest.
+	other2 := e.push(t, "app2", "--format", "v2s2")
+	if other2 == d {
+		t.Fatal("app2 has the same digest as app")
+	}
+	ix := e.manifest(t, "app", strings.Replace(d, ":", "-", 1))
+	if ix == nil {
+		t.Fatal("cosign wrote no referrers tag schema index")
+	}
+	ferry(t, 0, "--insecure-policy", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", "--referrers", src, "docker://"+e.reg.host+"/app2:bundle")
+	e.putManifest(t, "app2", strings.Replace(other2, ":", "-", 1), ix)
+	if r := copyWith(e.policy(t, key+".pub", match), 1, "docker://"+e.reg.host+"/app2:1", "oci:"+filepath.Join(e.dir, "refused")+":1"); !strings.Contains(r.stderr, "does not match") {
+		t.Errorf("a bundle for another digest: %s", r.stderr)
+	}
+
+	// copy --referrers carries the bundle; cosign and ferry verify it there.
+	copyWith(e.policy(t, key+".pub", match), 0, src, "docker://"+e.reg.host+"/mirror/app:1", "--referrers")
+	if r := e.cosignRun(t, "verify", "--key", key+".pub", e.reg.host+"/mirror/app@"+d); r.code != 0 {
+		t.Errorf("cosign verify (bundle) at the mirror: %s", r.stderr)
+	}
+	copyWith(e.policy(t, key+".pub", match), 0, "docker://"+e.reg.host+"/mirror/app:1", "oci:"+filepath.Join(e.dir, "layout2")+":1")
+}
+
+// putManifest stores b as repo:ref (an OCI index).
+func (e *sigstoreEnv) putManifest(t *testing.T, repo, ref string, b []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, "http://"+e.reg.host+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT %s:%s: %s", repo, ref, resp.Status)
 	}
 }

@@ -58,9 +58,9 @@ func (e *Evaluator) AcceptsAnyImage(src transport.Reference) bool {
 
 // Check applies every requirement for src to img; the first refusal is
 // returned (the copier words it "Source image rejected: ...").
-func (e *Evaluator) Check(_ context.Context, src transport.Reference, img copier.Instance) error {
+func (e *Evaluator) Check(ctx context.Context, src transport.Reference, img copier.Instance) error {
 	for _, r := range e.policy.Requirements(src) {
-		if err := e.check(r, src, img); err != nil {
+		if err := e.check(ctx, r, src, img); err != nil {
 			e.logger.Debug("policy refuses the image", "image", describe(src), "requirement", r.Type(), "reason", err)
 			return err
 		}
@@ -69,7 +69,7 @@ func (e *Evaluator) Check(_ context.Context, src transport.Reference, img copier
 	return nil
 }
 
-func (e *Evaluator) check(r Requirement, src transport.Reference, img copier.Instance) error {
+func (e *Evaluator) check(ctx context.Context, r Requirement, src transport.Reference, img copier.Instance) error {
 	switch r := r.(type) {
 	case InsecureAcceptAnything:
 		return nil
@@ -78,7 +78,7 @@ func (e *Evaluator) check(r Requirement, src transport.Reference, img copier.Ins
 	case *SignedBaseLayer:
 		return denied("signedBaseLayer not implemented yet!")
 	case *SigstoreSigned:
-		return e.checkSigstore(r, src, img)
+		return e.checkSigstore(ctx, r, src, img)
 	case *SignedBy:
 		return e.checkSignedBy(r, src, img)
 	}

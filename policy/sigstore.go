@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"encoding/base64"
 	"errors"
@@ -18,7 +19,9 @@ import (
 // by a key of r, for its manifest, with an identity r accepts, as
 // containers/image's prSigstoreSigned decides. Simple signing signatures
 // and attachments that are not signatures (attestations) do not count.
-func (e *Evaluator) checkSigstore(r *SigstoreSigned, src transport.Reference, img copier.Instance) error {
+// When none of the legacy (.sig tag) signatures is accepted, the Sigstore
+// bundles attached to the image as referrers are tried (checkBundles).
+func (e *Evaluator) checkSigstore(ctx context.Context, r *SigstoreSigned, src transport.Reference, img copier.Instance) error {
 	trust, err := e.sigstoreTrust(r)
 	if err != nil {
 		return err
@@ -45,6 +48,12 @@ func (e *Evaluator) checkSigstore(r *SigstoreSigned, src transport.Reference, im
 		}
 		return nil
 	}
+	ok, why, skipped := checkBundles(ctx, r, *trust, src, img)
+	if ok {
+		return nil
+	}
+	reasons = append(reasons, why...)
+	nonSignatures += skipped
 	switch len(reasons) {
 	case 0:
 		if nonSigstore+nonSignatures == 0 {
