@@ -64,6 +64,10 @@ func (c *Client) GetBlobRange(ctx context.Context, repo string, d ocispec.Descri
 
 // HeadBlob reports whether repo holds the blob d.
 func (c *Client) HeadBlob(ctx context.Context, repo string, d ocispec.Descriptor) (bool, error) {
+	return c.gated(ctx, repo, d.Digest, func() (bool, error) { return c.headBlob(ctx, repo, d) })
+}
+
+func (c *Client) headBlob(ctx context.Context, repo string, d ocispec.Descriptor) (bool, error) {
 	resp, err := c.do(ctx, &request{method: http.MethodHead, url: blobPath(repo, d), scopes: c.scopes(repo)}, http.StatusOK, http.StatusNotFound)
 	if err != nil {
 		return false, err
@@ -77,6 +81,7 @@ func (c *Client) HeadBlob(ctx context.Context, repo string, d ocispec.Descriptor
 
 // DeleteBlob deletes the blob d from repo.
 func (c *Client) DeleteBlob(ctx context.Context, repo string, d ocispec.Descriptor) error {
+	c.blobs.forget(blobSite{repo, d.Digest})
 	resp, err := c.do(ctx, &request{method: http.MethodDelete, url: blobPath(repo, d), scopes: c.scopes(repo, "push", "delete")},
 		http.StatusAccepted, http.StatusOK, http.StatusNoContent)
 	if err != nil {

@@ -104,6 +104,7 @@ type hostSession struct {
 	hc       *http.Client
 	hints    *hints.Store
 	push     pushState
+	blobs    blobGate
 
 	pingMu     sync.Mutex
 	base       string // "https://host" once pinged

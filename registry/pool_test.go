@@ -1,8 +1,12 @@
 package registry_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -86,5 +90,97 @@ func TestPoolKeepsCredentialsApart(t *testing.T) {
 	}
 	if _, err := pool.Client(n, &registry.Options{}); err == nil {
 		t.Error("a closed pool made a client")
+	}
+}
+
+// TestPoolSettlesEachBlobOnce: copies of one process pushing the same
+// blobs into one repository at the same time (sync copies several tags
+// of a repository at once) ask about, mount and upload each blob once;
+// the others wait for that answer. A repeated mount would rewrite a blob
+// link distribution's storage is checking another copy's manifest
+// against, and that manifest would be refused.
+func TestPoolSettlesEachBlobOnce(t *testing.T) {
+	t.Parallel()
+	reg := testregistry.New(t, testregistry.Options{})
+	img := testimage.New(testimage.Options{Seed: 78, LayerSizes: []int{1024, 2048, 4096}})
+	reg.Push(t, "src/app", "1", img)
+	reg.ResetRequests()
+	n, err := reference.ParseNamed(reg.Host()+"/dst/app", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pool := registry.NewPool(registry.PoolOptions{NoHints: true})
+	defer pool.Close()
+	const copies = 6
+	var wg sync.WaitGroup
+	errs := make(chan error, copies*len(img.Layers))
+	for range copies {
+		c, err := pool.Client(n, &registry.Options{Insecure: true, Auth: auth.Settings{NoCreds: true}}, registry.ForPush())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range img.Layers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				has, err := c.HeadBlob(ctx, "dst/app", l)
+				if err == nil && !has {
+					has, err = c.MountBlob(ctx, "dst/app", "src/app", l)
+				}
+				if err == nil && !has {
+					err = fmt.Errorf("blob %s neither present nor mounted", l.Digest)
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := countRequests(reg.Requests(), http.MethodPost, "/dst/app/blobs/uploads/"); got != len(img.Layers) {
+		t.Errorf("%d mounts for %d layers copied %d times at once, want one per layer", got, len(img.Layers), copies)
+	}
+	if got := countRequests(reg.Requests(), http.MethodHead, "/dst/app/blobs/"); got != len(img.Layers) {
+		t.Errorf("%d HEADs for %d layers copied %d times at once, want one per layer", got, len(img.Layers), copies)
+	}
+
+	// Uploads of one blob at once: one is sent, every reader is read whole.
+	reg.ResetRequests()
+	c, err := pool.Client(n, &registry.Options{Insecure: true, Auth: auth.Settings{NoCreds: true}}, registry.ForPush())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := randomBytes(2<<20, 79)
+	d := desc(blob)
+	readers := make([]*bytes.Reader, copies)
+	var put sync.WaitGroup
+	putErrs := make([]error, copies)
+	for i := range readers {
+		readers[i] = bytes.NewReader(blob)
+		put.Add(1)
+		go func() {
+			defer put.Done()
+			putErrs[i] = c.PutBlob(ctx, "dst/app", d, readers[i])
+		}()
+	}
+	put.Wait()
+	for i, err := range putErrs {
+		if err != nil {
+			t.Fatalf("PutBlob %d: %v", i, err)
+		}
+		if readers[i].Len() != 0 {
+			t.Errorf("PutBlob %d left %d bytes unread", i, readers[i].Len())
+		}
+	}
+	if got := countRequests(reg.Requests(), http.MethodPost, "/dst/app/blobs/uploads/"); got != 1 {
+		t.Errorf("%d uploads started for one blob put %d times at once, want 1", got, copies)
+	}
+	if !reg.HasBlob(t, "dst/app", d.Digest) {
+		t.Error("the uploaded blob is missing")
 	}
 }

@@ -39,6 +39,19 @@ func (c *Client) PutBlob(ctx context.Context, repo string, d ocispec.Descriptor,
 	if err := d.Digest.Validate(); err != nil {
 		return fmt.Errorf("%w: blob digest %q: %v", errdefs.ErrInvalidArgument, d.Digest, err)
 	}
+	sent := false
+	held, err := c.gated(ctx, repo, d.Digest, func() (bool, error) {
+		sent = true
+		return true, c.putBlob(ctx, repo, d, r)
+	})
+	if held && !sent {
+		// Another copy in this process put it there meanwhile.
+		return drainKnown(r)
+	}
+	return err
+}
+
+func (c *Client) putBlob(ctx context.Context, repo string, d ocispec.Descriptor, r io.Reader) error {
 	limit := c.monolithicMax()
 	head, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
@@ -84,6 +97,10 @@ func (c *Client) PutBlobStream(ctx context.Context, repo, mediaType string, r io
 // (202: it opened an upload session instead, which is cancelled) or
 // cannot (the source is unknown or not readable with our credentials).
 func (c *Client) MountBlob(ctx context.Context, repo, from string, d ocispec.Descriptor) (bool, error) {
+	return c.gated(ctx, repo, d.Digest, func() (bool, error) { return c.mountBlob(ctx, repo, from, d) })
+}
+
+func (c *Client) mountBlob(ctx context.Context, repo, from string, d ocispec.Descriptor) (bool, error) {
 	q := url.Values{"mount": {d.Digest.String()}, "from": {from}}
 	resp, err := c.do(ctx, &request{
 		method: http.MethodPost, url: uploadsPath(repo) + "?" + q.Encode(),

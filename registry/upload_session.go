@@ -109,7 +109,7 @@ func (s *session) commit(ctx context.Context) (ocispec.Descriptor, error) {
 		// The PUT may have gone through with its answer lost, and a
 		// retry then finds the session closed: the blob tells.
 		if retryableUpload(err) {
-			if ok, herr := s.c.HeadBlob(ctx, s.repo, desc); herr == nil && ok {
+			if ok, herr := s.c.headBlob(ctx, s.repo, desc); herr == nil && ok { // ungated: PutBlob holds the gate
 				return desc, nil
 			}
 		}
