@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -122,4 +123,23 @@ func split(n int) int {
 		k *= 2
 	}
 	return k
+}
+
+// TrustedRoot is a Sigstore trusted root (the JSON cosign's
+// --trusted-root reads) naming ca as the Fulcio CA and l as the Rekor log.
+func TrustedRoot(t testing.TB, ca *FulcioCA, l *RekorLog) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(l.Key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := map[string]string{"start": "2001-01-01T00:00:00Z"}
+	b, _ := json.Marshal(map[string]any{
+		"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+		"tlogs": []any{map[string]any{"baseUrl": "https://rekor.test", "hashAlgorithm": "SHA2_256", "logId": map[string]any{"keyId": l.keyID(t)},
+			"publicKey": map[string]any{"rawBytes": der, "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": valid}}},
+		"certificateAuthorities": []any{map[string]any{"subject": map[string]string{"commonName": "test fulcio"}, "uri": "https://fulcio.test",
+			"certChain": map[string]any{"certificates": []any{map[string]any{"rawBytes": ca.cert.Raw}}}, "validFor": valid}},
+	})
+	return b
 }
