@@ -2,7 +2,10 @@
 // sigstore signing in tests: a Rekor log that signs entries (SETs) and a
 // Fulcio CA that issues code-signing certificates, as the real ones do.
 // The verification code they test was checked by hand against real
-// Rekor SETs and Fulcio certificates (containers/image's fixtures).
+// Rekor SETs and Fulcio certificates (containers/image's fixtures), and
+// e2e/sigstore_keyless_test.go has cosign verify (given TrustedRoot)
+// accept what they make: SETs, bundle entries, inclusion proofs and
+// checkpoints.
 package testsigstore
 
 import (
