@@ -404,8 +404,14 @@ func TestFerryVerifiesCosignBundle(t *testing.T) {
 // putManifest stores b as repo:ref (an OCI index).
 func (e *sigstoreEnv) putManifest(t *testing.T, repo, ref string, b []byte) {
 	t.Helper()
+	e.putManifestAs(t, repo, ref, "application/vnd.oci.image.index.v1+json", b)
+}
+
+// putManifestAs stores b, of media type mt, as repo:ref.
+func (e *sigstoreEnv) putManifestAs(t *testing.T, repo, ref, mt string, b []byte) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, "http://"+e.reg.host+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+	req.Header.Set("Content-Type", mt)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,9 @@ import (
 )
 
 // checkBundles accepts img when one of the Sigstore bundles attached to it
-// (cosign 3's default signature form) is signed by a key of r for img's
-// digest, and r's signedIdentity can match a bundle. It returns the
+// (cosign 3's default signature form) verifies under r's trust (keys,
+// or a Fulcio certificate and Rekor entry, or a PKI certificate, checked
+// offline) for img's digest, and r's signedIdentity can match a bundle. It returns the
 // reasons the bundles were refused and how many were not signatures
 // (attestations).
 //

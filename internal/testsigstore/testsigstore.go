@@ -2,7 +2,10 @@
 // sigstore signing in tests: a Rekor log that signs entries (SETs) and a
 // Fulcio CA that issues code-signing certificates, as the real ones do.
 // The verification code they test was checked by hand against real
-// Rekor SETs and Fulcio certificates (containers/image's fixtures).
+// Rekor SETs and Fulcio certificates (containers/image's fixtures), and
+// e2e/sigstore_keyless_test.go has cosign verify (given TrustedRoot)
+// accept what they make: SETs, bundle entries, inclusion proofs and
+// checkpoints.
 package testsigstore
 
 import (
@@ -53,7 +56,8 @@ func (l *RekorLog) PublicPEM(t testing.TB) []byte {
 }
 
 // SET returns the signed entry timestamp Rekor gives for a hashedrekord
-// 0.0.1 entry of b64sig over payload by keyOrCert (PEM), integrated at at.
+// 0.0.1 entry of b64sig over payload by keyOrCert (PEM), integrated at at,
+// in the form of cosign's dev.sigstore.cosign/bundle annotation.
 func (l *RekorLog) SET(t testing.TB, keyOrCert []byte, b64sig string, payload []byte, at time.Time) string {
 	t.Helper()
 	sig, err := base64.StdEncoding.DecodeString(b64sig)
@@ -61,22 +65,36 @@ func (l *RekorLog) SET(t testing.TB, keyOrCert []byte, b64sig string, payload []
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(payload)
-	body, _ := json.Marshal(map[string]any{
-		"apiVersion": "0.0.1", "kind": "hashedrekord",
-		"spec": map[string]any{
-			"data":      map[string]any{"hash": map[string]string{"algorithm": "sha256", "value": hex.EncodeToString(sum[:])}},
-			"signature": map[string]any{"content": sig, "publicKey": map[string]any{"content": keyOrCert}},
-		},
-	})
-	entry := map[string]any{"body": base64.StdEncoding.EncodeToString(body), "integratedTime": at.Unix(), "logIndex": 42, "logID": "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"}
-	canonical, _ := json.Marshal(entry) // keys sorted, values needing no escapes: RFC 8785's form
+	canonical, setSig := l.promise(t, HashedRekordBody(keyOrCert, sig, sum[:]), at)
+	out, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": setSig, "Payload": json.RawMessage(canonical)})
+	return string(out)
+}
+
+// logIndex is where every entry of a test log sits.
+const logIndex = 42
+
+// promise is the canonical JSON of an entry with body integrated at at,
+// and the log's signature over it (the SET).
+func (l *RekorLog) promise(t testing.TB, body []byte, at time.Time) (canonical, set []byte) {
+	t.Helper()
+	entry := map[string]any{"body": base64.StdEncoding.EncodeToString(body), "integratedTime": at.Unix(), "logIndex": logIndex, "logID": hex.EncodeToString(l.keyID(t))}
+	canonical, _ = json.Marshal(entry) // keys sorted, values needing no escapes: RFC 8785's form
 	h := sha256.Sum256(canonical)
-	setSig, err := ecdsa.SignASN1(rand.Reader, l.Key, h[:])
+	set, err := ecdsa.SignASN1(rand.Reader, l.Key, h[:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": setSig, "Payload": json.RawMessage(canonical)})
-	return string(out)
+	return canonical, set
+}
+
+// keyID is the log's ID: the SHA-256 of its public key (PKIX DER).
+func (l *RekorLog) keyID(t testing.TB) []byte {
+	der, err := x509.MarshalPKIXPublicKey(l.Key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(der)
+	return sum[:]
 }
 
 // FulcioCA issues certificates as Fulcio does.

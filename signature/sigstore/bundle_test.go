@@ -1,7 +1,6 @@
 package sigstore
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"testing"
@@ -14,14 +13,7 @@ import (
 // predicate type pred, in the JSON form cosign 3 writes.
 func testBundle(t *testing.T, k *PrivateKey, sub digest.Digest, pred string) []byte {
 	t.Helper()
-	st := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"","digest":{%q:%q}}],"predicateType":%q,"predicate":{}}`, sub.Algorithm(), sub.Encoded(), pred)
-	const typ = "application/vnd.in-toto+json"
-	sig, err := signBytes(k, dssePAE(typ, []byte(st)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Appendf(nil, `{"mediaType":%q,"verificationMaterial":{"publicKey":{"hint":"x"}},"dsseEnvelope":{"payload":%q,"payloadType":%q,"signatures":[{"sig":%q}]}}`,
-		BundleArtifactType, base64.StdEncoding.EncodeToString([]byte(st)), typ, base64.StdEncoding.EncodeToString(sig))
+	return dsseOf(t, k, sub, pred).json(map[string]any{"publicKey": map[string]string{"hint": "x"}})
 }
 
 func TestVerifyBundle(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // signBytes signs payload as sigstore's default signers do: ECDSA
@@ -42,4 +43,32 @@ func verifyBytes(pub crypto.PublicKey, payload, sig []byte) error {
 		return nil
 	}
 	return fmt.Errorf("unsupported public key type %T", pub)
+}
+
+// verifyDigestAny accepts a signature over the SHA-256 digest sum (a
+// message signature, whose message a bundle does not carry) that one of
+// keys verifies. Ed25519 signs messages, not digests, so it cannot.
+func verifyDigestAny(keys []crypto.PublicKey, sum, sig []byte) error {
+	if len(keys) == 0 {
+		return denied("Need at least one public key to verify the sigstore payload, but got 0")
+	}
+	var failures []string
+	for _, k := range keys {
+		var err error
+		switch k := k.(type) {
+		case *ecdsa.PublicKey:
+			if !ecdsa.VerifyASN1(k, sum, sig) {
+				err = errors.New("invalid signature when validating ASN.1 encoded signature")
+			}
+		case *rsa.PublicKey:
+			err = rsa.VerifyPKCS1v15(k, crypto.SHA256, sum, sig)
+		default:
+			err = fmt.Errorf("a %T key cannot verify a signature of a digest", k)
+		}
+		if err == nil {
+			return nil
+		}
+		failures = append(failures, err.Error())
+	}
+	return denied("cryptographic signature verification failed: %s", strings.Join(failures, ", "))
 }

@@ -37,6 +37,12 @@ func (f *Fulcio) verifyCertificate(at time.Time, certPEM, chainPEM []byte) (cryp
 	if err != nil {
 		return nil, err
 	}
+	return f.verifyLeaf(at, leaf, intermediates)
+}
+
+// verifyLeaf checks a parsed certificate against f at time at, with
+// intermediates (untrusted) to build the chain, and returns its key.
+func (f *Fulcio) verifyLeaf(at time.Time, leaf *x509.Certificate, intermediates *x509.CertPool) (crypto.PublicKey, error) {
 	// Fulcio marks the SAN critical when the subject is empty, and an
 	// e-mail SAN Go does not parse is left "unhandled": it is checked below.
 	leaf.UnhandledCriticalExtensions = slices.DeleteFunc(leaf.UnhandledCriticalExtensions, func(o asn1.ObjectIdentifier) bool { return o.Equal(oidSAN) })

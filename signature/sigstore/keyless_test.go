@@ -56,22 +56,16 @@ func TestKeylessFulcioRekor(t *testing.T) {
 	if _, err := VerifyManifest(good, testManifest, trust); err != nil {
 		t.Fatalf("valid keyless signature refused: %v", err)
 	}
-	otherTrust := func(change func(*Trust)) Trust {
-		f := *trust.Fulcio
-		c := Trust{Fulcio: &f, RekorKeys: trust.RekorKeys}
-		change(&c)
-		return c
+	for name, tc := range fulcioRefusals(t, trust, otherCA, otherLog) {
+		if _, err := VerifyManifest(good, testManifest, tc.trust); !errors.Is(err, errdefs.ErrDenied) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrDenied holding %q", name, err, tc.want)
+		}
 	}
 	for name, tc := range map[string]struct {
 		blob  []byte
 		trust Trust
 		want  string
 	}{
-		"another CA":             {good, otherTrust(func(c *Trust) { c.Fulcio.CAs = mustPool(t, otherCA.PEM) }), "verifying the Fulcio certificate failed"},
-		"another issuer":         {good, otherTrust(func(c *Trust) { c.Fulcio.Issuer = "https://other.example" }), "Unexpected Fulcio OIDC issuer"},
-		"another e-mail":         {good, otherTrust(func(c *Trust) { c.Fulcio.Email = "you@example.com" }), `Required email "you@example.com" not found`},
-		"another Rekor":          {good, otherTrust(func(c *Trust) { c.RekorKeys = []*ecdsa.PublicKey{&otherLog.Key.PublicKey} }), "verification of Rekor SET failed"},
-		"no Rekor key":           {good, otherTrust(func(c *Trust) { c.RekorKeys = nil }), "only with a Rekor public key"},
 		"logged too late":        {withAnnotations(t, blob, map[string]string{CertificateAnnotation: string(cert), BundleAnnotation: log.SET(t, cert, b64, sig.Payload, signed.Add(time.Hour))}), trust, "verifying the Fulcio certificate failed"},
 		"SET of another payload": {withAnnotations(t, blob, map[string]string{CertificateAnnotation: string(cert), BundleAnnotation: log.SET(t, cert, b64, []byte("{}"), signed)}), trust, "payload in Rekor SET does not match"},
 		"no certificate":         {withAnnotations(t, blob, map[string]string{BundleAnnotation: log.SET(t, cert, b64, sig.Payload, signed)}), trust, "missing dev.sigstore.cosign/certificate"},
@@ -82,6 +76,31 @@ func TestKeylessFulcioRekor(t *testing.T) {
 		if !errors.Is(err, errdefs.ErrDenied) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want ErrDenied holding %q", name, err, tc.want)
 		}
+	}
+}
+
+// fulcioRefusals is trust changed in each way that must refuse what it
+// accepts (another CA, issuer, e-mail or log, no log), with the words of
+// the refusal.
+func fulcioRefusals(t *testing.T, trust Trust, otherCA *testsigstore.FulcioCA, otherLog *testsigstore.RekorLog) map[string]struct {
+	trust Trust
+	want  string
+} {
+	changed := func(change func(*Trust)) Trust {
+		f := *trust.Fulcio
+		c := Trust{Fulcio: &f, RekorKeys: trust.RekorKeys}
+		change(&c)
+		return c
+	}
+	return map[string]struct {
+		trust Trust
+		want  string
+	}{
+		"another CA":     {changed(func(c *Trust) { c.Fulcio.CAs = mustPool(t, otherCA.PEM) }), "verifying the Fulcio certificate failed"},
+		"another issuer": {changed(func(c *Trust) { c.Fulcio.Issuer = "https://other.example" }), "Unexpected Fulcio OIDC issuer"},
+		"another e-mail": {changed(func(c *Trust) { c.Fulcio.Email = "you@example.com" }), `Required email "you@example.com" not found`},
+		"another Rekor":  {changed(func(c *Trust) { c.RekorKeys = []*ecdsa.PublicKey{&otherLog.Key.PublicKey} }), "verification of Rekor SET failed"},
+		"no Rekor key":   {changed(func(c *Trust) { c.RekorKeys = nil }), "only with a Rekor public key"},
 	}
 }
 

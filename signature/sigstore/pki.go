@@ -21,6 +21,12 @@ func (p *PKI) verifyCertificate(certPEM, chainPEM []byte) (crypto.PublicKey, err
 	if err != nil {
 		return nil, err
 	}
+	return p.verifyLeaf(leaf, intermediates)
+}
+
+// verifyLeaf checks a parsed certificate against p, with intermediates
+// (p's and the signature's) to build the chain, and returns its key.
+func (p *PKI) verifyLeaf(leaf *x509.Certificate, intermediates *x509.CertPool) (crypto.PublicKey, error) {
 	if _, err := leaf.Verify(x509.VerifyOptions{Intermediates: intermediates, Roots: p.Roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}); err != nil {
 		return nil, denied("verifying the certificate failed: %v", err)
 	}

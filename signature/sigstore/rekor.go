@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -39,65 +38,87 @@ func VerifyRekorSET(rekorKeys []*ecdsa.PublicKey, set []byte, keyOrCertPEM []byt
 	if err := json.Unmarshal(top["SignedEntryTimestamp"], &setSig); err != nil || len(setSig) == 0 {
 		return time.Time{}, denied("invalid Rekor SET: SignedEntryTimestamp must be base64")
 	}
-	entry, canonical, err := parseRekorEntry(top["Payload"])
+	entry, err := parseRekorEntry(top["Payload"])
 	if err != nil {
 		return time.Time{}, denied("invalid Rekor SET payload: %v", err)
 	}
-	sum := sha256.Sum256(canonical)
-	trusted := false
-	for _, k := range rekorKeys {
-		trusted = trusted || ecdsa.VerifyASN1(k, sum[:], setSig)
+	if err := entry.verifySET(rekorKeys, setSig); err != nil {
+		return time.Time{}, err
 	}
-	if !trusted {
-		return time.Time{}, denied("cryptographic signature verification of Rekor SET failed")
+	given, rest := pem.Decode(keyOrCertPEM)
+	if given == nil || len(bytes.TrimSpace(rest)) != 0 {
+		return time.Time{}, denied("public key or certificate to match against the Rekor SET is not one PEM block")
 	}
-	if err := entry.matches(keyOrCertPEM, b64sig, payload); err != nil {
+	sig, err := base64.StdEncoding.DecodeString(b64sig)
+	if err != nil {
+		return time.Time{}, denied("decoding signature base64: %v", err)
+	}
+	sum := sha256.Sum256(payload)
+	if err := entry.records(logged{kind: kindHashedRekord, signer: given.Bytes, sig: sig, sum: sum[:]}); err != nil {
 		return time.Time{}, err
 	}
 	return time.Unix(entry.integratedTime, 0), nil
 }
 
+// verifySET checks that one of the Rekor keys signed e (its RFC 8785
+// canonical JSON) with setSig.
+func (e *rekorEntry) verifySET(rekorKeys []*ecdsa.PublicKey, setSig []byte) error {
+	sum := sha256.Sum256(e.canonical())
+	for _, k := range rekorKeys {
+		if ecdsa.VerifyASN1(k, sum[:], setSig) {
+			return nil
+		}
+	}
+	return denied("cryptographic signature verification of Rekor SET failed")
+}
+
 // rekorEntry is the SET's payload.
 type rekorEntry struct {
 	body                     []byte
+	bodyB64                  string // body as the log sent it
 	integratedTime, logIndex int64
 	logID                    string
 }
 
 // parseRekorEntry reads the SET payload strictly (exactly body,
-// integratedTime, logIndex and logID) and returns it with its canonical
-// JSON: keys in code-point order, no white space, integers plainly,
-// strings escaped as RFC 8785 says.
-func parseRekorEntry(raw json.RawMessage) (*rekorEntry, []byte, error) {
+// integratedTime, logIndex and logID).
+func parseRekorEntry(raw json.RawMessage) (*rekorEntry, error) {
 	m, err := strictjson.Object(raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := strictjson.Only(m, "body", "integratedTime", "logIndex", "logID"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var e rekorEntry
 	var body string
 	for key, dst := range map[string]any{"body": &body, "integratedTime": &e.integratedTime, "logIndex": &e.logIndex, "logID": &e.logID} {
 		v, ok := m[key]
 		if !ok {
-			return nil, nil, fmt.Errorf("%q is missing", key)
+			return nil, fmt.Errorf("%q is missing", key)
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
-			return nil, nil, fmt.Errorf("%q: %v", key, err)
+			return nil, fmt.Errorf("%q: %v", key, err)
 		}
 	}
 	if e.body, err = base64.StdEncoding.DecodeString(body); err != nil {
-		return nil, nil, fmt.Errorf("body: %v", err)
+		return nil, fmt.Errorf("body: %v", err)
 	}
+	e.bodyB64 = body
+	return &e, nil
+}
+
+// canonical is the JSON a SET signs: e's members in code-point order, no
+// white space, integers plainly, strings escaped as RFC 8785 says.
+func (e *rekorEntry) canonical() []byte {
 	var c bytes.Buffer
 	c.WriteString(`{"body":`)
-	canonicalString(&c, body)
+	canonicalString(&c, e.bodyB64)
 	c.WriteString(`,"integratedTime":` + strconv.FormatInt(e.integratedTime, 10))
 	c.WriteString(`,"logID":`)
 	canonicalString(&c, e.logID)
 	c.WriteString(`,"logIndex":` + strconv.FormatInt(e.logIndex, 10) + "}")
-	return &e, c.Bytes(), nil
+	return c.Bytes()
 }
 
 // canonicalString writes s as RFC 8785 serializes a string: only '"',
@@ -130,63 +151,4 @@ func canonicalString(b *bytes.Buffer, s string) {
 		}
 	}
 	b.WriteByte('"')
-}
-
-// hashedRekord is the body of a hashedrekord 0.0.1 entry.
-type hashedRekord struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Spec       struct {
-		Data struct {
-			Hash struct {
-				Algorithm string `json:"algorithm"`
-				Value     string `json:"value"`
-			} `json:"hash"`
-		} `json:"data"`
-		Signature struct {
-			Content   []byte `json:"content"`
-			PublicKey struct {
-				Content []byte `json:"content"`
-			} `json:"publicKey"`
-		} `json:"signature"`
-	} `json:"spec"`
-}
-
-// matches checks that the entry records this signature, key or
-// certificate, and payload.
-func (e *rekorEntry) matches(keyOrCertPEM []byte, b64sig string, payload []byte) error {
-	var h hashedRekord
-	if err := json.Unmarshal(e.body, &h); err != nil {
-		return denied("decoding the body of a Rekor SET payload: %v", err)
-	}
-	if h.Kind != "hashedrekord" || h.APIVersion != "0.0.1" {
-		return denied("unsupported Rekor SET entry %s %s (want hashedrekord 0.0.1)", h.Kind, h.APIVersion)
-	}
-	logged, rest := pem.Decode(h.Spec.Signature.PublicKey.Content)
-	if logged == nil || len(bytes.TrimSpace(rest)) != 0 {
-		return denied("publicKey in Rekor SET is not one PEM block")
-	}
-	given, rest := pem.Decode(keyOrCertPEM)
-	if given == nil || len(bytes.TrimSpace(rest)) != 0 {
-		return denied("public key or certificate to match against the Rekor SET is not one PEM block")
-	}
-	if !bytes.Equal(logged.Bytes, given.Bytes) {
-		return denied("publicKey in Rekor SET does not match")
-	}
-	sig, err := base64.StdEncoding.DecodeString(b64sig)
-	if err != nil {
-		return denied("decoding signature base64: %v", err)
-	}
-	if !bytes.Equal(h.Spec.Signature.Content, sig) {
-		return denied("signature in Rekor SET does not match")
-	}
-	if h.Spec.Data.Hash.Algorithm != "sha256" {
-		return denied("unexpected data.hash.algorithm %q in Rekor SET", h.Spec.Data.Hash.Algorithm)
-	}
-	want, err := hex.DecodeString(h.Spec.Data.Hash.Value)
-	sum := sha256.Sum256(payload)
-	if err != nil || !bytes.Equal(want, sum[:]) {
-		return denied("payload in Rekor SET does not match")
-	}
-	return nil
 }
