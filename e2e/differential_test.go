@@ -48,9 +48,8 @@ func runDiffCases(t *testing.T, e *diffEnv, cases []diffCase) {
 // by choice: each is listed under "Not yet" in the README. FERRY_DIFF_PENDING=1
 // runs them anyway.
 var notYetImplemented = map[string]string{
-	"--dest-shared-blob-dir":   "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-	"--src-shared-blob-dir":    "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-	"list-tags docker-archive": "list-tags reads registries only; skopeo also lists an archive's names",
+	"--dest-shared-blob-dir": "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
+	"--src-shared-blob-dir":  "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
 }
 
 // runCase runs one case for one tool: the case's setup (with skopeo, into
