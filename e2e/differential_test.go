@@ -47,10 +47,7 @@ func runDiffCases(t *testing.T, e *diffEnv, cases []diffCase) {
 // notYetImplemented lists the cases where ferry lacks what skopeo does, not
 // by choice: each is listed under "Not yet" in the README. FERRY_DIFF_PENDING=1
 // runs them anyway.
-var notYetImplemented = map[string]string{
-	"--dest-shared-blob-dir": "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-	"--src-shared-blob-dir":  "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-}
+var notYetImplemented = map[string]string{}
 
 // runCase runs one case for one tool: the case's setup (with skopeo, into
 // the tool's own {out} and {repo}), the command, then the artifacts.
