@@ -20,6 +20,7 @@ import (
 	"github.com/ferrytool/ferry/transport/dockerarchive"
 	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/ferrytool/ferry/transport/ociarchive"
+	"github.com/ferrytool/ferry/transport/sif"
 	"github.com/ferrytool/ferry/transport/storage"
 	"github.com/ferrytool/ferry/transport/tarball"
 )
@@ -54,6 +55,7 @@ func list(dockerT, daemonT, archiveT, layoutT transport.Transport) []transport.T
 		daemonT,
 		dir.Transport,
 		tarball.Transport,
+		sif.Transport,
 		storage.Transport,
 	}
 }
