@@ -35,6 +35,9 @@ var _ transport.Source = (*source)(nil)
 // newSource converts the SIF at once: the manifest needs the layer's
 // digest, known only once the tar is written.
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	name := "sif:" + r.Path
 	f, err := os.Open(r.Path)
 	if err != nil {
