@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
+	"github.com/ferrytool/ferry/internal/archive/tartest"
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
@@ -243,10 +244,10 @@ func TestBadSIF(t *testing.T) {
 	}{
 		{"no root file system", writeSIF(t, "02", sifObject{dataType: 0x4001, data: []byte(deffile)}, sifObject{dataType: 0x4004, fsType: 1, partType: 3, data: sq}), errdefs.ErrInvalidArchive},
 		{"ext3 root file system", writeSIF(t, "02", sifObject{dataType: 0x4004, fsType: 2, partType: 2, data: sq}), errdefs.ErrNotSupported},
-		{"truncated", writeBytes(t, whole[:len(whole)-len(sq)/2]), errdefs.ErrInvalidArchive},
-		{"truncated in the header", writeBytes(t, whole[:100]), errdefs.ErrInvalidArchive},
+		{"truncated", tartest.WriteFile(t, "image.sif", whole[:len(whole)-len(sq)/2]), errdefs.ErrInvalidArchive},
+		{"truncated in the header", tartest.WriteFile(t, "image.sif", whole[:100]), errdefs.ErrInvalidArchive},
 		{"corrupt squashfs", writeSIF(t, "02", sifObject{dataType: 0x4004, fsType: 1, partType: 2, data: corrupt}), errdefs.ErrInvalidArchive},
-		{"not a SIF", writeBytes(t, bytes.Repeat([]byte("x"), 4096)), errdefs.ErrInvalidArchive},
+		{"not a SIF", tartest.WriteFile(t, "image.sif", bytes.Repeat([]byte("x"), 4096)), errdefs.ErrInvalidArchive},
 		{"missing", filepath.Join(t.TempDir(), "none.sif"), errdefs.ErrNotFound},
 	} {
 		tmp := t.TempDir()
@@ -265,15 +266,6 @@ func TestBadSIF(t *testing.T) {
 			t.Errorf("%s: left %v in the temporary directory", tc.name, left)
 		}
 	}
-}
-
-func writeBytes(t *testing.T, b []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "image.sif")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestNotADestination: sif: is read only.
