@@ -71,15 +71,41 @@ const maxDescriptors = 1 << 16
 // parse reads the header and descriptor table of the SIF in ra (size
 // bytes long) and finds the root file system and the definition file.
 func parse(ra io.ReaderAt, size int64) (*image, error) {
+	img, table, err := parseHeader(ra, size)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := img.scan(table, size)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(roots) == 0:
+		return nil, fmt.Errorf("%w: the SIF has no root file system (no primary system partition)", errdefs.ErrInvalidArchive)
+	case len(roots) > 1:
+		return nil, fmt.Errorf("%w: the SIF has %d primary system partitions; it must have one", errdefs.ErrInvalidArchive, len(roots))
+	case roots[0].fsType != fsSquash:
+		name, ok := fsNames[roots[0].fsType]
+		if !ok {
+			name = fmt.Sprintf("file system type %d", roots[0].fsType)
+		}
+		return nil, fmt.Errorf("%w: the SIF's root file system is %s; ferry reads squashfs", errdefs.ErrNotSupported, name)
+	}
+	img.rootFS = roots[0].object
+	return img, nil
+}
+
+// parseHeader reads the global header and returns the descriptor table.
+func parseHeader(ra io.ReaderAt, size int64) (*image, []byte, error) {
 	h := make([]byte, headerSize)
 	if _, err := ra.ReadAt(h, 0); err != nil {
-		return nil, fmt.Errorf("%w: not a SIF file: it is shorter than a SIF header", errdefs.ErrInvalidArchive)
+		return nil, nil, fmt.Errorf("%w: not a SIF file: it is shorter than a SIF header", errdefs.ErrInvalidArchive)
 	}
 	if !bytes.Equal(h[32:42], magic) {
-		return nil, fmt.Errorf("%w: not a SIF file (no SIF_MAGIC)", errdefs.ErrInvalidArchive)
+		return nil, nil, fmt.Errorf("%w: not a SIF file (no SIF_MAGIC)", errdefs.ErrInvalidArchive)
 	}
 	if v := string(h[42:45]); v != "01\x00" {
-		return nil, fmt.Errorf("%w: SIF version %q (ferry reads version 01)", errdefs.ErrNotSupported, bytes.TrimRight(h[42:45], "\x00"))
+		return nil, nil, fmt.Errorf("%w: SIF version %q (ferry reads version 01)", errdefs.ErrNotSupported, bytes.TrimRight(h[42:45], "\x00"))
 	}
 	img := &image{arch: "unknown"}
 	if a, ok := archNames[string(bytes.TrimRight(h[45:48], "\x00"))]; ok {
@@ -89,26 +115,34 @@ func parse(ra io.ReaderAt, size int64) (*image, error) {
 	le := binary.LittleEndian
 	img.modified = int64(le.Uint64(h[72:]))
 	total := int64(le.Uint64(h[88:]))
-	dOff := int64(le.Uint64(h[96:]))
-	if total < 0 || total > maxDescriptors || dOff < headerSize || dOff > size || total*descriptorSize > size-dOff {
-		return nil, fmt.Errorf("%w: the SIF's descriptor table (%d entries at %d) lies outside the file (%d bytes; truncated?)", errdefs.ErrInvalidArchive, total, dOff, size)
+	off := int64(le.Uint64(h[96:]))
+	if total < 0 || total > maxDescriptors || off < headerSize || off > size || total*descriptorSize > size-off {
+		return nil, nil, fmt.Errorf("%w: the SIF's descriptor table (%d entries at %d) lies outside the file (%d bytes; truncated?)", errdefs.ErrInvalidArchive, total, off, size)
 	}
 	table := make([]byte, total*descriptorSize)
-	if _, err := ra.ReadAt(table, dOff); err != nil {
-		return nil, fmt.Errorf("%w: reading the SIF's descriptor table: %v", errdefs.ErrInvalidArchive, err)
+	if _, err := ra.ReadAt(table, off); err != nil {
+		return nil, nil, fmt.Errorf("%w: reading the SIF's descriptor table: %v", errdefs.ErrInvalidArchive, err)
 	}
-	var roots []object
-	var rootFS int32
-	for i := int64(0); i < total; i++ {
-		d := table[i*descriptorSize : (i+1)*descriptorSize]
-		if d[4] == 0 { // not in use
+	return img, table, nil
+}
+
+// partition is a primary system partition found in the table.
+type partition struct {
+	object
+	fsType int32
+}
+
+// scan walks the descriptors in use: it records the first definition
+// file in img and returns every primary system partition.
+func (img *image) scan(table []byte, size int64) ([]partition, error) {
+	le := binary.LittleEndian
+	var roots []partition
+	for d := table; len(d) >= descriptorSize; d = d[descriptorSize:] {
+		typ := int32(le.Uint32(d[0:]))
+		if d[4] == 0 || typ != dataDeffile && typ != dataPartition { // unused, or not wanted
 			continue
 		}
 		o := object{offset: int64(le.Uint64(d[17:])), size: int64(le.Uint64(d[25:]))}
-		typ := int32(le.Uint32(d[0:]))
-		if typ != dataDeffile && typ != dataPartition {
-			continue
-		}
 		if o.offset < 0 || o.size < 0 || o.offset > size || o.size > size-o.offset {
 			return nil, fmt.Errorf("%w: a SIF data object (%d bytes at %d) lies outside the file (%d bytes; truncated?)", errdefs.ErrInvalidArchive, o.size, o.offset, size)
 		}
@@ -116,22 +150,8 @@ func parse(ra io.ReaderAt, size int64) (*image, error) {
 		case typ == dataDeffile && img.deffile == nil:
 			img.deffile = &o
 		case typ == dataPartition && int32(le.Uint32(d[extraOffset+4:])) == partPrimSys:
-			roots = append(roots, o)
-			rootFS = int32(le.Uint32(d[extraOffset:]))
+			roots = append(roots, partition{o, int32(le.Uint32(d[extraOffset:]))})
 		}
 	}
-	switch {
-	case len(roots) == 0:
-		return nil, fmt.Errorf("%w: the SIF has no root file system (no primary system partition)", errdefs.ErrInvalidArchive)
-	case len(roots) > 1:
-		return nil, fmt.Errorf("%w: the SIF has %d primary system partitions; it must have one", errdefs.ErrInvalidArchive, len(roots))
-	case rootFS != fsSquash:
-		name, ok := fsNames[rootFS]
-		if !ok {
-			name = fmt.Sprintf("file system type %d", rootFS)
-		}
-		return nil, fmt.Errorf("%w: the SIF's root file system is %s; ferry reads squashfs", errdefs.ErrNotSupported, name)
-	}
-	img.rootFS = roots[0]
-	return img, nil
+	return roots, nil
 }
