@@ -197,6 +197,15 @@ func WithAdditionalTags(tags ...string) Option {
 	return sideOption(func(sd *side) error { sd.additionalTags = append(sd.additionalTags, tags...); return nil })
 }
 
+// WithSharedBlobDir keeps the blobs of oci: layouts in dir, shared by
+// many layouts, as DIR/ALG/HEX, instead of each layout's blobs/
+// directory (skopeo's --src-shared-blob-dir / --dest-shared-blob-dir).
+// Blobs are never removed from dir: a failed copy may leave complete,
+// unnamed blobs there.
+func WithSharedBlobDir(dir string) Option {
+	return sideOption(func(sd *side) error { sd.sharedBlobDir = dir; return nil })
+}
+
 // WithPlatform chooses the image for p in a multi-platform index, instead
 // of the host's (skopeo's --override-os, --override-arch,
 // --override-variant). Empty fields are the host's.

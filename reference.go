@@ -8,6 +8,7 @@ import (
 	"github.com/ferrytool/ferry/transport/daemon"
 	"github.com/ferrytool/ferry/transport/docker"
 	"github.com/ferrytool/ferry/transport/dockerarchive"
+	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/ferrytool/ferry/transports"
 )
 
@@ -71,6 +72,7 @@ func (c *Client) transportsFor(s *settings, sd *side, name string) *transports.S
 		Docker:        c.dockerConfig(s, sd, registryDomain(name)),
 		Daemon:        daemon.Config{Host: sd.daemonHost, AdditionalTags: sd.additionalTags},
 		DockerArchive: dockerarchive.Config{AdditionalTags: sd.additionalTags},
+		Layout:        layout.Config{SharedBlobDir: sd.sharedBlobDir},
 	})
 }
 

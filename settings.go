@@ -80,6 +80,7 @@ type side struct {
 	daemonHost     string
 	chunkSize      int64
 	additionalTags []string
+	sharedBlobDir  string
 }
 
 // hostValue is a credential for one registry host, or for any ("").

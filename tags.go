@@ -22,7 +22,8 @@ type TagList struct {
 
 // ListTags lists the tags of the repository name points to:
 // "docker://HOST/REPOSITORY" without tag or digest, or an archive
-// ("docker-archive:PATH") whose image names it lists. A transport that
+// ("docker-archive:PATH") whose image names it lists as skopeo does (each
+// RepoTags entry as the archive spells it; "@N" for an unnamed image). A transport that
 // cannot list tags is an error matching ErrUnsupported.
 func (c *Client) ListTags(ctx context.Context, name string, opts ...Option) (*TagList, error) {
 	s, err := c.settings(opts)
@@ -33,18 +34,23 @@ func (c *Client) ListTags(ctx context.Context, name string, opts ...Option) (*Ta
 	if err != nil {
 		return nil, err
 	}
-	tl, ok := ref.(transport.TagLister)
-	if !ok {
-		return nil, fmt.Errorf("%w: list-tags %q: the %s transport cannot list tags (those that can: %s)",
-			ErrUnsupported, reference.Redact(name), ref.Transport().Name(), strings.Join(tagListers(), ", "))
-	}
 	topts := s.transportOptions()
 	var tags []string
-	if err := s.withRetry(ctx, func() (err error) {
-		tags, err = tl.ListTags(ctx, &topts)
-		return err
-	}); err != nil {
-		return nil, err
+	switch tl := ref.(type) {
+	case transport.TagLister:
+		if err := s.withRetry(ctx, func() (err error) {
+			tags, err = tl.ListTags(ctx, &topts)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	case transport.ImageNameLister:
+		if tags, err = tl.ListImageNames(ctx, &topts); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: list-tags %q: the %s transport cannot list tags (those that can: %s)",
+			ErrUnsupported, reference.Redact(name), ref.Transport().Name(), strings.Join(tagListers(), ", "))
 	}
 	if tags == nil {
 		tags = []string{}
@@ -76,12 +82,17 @@ func parseRepository(set *transports.Set, name string) (ref transport.Reference,
 	return ref, true, err
 }
 
-// tagListers names the transports whose repositories can be listed.
+// tagListers names the transports whose repositories can be listed, and
+// those whose files list the images they hold (a docker-archive).
 func tagListers() []string {
 	var names []string
 	for _, t := range transports.All {
 		if _, ok := t.(transport.RepositoryParser); ok {
 			names = append(names, t.Name())
+		} else if r, err := t.ParseReference("file"); err == nil {
+			if _, ok := r.(transport.ImageNameLister); ok {
+				names = append(names, t.Name())
+			}
 		}
 	}
 	return names

@@ -72,6 +72,9 @@ func newDiffEnv(t *testing.T) *diffEnv {
 		}
 	}
 	writeLayerTar(t, filepath.Join(e.fixtures, "layer.tar"))
+	// The archives compressed as a whole, as users compress them.
+	compressFixture(t, "xz", filepath.Join(e.fixtures, "docker.tar"), filepath.Join(e.fixtures, "docker.tar.xz"))
+	compressFixture(t, "zstd", filepath.Join(e.fixtures, "oci.tar"), filepath.Join(e.fixtures, "oci.tar.zst"))
 	// alice's credentials for the htpasswd registry, as skopeo login writes them.
 	authJSON := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, e.auth.host, base64.StdEncoding.EncodeToString([]byte("alice:"+authPassword)))
 	if err := os.WriteFile(filepath.Join(e.fixtures, "auth.json"), []byte(authJSON), 0o600); err != nil {
@@ -170,6 +173,27 @@ func (e *diffEnv) gpgKey(t *testing.T, uid string) string {
 }
 
 // writeLayerTar writes a small uncompressed layer for the tarball: transport.
+// compressFixture compresses the file src into dst with the real tool.
+func compressFixture(t *testing.T, tool, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(testenv.NeedCommand(t, tool), "-c")
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s -c %s: %v\n%s", tool, src, err, stderr.Bytes())
+	}
+}
+
 func writeLayerTar(t *testing.T, path string) {
 	t.Helper()
 	var b bytes.Buffer

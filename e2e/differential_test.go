@@ -47,11 +47,7 @@ func runDiffCases(t *testing.T, e *diffEnv, cases []diffCase) {
 // notYetImplemented lists the cases where ferry lacks what skopeo does, not
 // by choice: each is listed under "Not yet" in the README. FERRY_DIFF_PENDING=1
 // runs them anyway.
-var notYetImplemented = map[string]string{
-	"--dest-shared-blob-dir":   "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-	"--src-shared-blob-dir":    "--shared-blob-dir is accepted and ignored: an OCI layout keeps its own blobs",
-	"list-tags docker-archive": "list-tags reads registries only; skopeo also lists an archive's names",
-}
+var notYetImplemented = map[string]string{}
 
 // runCase runs one case for one tool: the case's setup (with skopeo, into
 // the tool's own {out} and {repo}), the command, then the artifacts.
@@ -187,6 +183,7 @@ var diffCases = []diffCase{
 	cmd("list-tags", "list-tags "+noTLS+"docker://{reg}/sample"),
 	cmd("list-tags --creds", "list-tags --creds alice:"+authPassword+" "+noTLS+"docker://{auth}/app"),
 	cmd("list-tags docker-archive", "list-tags docker-archive:{fx}/docker.tar"),
+	cmd("list-tags docker-archive compressed", "list-tags docker-archive:{fx}/docker.tar.xz"),
 	cmd("list-tags with a tag", "list-tags "+noTLS+regIndex).fails(),
 	cmd("list-tags oci", "list-tags oci:{fx}/oci").fails(),
 	cmd("manifest-digest image", "manifest-digest {fx}/dir/manifest.json"),
@@ -226,6 +223,9 @@ var diffCases = []diffCase{
 	cp("oci-archive to dir", "oci-archive:{fx}/oci.tar dir:{out}/d").want("tree:{out}/d"),
 	cp("oci-archive to oci", "oci-archive:{fx}/oci.tar oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
 	cp("docker-archive to dir", "docker-archive:{fx}/docker.tar dir:{out}/d").want("tree:{out}/d"),
+	cp("docker-archive xz to dir", "docker-archive:{fx}/docker.tar.xz dir:{out}/d").want("tree:{out}/d"),
+	cp("docker-archive @0 to dir", "docker-archive:{fx}/docker.tar:@0 dir:{out}/d").want("tree:{out}/d"),
+	cp("oci-archive zstd to oci", "oci-archive:{fx}/oci.tar.zst oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),
 	cp("docker-archive to docker", dstNoTLS+"docker-archive:{fx}/docker.tar docker://{repo}:1").want("pushed:docker://{repo}:1"),
 	cp("dir to docker", dstNoTLS+"dir:{fx}/dir docker://{repo}:1").want("manifest:docker://{repo}:1"),
 	cp("dir to oci", "dir:{fx}/dir oci:{out}/l:x").want("tree:{out}/l").except(indexMediaType),

@@ -83,6 +83,15 @@ type TagLister interface {
 	ListTags(ctx context.Context, o *Options) ([]string, error)
 }
 
+// ImageNameLister is implemented by references to a file that holds
+// several named images (a docker-archive): ListImageNames lists the name
+// of every image in it, whatever image the reference picks, for
+// list-tags. It is not a TagLister: such a file has no repository, so
+// inspect's RepoTags stay empty, as skopeo's do.
+type ImageNameLister interface {
+	ListImageNames(ctx context.Context, o *Options) ([]string, error)
+}
+
 // RepositoryParser is implemented by transports where list-tags names a
 // repository rather than an image (docker://HOST/REPO). ParseRepository
 // parses the text after "NAME:", refusing a tag or digest, into a

@@ -20,6 +20,7 @@ import (
 	"github.com/ferrytool/ferry/transport/dockerarchive"
 	"github.com/ferrytool/ferry/transport/layout"
 	"github.com/ferrytool/ferry/transport/ociarchive"
+	"github.com/ferrytool/ferry/transport/sif"
 	"github.com/ferrytool/ferry/transport/storage"
 	"github.com/ferrytool/ferry/transport/tarball"
 )
@@ -30,6 +31,7 @@ type Config struct {
 	Docker        docker.Config
 	Daemon        daemon.Config
 	DockerArchive dockerarchive.Config
+	Layout        layout.Config
 }
 
 // Set is ferry's transports, configured. Safe for concurrent use.
@@ -39,27 +41,28 @@ type Set struct {
 
 // New returns every transport, configured by cfg.
 func New(cfg Config) *Set {
-	return &Set{all: list(docker.New(cfg.Docker), daemon.New(cfg.Daemon), dockerarchive.New(cfg.DockerArchive))}
+	return &Set{all: list(docker.New(cfg.Docker), daemon.New(cfg.Daemon), dockerarchive.New(cfg.DockerArchive), layout.New(cfg.Layout))}
 }
 
 // list is every transport, in the order users see them listed, with the
 // configured ones given.
-func list(dockerT, daemonT, archiveT transport.Transport) []transport.Transport {
+func list(dockerT, daemonT, archiveT, layoutT transport.Transport) []transport.Transport {
 	return []transport.Transport{
 		dockerT,
-		layout.Transport,
+		layoutT,
 		ociarchive.Transport,
 		archiveT,
 		daemonT,
 		dir.Transport,
 		tarball.Transport,
+		sif.Transport,
 		storage.Transport,
 	}
 }
 
 // All lists every transport ferry knows, with zero configuration, by the
 // name users type.
-var All = list(docker.Transport, daemon.Transport, dockerarchive.Transport)
+var All = list(docker.Transport, daemon.Transport, dockerarchive.Transport, layout.Transport)
 
 // All lists the set's transports.
 func (s *Set) All() []transport.Transport { return append([]transport.Transport(nil), s.all...) }

@@ -209,9 +209,44 @@ func TestDecompress(t *testing.T) {
 			t.Errorf("%s: compression %v, %v, round trip ok %v", tc.name, c, err, bytes.Equal(got, plain))
 		}
 	}
-	if _, _, err := archive.Decompress(bytes.NewReader([]byte{0xfd, '7', 'z', 'X', 'Z', 0, 1, 2})); !errors.Is(err, errdefs.ErrNotSupported) {
-		t.Errorf("xz: %v, want ErrNotSupported", err)
+}
+
+// TestDecompressWholeArchives: an archive compressed as a whole by the
+// real tools (gzip, zstd, xz, bzip2) is recognised by its first bytes and
+// read back; the same archive cut short or with a byte flipped is
+// ErrInvalidArchive (each tool writes a checksum), never a decoder's bare
+// error or a short read taken for the end.
+func TestDecompressWholeArchives(t *testing.T) {
+	t.Parallel()
+	plain := tartest.Tar(t, tartest.File("a", bytes.Repeat([]byte("plain bytes "), 5000)), tartest.File("b", []byte("b")))
+	want := map[string]archive.Compression{"gzip": archive.Gzip, "zstd": archive.Zstd, "xz": archive.Xz, "bzip2": archive.Bzip2}
+	for name, tool := range tartest.Compressors {
+		packed := tartest.CompressWith(t, tool, plain)
+		got, c, err := readAll(packed)
+		if err != nil || c != want[name] || !bytes.Equal(got, plain) {
+			t.Errorf("%s: compression %v, %v, round trip ok %v", name, c, err, bytes.Equal(got, plain))
+		}
+		cut := packed[:len(packed)/2]
+		if _, _, err := readAll(cut); !errors.Is(err, errdefs.ErrInvalidArchive) {
+			t.Errorf("%s cut short: %v, want ErrInvalidArchive", name, err)
+		}
+		flipped := bytes.Clone(packed)
+		flipped[len(flipped)/2] ^= 0xff
+		if _, _, err := readAll(flipped); !errors.Is(err, errdefs.ErrInvalidArchive) {
+			t.Errorf("%s with a byte flipped: %v, want ErrInvalidArchive", name, err)
+		}
 	}
+}
+
+// readAll decompresses b whole.
+func readAll(b []byte) ([]byte, archive.Compression, error) {
+	rc, c, err := archive.Decompress(bytes.NewReader(b))
+	if err != nil {
+		return nil, c, err
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	return got, c, err
 }
 
 func TestOutputAppearsWholeOrNotAtAll(t *testing.T) {

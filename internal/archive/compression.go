@@ -12,20 +12,24 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // Compression is the compression a stream is found to have.
 type Compression int
 
-// The compressions ferry tells apart. Bzip2 and Xz are recognised so that
-// the error can name them.
+// The compressions ferry tells apart and reads (an archive compressed as
+// a whole may use any of them, as skopeo reads them; layers use gzip or
+// zstd).
 const (
 	None Compression = iota
 	Gzip
@@ -108,15 +112,21 @@ func NewReader(r io.Reader, c Compression) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: gzip: %v", errdefs.ErrInvalidArchive, err)
 		}
-		return zr, nil
+		return readCloser{corrupt{zr, c}, zr}, nil
 	case Zstd:
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(MaxZstdWindow))
 		if err != nil {
 			return nil, fmt.Errorf("%w: zstd: %v", errdefs.ErrInvalidArchive, err)
 		}
-		return zstdCloser{zr}, nil
+		return readCloser{corrupt{zstdWindow{zr}, c}, zstdWindow{zr}}, nil
 	case Bzip2:
-		return io.NopCloser(bzip2.NewReader(r)), nil
+		return io.NopCloser(corrupt{bzip2.NewReader(r), c}), nil
+	case Xz:
+		zr, err := xz.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: xz: %v", errdefs.ErrInvalidArchive, err)
+		}
+		return io.NopCloser(corrupt{zr, c}), nil
 	}
 	return nil, fmt.Errorf("%w: %s compression is not supported; decompress it first", errdefs.ErrNotSupported, c)
 }
@@ -128,11 +138,40 @@ func NewReader(r io.Reader, c Compression) (io.ReadCloser, error) {
 // or below 2^27.
 const MaxZstdWindow = 128 << 20
 
-type zstdCloser struct{ *zstd.Decoder }
+// corrupt reports a decoder's complaint about its input (a bad checksum, a
+// stream cut short, garbage) as ErrInvalidArchive, so that a damaged
+// archive reads as one sentence naming the compression, not a decoder's
+// bare message.
+type corrupt struct {
+	r io.Reader
+	c Compression
+}
+
+func (z corrupt) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	var pathErr *fs.PathError
+	if err == nil || err == io.EOF || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, errdefs.ErrInvalidArchive) || errors.As(err, &pathErr) {
+		return n, err // the end, or not the data's fault
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return n, fmt.Errorf("%w: %s: the compressed data is cut short", errdefs.ErrInvalidArchive, z.c)
+	}
+	return n, fmt.Errorf("%w: %s: the compressed data is corrupt: %v", errdefs.ErrInvalidArchive, z.c, err)
+}
+
+// readCloser reads from one value and closes another (the decoder
+// behind a wrapper).
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type zstdWindow struct{ *zstd.Decoder }
 
 // Read turns the decoder's refusal of a window beyond MaxZstdWindow into
 // invalid input.
-func (z zstdCloser) Read(p []byte) (int, error) {
+func (z zstdWindow) Read(p []byte) (int, error) {
 	n, err := z.Decoder.Read(p)
 	if err != nil && errors.Is(err, zstd.ErrWindowSizeExceeded) {
 		err = fmt.Errorf("%w: zstd: the stream declares a window larger than %d MiB", errdefs.ErrInvalidArchive, MaxZstdWindow>>20)
@@ -140,7 +179,7 @@ func (z zstdCloser) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
+func (z zstdWindow) Close() error { z.Decoder.Close(); return nil }
 
 // IsUncompressed reads the first bytes of r and reports whether they
 // start no compressed stream ferry knows; false when nothing can be read.

@@ -86,6 +86,9 @@ func checkEnd(pos, end, size int64) error {
 
 // tarError describes a failure of archive/tar as an invalid archive.
 func tarError(err error) error {
+	if errors.Is(err, errdefs.ErrInvalidArchive) {
+		return err // a decompressor's complaint, already said
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: the archive is truncated", errdefs.ErrInvalidArchive)
 	}

@@ -49,6 +49,9 @@ func (s *imageSetup) sideOptions() []ferry.Option {
 	if h := s.config.Daemon.Host; h != "" {
 		o = append(o, ferry.WithDaemonHost(h))
 	}
+	if dir := s.config.Layout.SharedBlobDir; dir != "" {
+		o = append(o, ferry.WithSharedBlobDir(dir))
+	}
 	if tags := s.config.DockerArchive.AdditionalTags; len(tags) > 0 {
 		o = append(o, ferry.WithAdditionalTags(tags...))
 	}

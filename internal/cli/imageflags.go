@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/ferrytool/ferry/transport"
@@ -71,7 +70,7 @@ func registerImageFlags(fs *pflag.FlagSet, prefix string, which imageFlagSet) *i
 		fs.StringVar(&f.daemonHost, prefix+"daemon-host", "", "use docker daemon host at `HOST` (docker-daemon: only)")
 	}
 	if which.sharedBlobDir {
-		fs.StringVar(&f.sharedBlobDir, prefix+"shared-blob-dir", "", "`DIRECTORY` to use to share blobs across OCI repositories (accepted; blobs are not shared yet)")
+		fs.StringVar(&f.sharedBlobDir, prefix+"shared-blob-dir", "", "`DIRECTORY` to use to share blobs across OCI repositories")
 	}
 	return f
 }
@@ -112,8 +111,6 @@ func (a *app) imageOptions(f *imageFlags, sharedAuthFile string) (imageSetup, er
 	}
 	s.config.Daemon.Host = f.daemonHost
 	s.opts.Stdin, s.opts.Stdout = a.stdin, a.stdout // archives named "-"
-	if f.sharedBlobDir != "" {
-		s.opts.Log().Warn(fmt.Sprintf("--%sshared-blob-dir is accepted but blobs are not shared between OCI layouts yet", f.prefix), "dir", f.sharedBlobDir)
-	}
+	s.config.Layout.SharedBlobDir = f.sharedBlobDir
 	return s, nil
 }

@@ -16,9 +16,12 @@ func (a *app) listTagsCommand() *cobra.Command {
 		Long: `Print the tags of a repository as JSON, in skopeo's format.
 
 SOURCE-IMAGE is docker://HOST/REPOSITORY, a repository name without a tag or
-digest (docker://localhost:5000/app, not docker://localhost:5000/app:1).`,
+digest (docker://localhost:5000/app, not docker://localhost:5000/app:1), or
+docker-archive:PATH, whose image names are listed (@N for an unnamed image;
+the archive may be compressed as a whole).`,
 		Example: `  ferry list-tags docker://docker.io/library/fedora
-  ferry list-tags docker://localhost:5000/app`,
+  ferry list-tags docker://localhost:5000/app
+  ferry list-tags docker-archive:/tmp/images.tar.xz`,
 		Args: exactArgs(1, "SOURCE-IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runListTags(cmd, &o, args[0])

@@ -104,7 +104,7 @@ func TestRegistryErrors(t *testing.T) {
 		{"missing tag", []string{"inspect", "--tls-verify=false", f.name("app:9")}, 2, host + "/app:9: "},
 		{"missing repository", []string{"inspect", "--tls-verify=false", f.name("nothing:1")}, 2, host + "/nothing:1"},
 		{"list-tags with a tag", []string{"list-tags", "--tls-verify=false", f.name("app:1")}, 1, "must not have a tag or digest"},
-		{"list-tags of an oci layout", []string{"list-tags", "oci:/tmp/x"}, 1, "the oci transport cannot list tags (those that can: docker)"},
+		{"list-tags of an oci layout", []string{"list-tags", "oci:/tmp/x"}, 1, "the oci transport cannot list tags (those that can: docker, docker-archive)"},
 		{"command timeout", []string{"--command-timeout", "1ns", "inspect", "--tls-verify=false", f.name("app:1")}, 1, "--command-timeout 1ns"},
 		{"copy from a missing tag", []string{"copy", "--src-tls-verify=false", f.name("app:9"), "oci:" + t.TempDir() + ":x"}, 2, "app:9"},
 		{"missing authfile", []string{"inspect", "--tls-verify=false", "--authfile", "/nonexistent/auth.json", f.name("app:1")}, 1, "credential file is not accessible: open /nonexistent/auth.json"},

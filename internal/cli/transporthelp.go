@@ -15,7 +15,7 @@ var (
 	// nor written yet.
 	notImplemented = []string{"containers-storage"}
 	// sourceOnly transports can be read but not written.
-	sourceOnly = []string{"tarball"}
+	sourceOnly = []string{"tarball", "sif"}
 	// deletable transports can delete an image in place (transport.Deleter).
 	deletable = []string{"docker"}
 )

@@ -27,6 +27,7 @@ func TestTransportHelpTellsTheTruth(t *testing.T) {
 		"docker-daemon":      "docker-daemon:app:1",
 		"dir":                "dir:" + filepath.Join(dir, "dir"),
 		"tarball":            "tarball:" + filepath.Join(dir, "layer.tar"),
+		"sif":                "sif:" + filepath.Join(dir, "image.sif"),
 		"containers-storage": "containers-storage:app:1",
 	}
 	// A canceled context: nothing is contacted, and a refusal that does

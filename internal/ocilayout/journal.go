@@ -93,8 +93,14 @@ func (j *Journal) Done() error { return os.RemoveAll(j.dir) }
 // image does not use, such as the extra members of a hostile archive). It returns how many blobs it removed; when index.json
 // cannot be walked it removes no blob (a wrong guess would break an
 // image) and says why.
+//
+// In a layout whose blobs are shared with others (AtShared) it removes no
+// blob: another layout may need any of them.
 func (j *Journal) Rollback(ctx context.Context) (int, error) {
 	defer j.Done()
+	if j.l.shared {
+		return 0, nil
+	}
 	claimed, err := readJournal(j.dir)
 	if err != nil {
 		return 0, err
@@ -221,14 +227,15 @@ func (l *Layout) RemoveEmptyBlobs() {
 	if _, exists, err := l.ReadIndex(); exists || err != nil || len(l.journals()) > 0 {
 		return
 	}
-	algs, err := os.ReadDir(l.Blobs.Root())
+	own := filepath.Join(l.Root, BlobsDir) // not a shared blob directory
+	algs, err := os.ReadDir(own)
 	if err != nil {
 		return
 	}
 	for _, a := range algs {
 		if a.IsDir() {
-			os.Remove(filepath.Join(l.Blobs.Root(), a.Name()))
+			os.Remove(filepath.Join(own, a.Name()))
 		}
 	}
-	os.Remove(l.Blobs.Root())
+	os.Remove(own)
 }

@@ -42,11 +42,29 @@ const LayoutFileContent = `{"imageLayoutVersion": "1.0.0"}`
 type Layout struct {
 	Root  string
 	Blobs *blobstore.Store
+	// shared is set when Blobs is a directory many layouts share: its
+	// blobs are never removed on this layout's behalf (see AtShared).
+	shared bool
 }
 
 // At is the layout rooted at root; it does no I/O.
 func At(root string) *Layout {
 	return &Layout{Root: root, Blobs: blobstore.New(filepath.Join(root, BlobsDir), blobstore.ByAlgorithm)}
+}
+
+// AtShared is the layout rooted at root whose blobs (manifests and
+// configs included) live in blobDir, shared by many layouts, as
+// DIR/ALG/HEX: skopeo's --shared-blob-dir (containers/image's oci
+// transport, OCISharedBlobDirPath). The layout's own blobs/ stays empty.
+// Such a layout cannot know which blobs the other layouts need, so it
+// never removes one: a failed or pruned copy leaves its complete blobs in
+// the shared directory (content-addressed, visible to nobody until an
+// index.json names them). An empty blobDir is At(root).
+func AtShared(root, blobDir string) *Layout {
+	if blobDir == "" {
+		return At(root)
+	}
+	return &Layout{Root: root, Blobs: blobstore.New(blobDir, blobstore.ByAlgorithm), shared: true}
 }
 
 // CheckLayoutFile reads the oci-layout file, if any, and refuses a layout

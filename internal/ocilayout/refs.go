@@ -53,7 +53,11 @@ func (l *Layout) Referenced(ctx context.Context, ix *ocispec.Index) (map[digest.
 // Prune removes every blob that the images of ix do not need. It is for a
 // layout no other writer can see (a new one being built under a temporary
 // name); in a shared layout, use a Journal. It returns how many it removed.
+// It removes none from a shared blob directory (see AtShared).
 func (l *Layout) Prune(ctx context.Context, ix *ocispec.Index) (int, error) {
+	if l.shared {
+		return 0, nil
+	}
 	need, err := l.Referenced(ctx, ix)
 	if err != nil {
 		return 0, err

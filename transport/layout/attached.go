@@ -50,7 +50,7 @@ func (r *Reference) ListAttached(ctx context.Context, o *transport.Options, subj
 		return nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidArgument, err)
 	}
 	name := transport.FullName(r)
-	lay := ocilayout.At(r.Path)
+	lay := r.layout(r.Path)
 	ix, exists, err := lay.ReadIndex()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -140,12 +140,12 @@ func (r *Reference) Sibling(tag string, d digest.Digest) (transport.Reference, e
 		if err := ocilayout.ValidateRefName(tag); err != nil {
 			return nil, err
 		}
-		return &Reference{Name: ocilayout.Name{Path: r.Path, Ref: tag, Index: -1}}, nil
+		return &Reference{Name: ocilayout.Name{Path: r.Path, Ref: tag, Index: -1}, SharedBlobDir: r.SharedBlobDir}, nil
 	}
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidArgument, err)
 	}
-	return &Reference{Name: ocilayout.Name{Path: r.Path, Index: -1}, Digest: d}, nil
+	return &Reference{Name: ocilayout.Name{Path: r.Path, Index: -1}, Digest: d, SharedBlobDir: r.SharedBlobDir}, nil
 }
 
 // IndexesSubjects implements transport.SubjectIndexer: a layout lists

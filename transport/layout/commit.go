@@ -79,7 +79,7 @@ func (d *Destination) commitStaging(ctx context.Context) (renamed bool, err erro
 	err = os.Rename(d.staging, d.final)
 	if err == nil {
 		d.staging = ""
-		d.lay = ocilayout.At(d.final)
+		d.lay = ocilayout.AtShared(d.final, d.shared)
 		return true, fsutil.SyncDir(filepath.Dir(d.final))
 	}
 	if st, serr := os.Stat(d.final); serr == nil && st.IsDir() {
@@ -92,7 +92,7 @@ func (d *Destination) commitStaging(ctx context.Context) (renamed bool, err erro
 // writer created at the path meanwhile, each recorded in a journal first,
 // so that Commit (or Close) can go on as for an existing layout.
 func (d *Destination) adopt() error {
-	lay := ocilayout.At(d.final)
+	lay := ocilayout.AtShared(d.final, d.shared)
 	if _, err := lay.CheckLayoutFile(); err != nil {
 		return err
 	}

@@ -35,11 +35,12 @@ import (
 //     the layout lock, by an atomic rename. Close without Commit removes
 //     the blobs this writer added that no image and no other writer needs.
 type Destination struct {
-	final string // the layout's path
-	ref   string
-	want  digest.Digest // the digest the reference names, if any
-	name  string
-	log   *slog.Logger
+	final  string // the layout's path
+	shared string // the shared blob directory, if any (Config.SharedBlobDir)
+	ref    string
+	want   digest.Digest // the digest the reference names, if any
+	name   string
+	log    *slog.Logger
 
 	mu        sync.Mutex
 	lay       *ocilayout.Layout  // where blobs go: final, or staging
@@ -77,7 +78,7 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	if r.Index >= 0 {
 		return nil, fmt.Errorf("%s: %w: @N picks an image to read; to write, name it as oci:PATH:REF", name, errdefs.ErrInvalidReference)
 	}
-	d := &Destination{final: r.Path, ref: r.Ref, want: r.Digest, name: name, log: o.Log(), touched: map[digest.Digest]bool{}}
+	d := &Destination{final: r.Path, shared: r.SharedBlobDir, ref: r.Ref, want: r.Digest, name: name, log: o.Log(), touched: map[digest.Digest]bool{}}
 	st, err := os.Stat(r.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -86,7 +87,7 @@ func OpenDestination(ctx context.Context, r *Reference, o *transport.Options) (*
 	case !st.IsDir():
 		err = fmt.Errorf("%w: %s exists and is not a directory", errdefs.ErrInvalidArgument, r.Path)
 	default:
-		err = d.openInPlace(ctx, ocilayout.At(r.Path))
+		err = d.openInPlace(ctx, r.layout(r.Path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -112,7 +113,7 @@ func (d *Destination) openStaging() error {
 		os.RemoveAll(dir)
 		return err
 	}
-	lay := ocilayout.At(dir)
+	lay := ocilayout.AtShared(dir, d.shared)
 	if err := lay.Init(); err != nil {
 		os.RemoveAll(dir)
 		return err
@@ -132,8 +133,10 @@ func (d *Destination) openInPlace(ctx context.Context, lay *ocilayout.Layout) er
 	if _, _, err := lay.ReadIndex(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(lay.Blobs.Root(), fsutil.DirPerm); err != nil {
-		return err
+	for _, dir := range []string{filepath.Join(lay.Root, ocilayout.BlobsDir), lay.Blobs.Root()} {
+		if err := os.MkdirAll(dir, fsutil.DirPerm); err != nil { // the layout's own blobs/ even when empty
+			return err
+		}
 	}
 	if n := fsutil.RemoveStale(lay.Blobs.Root()); n > 0 {
 		d.log.Debug("oci: removed temporary files of an interrupted copy", "count", n)

@@ -18,9 +18,20 @@ type Reference struct {
 	// Digest, when set, names the manifest by digest; Name then has
 	// neither Ref nor Index.
 	Digest digest.Digest
+	// SharedBlobDir, when set, holds the layout's blobs (see
+	// Config.SharedBlobDir); it is not part of the name.
+	SharedBlobDir string
 }
 
-func (r *Reference) Transport() transport.Transport { return Transport }
+func (r *Reference) Transport() transport.Transport {
+	return layoutTransport{cfg: Config{SharedBlobDir: r.SharedBlobDir}}
+}
+
+// layout is the layout at root (r's path, or a temporary one beside it),
+// its blobs where r keeps them.
+func (r *Reference) layout(root string) *ocilayout.Layout {
+	return ocilayout.AtShared(root, r.SharedBlobDir)
+}
 
 // String renders the name as ParseReference reads it.
 func (r *Reference) String() string {

@@ -45,7 +45,7 @@ func OpenSource(ctx context.Context, r *Reference, o *transport.Options) (*Sourc
 	if err := blobstore.CheckDir(r.Path); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	lay := ocilayout.At(r.Path)
+	lay := r.layout(r.Path)
 	if _, err := lay.CheckLayoutFile(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -95,7 +95,7 @@ func (s *Source) Manifest(ctx context.Context, instance *digest.Digest) ([]byte,
 	return b, mediaType, nil
 }
 
-// Blob opens blobs/ALG/HEX for streaming. The caller verifies the content.
+// Blob opens blobs/ALG/HEX (or SHARED/ALG/HEX) for streaming. The caller verifies the content.
 func (s *Source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
 	f, err := s.lay.Blobs.Open(ctx, d.Digest)
 	if err != nil {

@@ -15,16 +15,35 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// Transport is the oci: transport.
+// Config is the oci: transport's configuration. The zero value keeps
+// each layout's blobs in its own blobs/ directory.
+type Config struct {
+	// SharedBlobDir, when set, is where the blobs of every layout this
+	// transport reads or writes are, as DIR/ALG/HEX (skopeo's
+	// --src-shared-blob-dir / --dest-shared-blob-dir); the layouts'
+	// own blobs/ directories stay empty.
+	SharedBlobDir string
+}
+
+// Transport is the oci: transport with the zero Config.
 var Transport transport.Transport = layoutTransport{}
 
-type layoutTransport struct{}
+// New returns the oci: transport configured by cfg.
+func New(cfg Config) transport.Transport { return layoutTransport{cfg: cfg} }
+
+type layoutTransport struct{ cfg Config }
 
 func (layoutTransport) Name() string { return "oci" }
 
-// ParseReference parses "PATH[:REF]" or "PATH:@N".
-func (layoutTransport) ParseReference(s string) (transport.Reference, error) {
-	return ParseReference(s)
+// ParseReference parses "PATH[:REF]" or "PATH:@N"; the reference keeps
+// the transport's configuration.
+func (t layoutTransport) ParseReference(s string) (transport.Reference, error) {
+	r, err := ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	r.SharedBlobDir = t.cfg.SharedBlobDir
+	return r, nil
 }
 
 // ParseReference parses "PATH[:REF]", "PATH:@N" or "PATH:@ALG:HEX" (a

@@ -8,10 +8,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -88,6 +90,26 @@ func Zstd(t testing.TB, b []byte) []byte {
 	}
 	defer zw.Close()
 	return zw.EncodeAll(b, nil)
+}
+
+// Compressors are the command-line tools that compress a whole archive
+// (as a user runs them: `xz image.tar`), by the name ferry gives their
+// format.
+var Compressors = map[string]string{"gzip": "gzip", "zstd": "zstd", "xz": "xz", "bzip2": "bzip2"}
+
+// CompressWith compresses b with the real tool (gzip, zstd, xz or bzip2),
+// so that ferry is tested against what users feed it, not against its own
+// libraries' writers. A missing tool skips the test (fails it in CI).
+func CompressWith(t testing.TB, tool string, b []byte) []byte {
+	t.Helper()
+	cmd := exec.Command(testenv.NeedCommand(t, tool), "-c")
+	cmd.Stdin = bytes.NewReader(b)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s -c: %v: %s", tool, err, stderr.Bytes())
+	}
+	return out.Bytes()
 }
 
 // WriteFile writes b to a new file in a test's temporary directory.
