@@ -29,8 +29,9 @@ func routeLibraryLogs(log *slog.Logger) {
 	})
 }
 
-// logrusHook forwards logrus entries to libraryLog: warnings and errors
-// as warnings, the rest as debug lines.
+// logrusHook forwards logrus entries to libraryLog as debug lines: what
+// the library warns about either comes back as the error ferry reports
+// or is its own housekeeping ("Found incomplete layer ..., deleting it").
 type logrusHook struct{}
 
 func (logrusHook) Levels() []logrus.Level { return logrus.AllLevels }
@@ -40,10 +41,6 @@ func (logrusHook) Fire(e *logrus.Entry) error {
 	if log == nil {
 		return nil
 	}
-	level := slog.LevelDebug
-	if e.Level <= logrus.WarnLevel {
-		level = slog.LevelWarn
-	}
-	log.Log(context.Background(), level, "containers-storage: "+e.Message)
+	log.Log(context.Background(), slog.LevelDebug, "containers-storage: "+e.Message, "level", e.Level.String())
 	return nil
 }
