@@ -1,15 +1,21 @@
 package e2e
 
 import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ferrytool/ferry/internal/testenv"
 	"github.com/ferrytool/ferry/internal/testimage"
 	"github.com/ferrytool/ferry/internal/testregistry"
+	"go.podman.io/storage/pkg/lockfile"
 )
 
 // TestStorageRoundTrip: ferry copies an image from a registry into a
@@ -167,5 +173,92 @@ func TestStorageConcurrentWriters(t *testing.T) {
 	}
 	if ls := s.storeLayers(t); len(ls) != 4 {
 		t.Errorf("layers: %d, want 4 (2 per image)", len(ls))
+	}
+}
+
+// TestStorageLockedStore: while another process holds the store's locks,
+// a copy waits and says so on stderr; once they are released it
+// finishes.
+func TestStorageLockedStore(t *testing.T) {
+	s := newPodmanStore(t)
+	sample := "oci:" + filepath.Join(repoRoot(), "testdata", "sample") + ":latest"
+	ferry(t, 0, "copy", "-q", sample, s.ref("example.com/first:1"))
+	var locks []*lockfile.LockFile
+	for _, f := range []string{"vfs-layers/layers.lock", "vfs-images/images.lock"} {
+		l, err := lockfile.GetLockFile(filepath.Join(s.root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Lock()
+		locks = append(locks, l)
+	}
+	unlock := func() {
+		for _, l := range locks {
+			l.Unlock()
+		}
+		locks = nil
+	}
+	defer func() { unlock() }()
+	cmd := exec.Command(ferryBin, "copy", "-q", sample, s.ref("example.com/second:1"))
+	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	said := false
+	for !said && sc.Scan() {
+		said = strings.Contains(sc.Text(), "waiting for the containers-storage lock")
+	}
+	if !said {
+		cmd.Wait()
+		t.Fatal("ferry ended without saying it waits for the lock")
+	}
+	unlock()
+	io.Copy(io.Discard, stderr)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("copy after the lock was released: %v", err)
+	}
+	s.inspect(t, "example.com/second:1")
+}
+
+// TestStorageNotRoot: a user other than root is told in one sentence to
+// run ferry in podman's user namespace; the store is not touched.
+func TestStorageNotRoot(t *testing.T) {
+	s := newPodmanStore(t)
+	// A copy of the binary the user may run (the package's is private).
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ferry")
+	b, err := os.ReadFile(ferryBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "inspect", s.ref("example.com/x:1"))
+	cmd.Env = append(cmd.Environ(), "HOME=/nonexistent")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("ferry as nobody: %v, want exit 1", err)
+	}
+	oneLine(t, result{stderr: stderr.String(), code: 1})
+	if !strings.Contains(stderr.String(), "podman unshare ferry") {
+		t.Errorf("stderr %q does not say what to run", stderr.String())
+	}
+	if _, err := os.Stat(s.root); !os.IsNotExist(err) {
+		t.Errorf("the store was created: %v", err)
 	}
 }
