@@ -263,3 +263,84 @@ func gunzip(b []byte) []byte {
 	}
 	return out
 }
+
+// TestLayerReusedUnderAnotherParent: a layer the store holds on top of
+// another is reported present, and an image that has it as its base
+// layer is built from the stored copy without the blob being sent again.
+func TestLayerReusedUnderAnotherParent(t *testing.T) {
+	ctx := context.Background()
+	st := store(t)
+	a := testimage.New(testimage.Options{Seed: 11})
+	write(t, parse(t, st+"example.com/a:1"), a, a.Blobs)
+
+	// b: a's second layer alone.
+	var acfg ocispec.Image
+	json.Unmarshal(a.Blobs[a.Config.Digest], &acfg)
+	bcfg := acfg
+	bcfg.RootFS.DiffIDs = acfg.RootFS.DiffIDs[1:]
+	bcfg.History = nil
+	cb, _ := json.Marshal(bcfg)
+	b := &testimage.Image{
+		Config:    ocispec.Descriptor{MediaType: manifest.MediaTypeOCIConfig, Digest: digest.FromBytes(cb), Size: int64(len(cb))},
+		Layers:    a.Layers[1:],
+		MediaType: manifest.MediaTypeOCIManifest,
+	}
+	m := ocispec.Manifest{MediaType: b.MediaType, Config: b.Config, Layers: b.Layers}
+	m.SchemaVersion = 2
+	b.Manifest, _ = json.Marshal(m)
+	// Only the config is sent: the layer must come from the store.
+	write(t, parse(t, st+"example.com/b:1"), b, map[digest.Digest][]byte{b.Config.Digest: cb})
+
+	src, err := parse(t, st+"example.com/b:1").NewSource(ctx, options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	got, _, err := src.Manifest(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, _ := manifest.ParseImage(got)
+	if len(gm.Layers) != 1 || gm.Layers[0].Digest != acfg.RootFS.DiffIDs[1] {
+		t.Fatalf("b's layers: %+v, want a's second", gm.Layers)
+	}
+	rc, err := src.Blob(ctx, gm.Layers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	body, _ := io.ReadAll(rc)
+	if digest.FromBytes(body) != gm.Layers[0].Digest {
+		t.Error("b's layer does not hold a's second layer")
+	}
+}
+
+// write puts img through a destination at ref, sending only the blobs in
+// send, and asking HasBlob first as the copier does.
+func write(t *testing.T, ref transport.Reference, img *testimage.Image, send map[digest.Digest][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	dst, err := ref.NewDestination(ctx, options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	for _, d := range append([]ocispec.Descriptor{img.Config}, img.Layers...) {
+		body, ok := send[d.Digest]
+		if !ok {
+			if has, err := dst.HasBlob(ctx, d); err != nil || !has {
+				t.Fatalf("HasBlob(%s): %v %v, want a layer the store holds", d.Digest, has, err)
+			}
+			continue
+		}
+		if err := dst.PutBlob(ctx, d, bytes.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dst.PutManifest(ctx, img.Manifest, img.MediaType, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
