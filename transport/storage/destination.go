@@ -48,6 +48,9 @@ func newDestination(ctx context.Context, r *Reference, o *transport.Options) (tr
 	if r.Named == nil && r.ID == "" {
 		return nil, fmt.Errorf("%w: containers-storage: a destination needs a name or an image ID", errdefs.ErrInvalidReference)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	st, err := openStore(r.Store, o.Log())
 	if err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ var (
 )
 
 func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	st, err := openStore(r.Store, o.Log())
 	if err != nil {
 		return nil, err

@@ -123,6 +123,9 @@ func (r *Reference) NewDestination(ctx context.Context, o *transport.Options) (t
 // DeleteImage removes the image r names, with all its names, and the
 // layers no other image or container uses, as skopeo delete does.
 func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	st, err := openStore(r.Store, o.Log())
 	if err != nil {
 		return err
