@@ -42,8 +42,9 @@ func newPodmanStore(t *testing.T) *podmanStore {
 	}
 	s := &podmanStore{root: filepath.Join(dir, "root"), runRoot: filepath.Join(dir, "run")}
 	t.Cleanup(func() {
-		// vfs layers may hold read-only directories; podman removes its own.
-		exec.Command("podman", s.flags("system", "reset", "-f")...).Run()
+		// Containers may hold mounts in the run root (podman run --rm
+		// removes its own; this is for a run that failed half-way).
+		exec.Command("podman", s.flags("rm", "-a", "-f")...).Run()
 		os.RemoveAll(dir)
 	})
 	return s
