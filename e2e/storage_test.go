@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -260,5 +261,36 @@ func TestStorageNotRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(s.root); !os.IsNotExist(err) {
 		t.Errorf("the store was created: %v", err)
+	}
+}
+
+// TestStorageSignatures: ferry signs an image into the store; skopeo
+// reads the signature back from the store, the same bytes ferry reads.
+// The image's layers are uncompressed, as a store's own images are, so
+// its manifest is served as stored and the signature still applies.
+func TestStorageSignatures(t *testing.T) {
+	s := newPodmanStore(t)
+	skopeo := testenv.NeedCommand(t, "skopeo")
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "pass")
+	if err := os.WriteFile(pass, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ferry(t, 0, "generate-sigstore-key", "--output-prefix", filepath.Join(dir, "k"), "--passphrase-file", pass)
+	plain := "oci:" + filepath.Join(dir, "plain") + ":1"
+	ferry(t, 0, "copy", "-q", "--dest-decompress", "oci:"+filepath.Join(repoRoot(), "testdata", "sample")+":latest", plain)
+	dst := s.ref("example.com/signed:1")
+	ferry(t, 0, "copy", "-q", "--sign-by-sigstore-private-key", filepath.Join(dir, "k.private"), "--sign-passphrase-file", pass, plain, dst)
+	if r := run(t, nil, skopeo, "copy", "-q", dst, "dir:"+filepath.Join(dir, "skopeo")); r.code != 0 {
+		t.Fatalf("skopeo copy: %s", r.stderr)
+	}
+	ferry(t, 0, "copy", "-q", dst, "dir:"+filepath.Join(dir, "ferry"))
+	sk, err := os.ReadFile(filepath.Join(dir, "skopeo", "signature-1"))
+	if err != nil {
+		t.Fatalf("skopeo read no signature from the store: %v", err)
+	}
+	fe, err := os.ReadFile(filepath.Join(dir, "ferry", "signature-1"))
+	if err != nil || !bytes.Equal(sk, fe) {
+		t.Errorf("ferry read %d bytes (%v), skopeo %d", len(fe), err, len(sk))
 	}
 }
