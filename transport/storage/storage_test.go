@@ -101,8 +101,7 @@ func TestWriteRead(t *testing.T) {
 			t.Errorf("layer %d served as %s, want %s", i, got, l.Digest)
 		}
 	}
-	// The stored manifest names gzip layers: the signatures sign it, not
-	// the one served, and cannot travel.
+	// An unsigned image has no signatures to refuse.
 	if _, err := src.(transport.SignatureSource).Signatures(ctx, nil); err != nil {
 		t.Errorf("Signatures of an unsigned image: %v", err)
 	}
@@ -342,5 +341,38 @@ func write(t *testing.T, ref transport.Reference, img *testimage.Image, send map
 	}
 	if err := dst.Commit(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSignaturesOfRewrittenManifest: an image pulled with compressed
+// layers is served with a rewritten manifest, which its signatures do not
+// sign: reading them says so rather than handing them on.
+func TestSignaturesOfRewrittenManifest(t *testing.T) {
+	ctx := context.Background()
+	st := store(t)
+	img := testimage.New(testimage.Options{Seed: 12})
+	ref := parse(t, st+"example.com/gz:1")
+	dst, err := ref.NewDestination(ctx, options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	for _, d := range append([]ocispec.Descriptor{img.Config}, img.Layers...) {
+		if err := dst.PutBlob(ctx, d, bytes.NewReader(img.Blobs[d.Digest])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst.PutManifest(ctx, img.Manifest, img.MediaType, nil)
+	dst.(transport.SignatureDestination).PutSignatures(ctx, [][]byte{[]byte("sig")}, nil)
+	if err := dst.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src, err := ref.NewSource(ctx, options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.(transport.SignatureSource).Signatures(ctx, nil); !errors.Is(err, errdefs.ErrNotSupported) {
+		t.Errorf("Signatures: %v, want %v", err, errdefs.ErrNotSupported)
 	}
 }
