@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -29,6 +30,7 @@ type source struct {
 	name string
 	st   *sharedStore
 	img  *cstorage.Image
+	log  *slog.Logger
 
 	once     sync.Once
 	top      []byte
@@ -56,7 +58,7 @@ func newSource(ctx context.Context, r *Reference, o *transport.Options) (transpo
 		st.release()
 		return nil, err
 	}
-	return &source{name: "containers-storage:" + r.String(), st: st, img: img}, nil
+	return &source{name: "containers-storage:" + r.String(), st: st, img: img, log: o.Log()}, nil
 }
 
 // Manifest returns the image's manifest, rewritten to name uncompressed
@@ -168,8 +170,9 @@ func (s *source) Blob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser,
 }
 
 // Signatures returns the signatures stored with the image. They sign the
-// stored manifest: when the source serves a rewritten one, they cannot
-// travel with it, and the copy must be told to drop them.
+// stored manifest: when the source serves a rewritten one, they do not
+// apply to it and are not handed on (a warning says so), since a
+// signature beside a manifest it does not sign is worth nothing.
 func (s *source) Signatures(ctx context.Context, instance *digest.Digest) ([][]byte, error) {
 	if _, _, err := s.Manifest(ctx, nil); err != nil {
 		return nil, err
@@ -179,8 +182,9 @@ func (s *source) Signatures(ctx context.Context, instance *digest.Digest) ([][]b
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	if len(sigs) > 0 && instance == nil && s.rewrote {
-		return nil, fmt.Errorf("%w: %s: the image's signatures sign its manifest as pulled, which names compressed layers the store does not keep; copy with --remove-signatures",
-			errdefs.ErrNotSupported, s.name)
+		s.log.Warn("containers-storage: the image's signatures sign its manifest as pulled, which names compressed layers the store does not keep: they are not copied",
+			"image", s.name, "signatures", len(sigs))
+		return nil, nil
 	}
 	return sigs, nil
 }
