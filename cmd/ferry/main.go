@@ -10,9 +10,13 @@ import (
 	"syscall"
 
 	"github.com/ferrytool/ferry/internal/cli"
+	"github.com/ferrytool/ferry/transport/storage"
 )
 
 func main() {
+	if storage.Init() {
+		return // ran as the store's layer-applying helper
+	}
 	// The first SIGINT or SIGTERM cancels the command, which stops every
 	// transfer and cleans up (temporary files, uncommitted archives);
 	// default handling is then restored, so a second signal kills at once.

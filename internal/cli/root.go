@@ -68,7 +68,7 @@ var transportExamples = []string{
 	"docker-archive:PATH[:NAME:TAG]     a `docker save` tar file",
 	"dir:PATH                           a directory of manifest and blobs",
 	"docker-daemon:NAME:TAG             an image in the Docker Engine",
-	"containers-storage:NAME:TAG        an image in podman's storage (not implemented yet)",
+	"containers-storage:NAME:TAG        an image in podman's storage",
 	"tarball:FILE                       layer tarballs (source only)",
 }
 

@@ -13,11 +13,11 @@ import (
 var (
 	// notImplemented transports parse their names but can be neither read
 	// nor written yet.
-	notImplemented = []string{"containers-storage"}
+	notImplemented []string
 	// sourceOnly transports can be read but not written.
 	sourceOnly = []string{"tarball", "sif"}
 	// deletable transports can delete an image in place (transport.Deleter).
-	deletable = []string{"docker"}
+	deletable = []string{"docker", "containers-storage"}
 )
 
 // transportsExcept lists ferry's transports without those in the lists.
@@ -31,21 +31,24 @@ func transportsExcept(lists ...[]string) string {
 	return strings.Join(out, ", ")
 }
 
-// notImplementedNote closes each list of transports.
+// notImplementedNote closes each list of transports, when some are not
+// implemented.
 func notImplementedNote() string {
-	return strings.Join(notImplemented, ", ") + ": names are accepted, but the store cannot be read or written yet."
+	if len(notImplemented) == 0 {
+		return ""
+	}
+	return "\n(" + strings.Join(notImplemented, ", ") + ": names are accepted, but the store cannot be read or written yet.)"
 }
 
 // copyTransportsHelp ends copy's long help.
 func copyTransportsHelp() string {
 	return "Source transports: " + transportsExcept(notImplemented) + "\n" +
-		"Destination transports: " + transportsExcept(notImplemented, sourceOnly) + "\n" +
-		"(" + notImplementedNote() + ")"
+		"Destination transports: " + transportsExcept(notImplemented, sourceOnly) + notImplementedNote()
 }
 
 // readTransportsHelp ends the long help of commands that read an image.
 func readTransportsHelp() string {
-	return "Supported transports: " + transportsExcept(notImplemented) + "\n(" + notImplementedNote() + ")"
+	return "Supported transports: " + transportsExcept(notImplemented) + notImplementedNote()
 }
 
 // deleteTransportsHelp ends delete's long help.

@@ -1,6 +1,17 @@
-// Package storage is the containers-storage: transport (podman's and
-// buildah's image store). Names are parsed with skopeo's syntax; reading
-// and writing the store are not supported yet.
+// Package storage is the containers-storage: transport: the image store
+// podman, buildah and CRI-O run containers from, read and written through
+// the containers project's own library (go.podman.io/storage), which
+// keeps the store's locks and JSON files. Names follow skopeo's syntax,
+// "[DRIVER@ROOT+RUNROOT:OPTIONS]NAME[:TAG|@DIGEST]" or an image ID; with
+// no store specifier the store is the one podman uses (storage.conf and
+// its drop-ins, CONTAINERS_STORAGE_CONF, root or rootless defaults).
+//
+// Images are stored as containers/image stores them (layer IDs, data
+// item keys, signature metadata: see bigdata.go and commit.go), so that
+// podman and skopeo read what ferry writes, and the reverse. Only root
+// can open a store: a user runs ferry in podman's user namespace
+// (podman unshare), which podman's tools enter by re-executing
+// themselves with cgo.
 package storage
 
 import (
@@ -99,10 +110,34 @@ func (r *Reference) String() string {
 
 func (r *Reference) DockerReference() reference.Named { return r.Named }
 
+var _ transport.Deleter = (*Reference)(nil)
+
 func (r *Reference) NewSource(ctx context.Context, o *transport.Options) (transport.Source, error) {
-	return nil, transport.NotYet("containers-storage", "source")
+	return newSource(ctx, r, o)
 }
 
 func (r *Reference) NewDestination(ctx context.Context, o *transport.Options) (transport.Destination, error) {
-	return nil, transport.NotYet("containers-storage", "destination")
+	return newDestination(ctx, r, o)
+}
+
+// DeleteImage removes the image r names, with all its names, and the
+// layers no other image or container uses, as skopeo delete does.
+func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := openStore(r.Store, o.Log())
+	if err != nil {
+		return err
+	}
+	defer st.release()
+	img, err := resolve(st, r)
+	if err != nil {
+		return err
+	}
+	defer waiting(o.Log(), "deleting the image", st.GraphRoot())()
+	if _, err := st.DeleteImage(img.ID, true); err != nil {
+		return fmt.Errorf("containers-storage:%s: deleting image %s: %w", r.String(), img.ID, err)
+	}
+	return nil
 }
