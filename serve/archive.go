@@ -25,6 +25,14 @@ type tarContent struct {
 	// derived in memory (docker-archive manifests).
 	member map[digest.Digest]string
 	small  map[digest.Digest][]byte
+	// compressed are the members served decompressed (docker-archive
+	// layers ferry stored compressed).
+	compressed map[digest.Digest]compressedMember
+}
+
+type compressedMember struct {
+	comp archive.Compression
+	size int64 // uncompressed
 }
 
 // indexTar opens path and indexes it as an uncompressed tar. A
@@ -111,6 +119,9 @@ func (c *tarContent) open(ctx context.Context, d digest.Digest) (io.ReadSeekClos
 	sr, err := c.a.Open(name)
 	if err != nil {
 		return nil, 0, err
+	}
+	if cm, ok := c.compressed[d]; ok {
+		return &decompressed{member: sr, comp: cm.comp, size: cm.size}, cm.size, nil
 	}
 	return nopCloser{sr}, sr.Size(), nil
 }

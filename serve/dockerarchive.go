@@ -22,8 +22,7 @@ import (
 // byte for byte): each image is named by its RepoTags, as given and in
 // the familiar form (docker.io/library/nginx:1 is also nginx:1). The
 // config and the derived manifest are held in memory; layers are read
-// at their offset in the tar, so they must be stored uncompressed, as
-// docker save stores them.
+// at their offset in the tar.
 func openDockerArchive(ctx context.Context, path string) (*tarContent, error) {
 	a, err := indexTar(ctx, path)
 	if err != nil {
@@ -111,9 +110,11 @@ func derivedManifest(ctx context.Context, path string, i int) ([]byte, string, e
 	return src.Manifest(ctx, nil)
 }
 
-// addLayer records where layer l is in the tar; it is served from there
-// as it is, so it must be the uncompressed tar its digest (the diff ID)
-// names.
+// addLayer records where layer l is in the tar. A layer stored
+// uncompressed (as docker save stores it) is served from there as it is;
+// one stored compressed (as ferry writes docker-archives) is served
+// decompressed as it is read (see decompressed), which is what its
+// digest, the diff ID, names.
 func (c *tarContent) addLayer(l ocispec.Descriptor, member string) error {
 	sr, err := c.a.Open(member)
 	if err != nil {
@@ -121,10 +122,17 @@ func (c *tarContent) addLayer(l ocispec.Descriptor, member string) error {
 	}
 	head := make([]byte, archive.MagicLen)
 	n, _ := sr.ReadAt(head, 0)
-	if comp := archive.Detect(head[:n]); comp != archive.None || sr.Size() != l.Size {
-		return fmt.Errorf("%w: layer %s is stored %s-compressed; ferry serves docker-archives whose layers are stored as docker save stores them, uncompressed", errdefs.ErrNotSupported, l.Digest, comp)
+	comp := archive.Detect(head[:n])
+	if comp == archive.None && sr.Size() != l.Size {
+		return fmt.Errorf("%w: layer %s is %d bytes in the archive, %d in its manifest", errdefs.ErrInvalidArchive, l.Digest, sr.Size(), l.Size)
 	}
 	c.member[l.Digest] = member
+	if comp != archive.None {
+		if c.compressed == nil {
+			c.compressed = map[digest.Digest]compressedMember{}
+		}
+		c.compressed[l.Digest] = compressedMember{comp: comp, size: l.Size}
+	}
 	return nil
 }
 
