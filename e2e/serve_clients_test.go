@@ -224,3 +224,26 @@ func TestServeDockerPull(t *testing.T) {
 		t.Errorf("docker pulled %s, the server serves %s", got, want)
 	}
 }
+
+// TestServeStopDropsUploads: on SIGTERM the server drops the upload in
+// progress and takes back the blob it stored that no image names; the
+// image pushed before stays, and no journal or temporary file is left.
+func TestServeStopDropsUploads(t *testing.T) {
+	layout := filepath.Join(t.TempDir(), "layout")
+	s := startServe(t, "oci:"+layout)
+	ferry(t, 0, "copy", "-q", "--dest-tls-verify=false", "oci:"+samplePath+":latest", "docker://"+s.host+"/app:1")
+	orphan := pushBlob(t, s.host, "app", []byte("a blob no manifest names"))
+	startChunk(t, s.host, "app", []byte("half of a blob"))
+	if code := s.stop(t); code != 143 {
+		t.Errorf("ferry serve ended with %d after SIGTERM, want death by SIGTERM (143)\n%s", code, s.log())
+	}
+	if _, err := os.Stat(filepath.Join(layout, "blobs", "sha256", orphan.Encoded())); !os.IsNotExist(err) {
+		t.Errorf("the unused uploaded blob is left: %v", err)
+	}
+	for _, pattern := range []string{".ferry-tmp-*", "blobs/.ferry-tmp-*"} {
+		if left, _ := filepath.Glob(filepath.Join(layout, pattern)); len(left) > 0 {
+			t.Errorf("left after a clean stop: %v", left)
+		}
+	}
+	ferry(t, 0, "copy", "-q", "oci:"+layout+":app:1", "dir:"+filepath.Join(t.TempDir(), "out"))
+}

@@ -26,6 +26,10 @@ type view struct {
 	referrers map[digest.Digest][]referrer        // nil until built
 }
 
+// maxCachedRepos bounds the repositories whose reachable manifests a
+// view keeps.
+const maxCachedRepos = 1024
+
 // referrer is a manifest whose subject is another, with the repository
 // of the entry that holds it ("" for every repository).
 type referrer struct {
@@ -92,6 +96,11 @@ func (s *Registry) reachable(ctx context.Context, v *view, repo string) (map[dig
 		if _, children, err := manifest.Children(b); err == nil {
 			todo = append(todo, children...)
 		}
+	}
+	if len(v.reach) >= maxCachedRepos {
+		// Requests for many repository names (a client probing) do not
+		// grow memory without bound: the cache starts again.
+		clear(v.reach)
 	}
 	v.reach[repo] = seen
 	return seen, nil
