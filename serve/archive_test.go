@@ -112,9 +112,10 @@ func TestDockerArchive(t *testing.T) {
 	}
 }
 
-// TestCompressedArchiveRefused: a compressed whole archive is refused
-// in one sentence, not decompressed to disk.
-func TestCompressedArchiveRefused(t *testing.T) {
+// TestOpenRefusals: a compressed whole archive is refused (not
+// decompressed to disk), and so are a transport that is not served and a
+// name that picks one image.
+func TestOpenRefusals(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "images.tar.gz")
 	if err := os.WriteFile(p, testimage.Gzip([]byte("tar")), 0o644); err != nil {
@@ -128,5 +129,8 @@ func TestCompressedArchiveRefused(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), "dir:"+p, Options{}); !errors.Is(err, errdefs.ErrNotSupported) {
 		t.Errorf("dir: %v, want ErrNotSupported", err)
+	}
+	if _, err := Open(context.Background(), "oci:"+p+":latest", Options{}); !errors.Is(err, errdefs.ErrInvalidReference) {
+		t.Errorf("oci:PATH:REF: %v, want ErrInvalidReference", err)
 	}
 }

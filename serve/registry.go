@@ -48,9 +48,16 @@ func Open(ctx context.Context, name string, o Options) (*Registry, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	transportName, path, ok := strings.Cut(name, ":")
+	transportName, rest, ok := strings.Cut(name, ":")
+	// The first colon ends the path, as in ferry's (and skopeo's) image
+	// names; what would follow names one image, and a registry serves
+	// them all.
+	path, ref, _ := strings.Cut(rest, ":")
 	if !ok || path == "" {
 		return nil, fmt.Errorf("%w: %q: name what to serve as oci:PATH, oci-archive:PATH or docker-archive:PATH", errdefs.ErrInvalidReference, name)
+	}
+	if ref != "" {
+		return nil, fmt.Errorf("%w: %q: a registry serves every image of %s:%s; drop :%s", errdefs.ErrInvalidReference, name, transportName, path, ref)
 	}
 	s := &Registry{log: log, name: name}
 	var err error
