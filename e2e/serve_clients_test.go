@@ -208,7 +208,9 @@ func startChunk(t *testing.T, host, repo string, chunk []byte) {
 }
 
 // TestServeDockerPull: Docker Engine pulls an image from `ferry serve
-// --read-only docker-archive:` of an archive ferry wrote.
+// --read-only docker-archive:` of an archive ferry wrote (layers stored
+// compressed); the archive `docker save` then writes of it is served
+// too, and ferry pulls the same image from it.
 func TestServeDockerPull(t *testing.T) {
 	testenv.NeedCommand(t, "docker")
 	d := testdocker.Start(t)
@@ -222,6 +224,16 @@ func TestServeDockerPull(t *testing.T) {
 	got := string(d.Docker(t, "image", "inspect", "--format", "{{index .RepoDigests 0}}", name))
 	if !strings.Contains(got, strings.TrimSpace(want)) {
 		t.Errorf("docker pulled %s, the server serves %s", got, want)
+	}
+
+	saved := filepath.Join(t.TempDir(), "saved.tar")
+	d.Docker(t, "save", "-o", saved, name)
+	again := startServe(t, "--read-only", "docker-archive:"+saved)
+	// docker save names the image as it was pulled, HOST:PORT/sample:1:
+	// it is served as sample:1.
+	tags := ferry(t, 0, "inspect", "--format", "{{.Digest}}", "--tls-verify=false", "docker://"+again.host+"/sample:1")
+	if tags.stdout != want {
+		t.Errorf("the docker save archive serves %s, want %s", tags.stdout, want)
 	}
 }
 

@@ -19,8 +19,9 @@ import (
 
 // openDockerArchive serves a `docker save` archive with the manifests
 // ferry's docker-archive: transport derives for its images (skopeo's,
-// byte for byte): each image is named by its RepoTags, as given and in
-// the familiar form (docker.io/library/nginx:1 is also nginx:1). The
+// byte for byte): each image is named by its RepoTags, as given, in the
+// familiar form (docker.io/library/nginx:1 is also nginx:1) and without
+// the registry (library/nginx:1). The
 // config and the derived manifest are held in memory; layers are read
 // at their offset in the tar.
 func openDockerArchive(ctx context.Context, path string) (*tarContent, error) {
@@ -137,7 +138,9 @@ func (c *tarContent) addLayer(l ocispec.Descriptor, member string) error {
 }
 
 // refNames are the index.json names of an image's RepoTags: each as
-// written and in its familiar form, when both are valid REPO:TAG names.
+// written, in its familiar form and as its path without the registry
+// (127.0.0.1:5000/app:1, as docker save names a pulled image, is also
+// app:1), those that are valid REPO:TAG names.
 func refNames(tags []string) []string {
 	var out []string
 	add := func(s string) {
@@ -155,6 +158,7 @@ func refNames(tags []string) []string {
 		if n, err := reference.ParseNormalizedNamed(t); err == nil {
 			if tagged, ok := n.(reference.Tagged); ok {
 				add(reference.FamiliarName(n) + ":" + tagged.Tag())
+				add(reference.Path(n) + ":" + tagged.Tag())
 			}
 		}
 	}
