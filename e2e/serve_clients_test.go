@@ -259,3 +259,26 @@ func TestServeStopDropsUploads(t *testing.T) {
 	}
 	ferry(t, 0, "copy", "-q", "oci:"+layout+":app:1", "dir:"+filepath.Join(t.TempDir(), "out"))
 }
+
+// TestServeConcurrentCopy: a push through the server and a `ferry copy`
+// into the same layout, run at the same time, both land: index.json is
+// replaced under the layout's lock by each, neither loses the other's
+// image.
+func TestServeConcurrentCopy(t *testing.T) {
+	layout := filepath.Join(t.TempDir(), "layout")
+	s := startServe(t, "oci:"+layout)
+	done := make(chan result, 2)
+	for _, dst := range []string{"oci:" + layout + ":direct:1", "docker://" + s.host + "/pushed:1"} {
+		go func() {
+			done <- run(t, nil, ferryBin, "copy", "-q", "--dest-tls-verify=false", "oci:"+samplePath+":latest", dst)
+		}()
+	}
+	for range 2 {
+		if r := <-done; r.code != 0 {
+			t.Fatalf("copy: %s", r.stderr)
+		}
+	}
+	for _, repo := range []string{"direct", "pushed"} {
+		ferry(t, 0, "inspect", "--raw", "--tls-verify=false", "docker://"+s.host+"/"+repo+":1")
+	}
+}
