@@ -50,6 +50,7 @@ other error (one line on standard error, "ferry: ...").`,
 		a.manifestDigestCommand(),
 		a.standaloneSignCommand(),
 		a.standaloneVerifyCommand(),
+		a.serveCommand(),
 		a.syncCommand(),
 		a.untrustedSignatureDumpCommand(),
 	)
