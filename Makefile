@@ -10,7 +10,7 @@ BENCHFLAGS ?=
 
 build:
 	$(GO) build ./...
-	$(GO) build -o $(BIN) ./cmd/ferry
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/ferry
 
 test:
 	$(GO) test -race ./...
