@@ -23,8 +23,6 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 	if err != nil {
 		return err
 	}
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
 	log := &syncLog{w: a.stderr}
 	var digests, report bytes.Buffer
 	m.sync.OnResult = func(r ferry.SyncResult) {
@@ -50,11 +48,11 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 			(*r).Report(e)
 		}
 	}))
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	plan, err := client.PlanSync(ctx, m.src, m.dst, m.sync, opts...)
 	if err != nil {
 		return err
