@@ -27,6 +27,11 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 	var digests, report bytes.Buffer
 	m.sync.OnResult = func(r ferry.SyncResult) {
 		logResult(log, r)
+		if r.Status == ferry.SyncSkipped && !o.quiet {
+			// skopeo's copy says this line after "Copying image ref";
+			// images run in parallel here, so it names the image.
+			log.line("info", "Skipping: image already present at destination", "from", r.Source, "to", r.Destination)
+		}
 		if r.Status != ferry.SyncFailed && r.Digest != "" {
 			fmt.Fprintf(&digests, "%s %s\n", r.Digest, r.Destination)
 		}
