@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -37,11 +38,13 @@ func startRegistry(t *testing.T, o registryOptions) *debianRegistry {
 	t.Helper()
 	bin := testenv.NeedCommand(t, "docker-registry")
 	dir := t.TempDir()
-	port := freePort(t)
-	r := &debianRegistry{host: fmt.Sprintf("127.0.0.1:%d", port)}
+	r := &debianRegistry{}
+	// Port 0: the registry picks a free port and logs it ("listening on
+	// 127.0.0.1:PORT"). A port found free beforehand could be taken by
+	// another process before the registry binds it.
 	cfg := fmt.Sprintf(`version: 0.1
 log:
-  level: error
+  level: info
   accesslog:
     disabled: true
 storage:
@@ -50,8 +53,8 @@ storage:
   delete:
     enabled: true
 http:
-  addr: %s
-`, filepath.Join(dir, "data"), r.host)
+  addr: 127.0.0.1:0
+`, filepath.Join(dir, "data"))
 	if o.tls {
 		r.certDir = filepath.Join(dir, "certs")
 		cert, key := writeCerts(t, r.certDir)
@@ -81,35 +84,31 @@ http:
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 		logf.Close()
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", r.host, time.Second)
-		if err == nil {
-			c.Close()
+	// Wait for the registry to say where it listens, or to exit.
+	listening := regexp.MustCompile(`msg="listening on (127\.0\.0\.1:[0-9]+)`)
+	for r.host == "" {
+		log, _ := os.ReadFile(logf.Name())
+		if m := listening.FindSubmatch(log); m != nil {
+			r.host = string(m[1])
 			break
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-			t.Fatalf("docker-registry did not listen on %s: %s", r.host, log)
+		select {
+		case <-exited:
+			t.Fatalf("docker-registry ended before it listened: %s", log)
+		case <-time.After(10 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return r
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // writeCerts makes a CA and a server certificate for 127.0.0.1, writes

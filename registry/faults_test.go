@@ -13,9 +13,13 @@ import (
 
 // bodyLimit is a fake for a proxy in front of the registry (nginx's
 // client_max_body_size, Cloudflare's request limit) that refuses request
-// bodies over limit bytes with 413: at once when Content-Length says so,
-// after reading limit+1 bytes when the length is unknown. It buffers what
-// it lets through, as such proxies do, and records the largest body it
+// bodies over limit bytes with 413: at once when Content-Length says so
+// (and then, like nginx's lingering close, reads and discards the body
+// the client may still be sending, so the client reads the 413 rather
+// than the reset Go's server sends when it closes on unread bytes, which
+// a client on a loaded machine, still writing, would see instead); after
+// reading limit+1 bytes when the length is unknown. It buffers what it
+// lets through, as such proxies do, and records the largest body it
 // forwarded to the registry.
 type bodyLimit struct {
 	limit   int64
@@ -32,6 +36,7 @@ func (b *bodyLimit) wrap(h http.Handler) http.Handler {
 		}
 		if r.ContentLength > b.limit {
 			b.refuse(w)
+			_, _ = io.Copy(io.Discard, r.Body) // lingering close
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, b.limit+1))
@@ -55,8 +60,17 @@ func (b *bodyLimit) refuse(w http.ResponseWriter) {
 	b.mu.Lock()
 	b.refused++
 	b.mu.Unlock()
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex() // the body may be read after the answer
+	const msg = "413 Request Entity Too Large\n"
 	w.Header().Set("Connection", "close")
-	http.Error(w, "413 Request Entity Too Large", http.StatusRequestEntityTooLarge)
+	w.Header().Set("Content-Type", "text/plain")
+	// A complete answer (not chunked): a client that waits for it to end
+	// before it stops sending must not wait on the draining.
+	w.Header().Set("Content-Length", strconv.Itoa(len(msg)))
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_, _ = io.WriteString(w, msg)
+	_ = rc.Flush()
 }
 
 func (b *bodyLimit) stats() (largest int64, refused int) {

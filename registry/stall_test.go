@@ -124,13 +124,18 @@ func TestManifestBodyStallAskedAgain(t *testing.T) {
 	img := testimage.New(testimage.Options{})
 	reg.Push(t, "app", "1", img)
 	reg.ResetRequests()
-	c := newClient(t, reg, "app", nil, registry.WithStallTimeout(50*time.Millisecond))
+	// The window also applies to the healthy requests, which on a loaded
+	// machine can wait longer than 50 ms for the in-process registry to be
+	// scheduled: such a request is rightly asked again, so more than two
+	// manifest requests is no fault. The manifest arriving at all proves
+	// the stalled request was given up and asked again.
+	c := newClient(t, reg, "app", nil, registry.WithStallTimeout(250*time.Millisecond))
 	b, _, _, err := c.GetManifest(ctx, "app", "1")
 	if err != nil || !bytes.Equal(b, img.Manifest) {
 		t.Fatalf("GetManifest: %v", err)
 	}
-	if n := countRequests(reg.Requests(), http.MethodGet, "/manifests/"); n != 2 {
-		t.Errorf("%d manifest requests, want 2 (the stalled one and another)", n)
+	if n := countRequests(reg.Requests(), http.MethodGet, "/manifests/"); n < 2 {
+		t.Errorf("%d manifest requests, want the stalled one and another: the test proves nothing", n)
 	}
 }
 
@@ -157,7 +162,10 @@ func TestSilentTokenServiceFails(t *testing.T) {
 	defer cancel()
 	addr, conns := silentListener(t)
 	reg := testregistry.New(t, testregistry.Options{Wrap: silentTokenService("http://" + addr + "/token")})
-	c := newClient(t, reg, "app", nil, registry.WithRetry(2, time.Millisecond, time.Second), registry.WithStallTimeout(50*time.Millisecond))
+	// The window is long enough for the registry's own answers (the ping,
+	// the 401) to arrive on a loaded machine: a host that answers nothing
+	// twice is given up before the token service is asked.
+	c := newClient(t, reg, "app", nil, registry.WithRetry(2, time.Millisecond, time.Second), registry.WithStallTimeout(500*time.Millisecond))
 	_, _, _, err := c.GetManifest(ctx, "app", "1")
 	if !errors.Is(err, errdefs.ErrUnavailable) || ctx.Err() != nil {
 		t.Errorf("GetManifest: got %v, want ErrUnavailable", err)

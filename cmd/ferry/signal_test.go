@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,7 +59,16 @@ func TestSignalCleansUpAndDies(t *testing.T) {
 			cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "XDG_RUNTIME_DIR="+dir)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
+			// A shell that runs the tests in the background (a CI job, a
+			// script's "&") has them ignore SIGINT, and an ignored signal
+			// stays ignored across exec: that ferry would (rightly) just
+			// exit 130. Handling the signal while ferry starts gives it the
+			// default disposition a terminal's ferry has.
+			handled := make(chan os.Signal, 1)
+			signal.Notify(handled, sig)
+			err := cmd.Start()
+			signal.Stop(handled)
+			if err != nil {
 				t.Fatal(err)
 			}
 			exited := make(chan error, 1)
@@ -71,7 +81,7 @@ func TestSignalCleansUpAndDies(t *testing.T) {
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			err := <-exited
+			err = <-exited
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) {
 				t.Fatalf("ferry: %v, want a death by %v (stderr %q)", err, sig, stderr.String())

@@ -6,11 +6,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 )
 
 // dieOf ends the process by the signal s with its default action, so the
-// parent sees a death by signal; should the signal not end it, the exit
+// parent sees a death by signal; should the signal not end it (it was
+// ignored when ferry started, and Reset ignores it again), the exit
 // status is the shell's 128+N.
 func dieOf(s os.Signal) {
 	sig, ok := s.(syscall.Signal)
@@ -18,9 +18,6 @@ func dieOf(s os.Signal) {
 		os.Exit(1)
 	}
 	signal.Reset(sig)
-	syscall.Kill(os.Getpid(), sig)
-	// The runtime's handler ends the process from whichever thread took
-	// the signal; give it that moment before the fallback.
-	time.Sleep(time.Second)
+	raise(sig)
 	os.Exit(128 + int(sig))
 }

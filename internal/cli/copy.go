@@ -120,13 +120,11 @@ func (a *app) runCopy(cmd *cobra.Command, o *copyOptions, srcName, dstName strin
 	if err != nil {
 		return err
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	res, err := client.Copy(ctx, srcName, dstName, append(opts, fetch...)...)
 	stop()
 	var unsupported *copier.SignaturesUnsupportedError

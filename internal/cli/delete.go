@@ -48,13 +48,11 @@ func (a *app) runDelete(cmd *cobra.Command, o *deleteOptions, name string) error
 	if err != nil {
 		return err
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	if o.tagOnly {
 		return client.Untag(ctx, name, img.ferryOptions(o.retry)...)
 	}

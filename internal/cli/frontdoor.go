@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/copier"
+	"github.com/spf13/cobra"
 )
 
 // The commands run through package ferry, the library's front door, as any
@@ -18,6 +21,21 @@ func (a *app) ferryClient() (*ferry.Client, error) {
 		ferry.WithRegistriesConf(a.global.registriesConf),
 		ferry.WithLogger(a.global.log()),
 	)
+}
+
+// session is what every command that calls the library starts with: a
+// ferryClient and the command's context (--command-timeout applied).
+// done closes both.
+func (a *app) session(cmd *cobra.Command) (ctx context.Context, client *ferry.Client, done func(), err error) {
+	client, err = a.ferryClient()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := a.global.context(cmd.Context())
+	return ctx, client, func() {
+		cancel()
+		client.Close()
+	}, nil
 }
 
 // sideOptions are the options of one image's flags that apply to its side

@@ -68,13 +68,11 @@ func (a *app) runInspect(cmd *cobra.Command, o *inspectOptions, name string) err
 	if o.noTags {
 		opts = append(opts, ferry.WithoutRepoTags())
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	switch {
 	case o.raw && !o.config:
 		m, err := client.Manifest(ctx, name, opts...)

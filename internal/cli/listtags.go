@@ -39,13 +39,11 @@ func (a *app) runListTags(cmd *cobra.Command, o *listTagsOptions, name string) e
 	if err != nil {
 		return err
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	tags, err := client.ListTags(ctx, name, img.ferryOptions(o.retry)...)
 	if err != nil {
 		return err

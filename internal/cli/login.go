@@ -87,13 +87,11 @@ func (a *app) runLogin(cmd *cobra.Command, o *loginOptions, arg string) error {
 	if err != nil {
 		return err
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	if o.getLogin {
 		c, err := client.StoredLogin(ctx, key, file...)
 		if err != nil {

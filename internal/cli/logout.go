@@ -59,13 +59,11 @@ func (a *app) runLogout(cmd *cobra.Command, o *logoutOptions, args []string) err
 			return fmt.Errorf("%w: checking the auth file: %v", errdefs.ErrInvalidArgument, err)
 		}
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	if o.all {
 		if err := client.LogoutAll(ctx, file...); err != nil {
 			return err

@@ -37,13 +37,11 @@ func (a *app) runInspectReferrers(cmd *cobra.Command, o *inspectOptions, name st
 	if err != nil {
 		return err
 	}
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
+	defer done()
 	list, err := client.Referrers(ctx, name, setup.ferryOptions(o.retry)...)
 	if err != nil {
 		return err

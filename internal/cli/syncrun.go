@@ -23,12 +23,15 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 	if err != nil {
 		return err
 	}
-	ctx, cancel := a.global.context(cmd.Context())
-	defer cancel()
 	log := &syncLog{w: a.stderr}
 	var digests, report bytes.Buffer
 	m.sync.OnResult = func(r ferry.SyncResult) {
 		logResult(log, r)
+		if r.Status == ferry.SyncSkipped && !o.quiet {
+			// skopeo's copy says this line after "Copying image ref";
+			// images run in parallel here, so it names the image.
+			log.line("info", "Skipping: image already present at destination", "from", r.Source, "to", r.Destination)
+		}
 		if r.Status != ferry.SyncFailed && r.Digest != "" {
 			fmt.Fprintf(&digests, "%s %s\n", r.Digest, r.Destination)
 		}
@@ -50,11 +53,11 @@ func (a *app) runSync(cmd *cobra.Command, o *syncOptions, src, dst string) error
 			(*r).Report(e)
 		}
 	}))
-	client, err := a.ferryClient()
+	ctx, client, done, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	plan, err := client.PlanSync(ctx, m.src, m.dst, m.sync, opts...)
 	if err != nil {
 		return err

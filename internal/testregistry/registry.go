@@ -1,5 +1,6 @@
 // Package testregistry runs a real registry for tests: the handlers of
-// github.com/distribution/distribution/v3 with in-memory storage, behind
+// github.com/distribution/distribution/v3 with filesystem storage in a
+// temporary directory, behind
 // net/http/httptest. Options add TLS with a throw-away CA (and client
 // certificates), htpasswd Basic auth, Docker token auth with a token
 // server of its own, and a blob endpoint that redirects to another host.
@@ -33,7 +34,7 @@ import (
 	// Registered by name in the registry configuration below.
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
 	_ "github.com/distribution/distribution/v3/registry/auth/token"
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 )
 
 // Creds is a user name and password.
@@ -127,9 +128,14 @@ func New(t testing.TB, o Options) *Registry {
 		r.certDir = r.ca.writeCertDir(t, o.ClientCerts)
 	}
 
+	// The filesystem driver, as real registries use: distribution's
+	// inmemory driver grows a blob being written by exactly each write, so
+	// pushing an n-byte blob copies O(n^2) bytes (a 9 MiB blob took a
+	// minute of a loaded CI machine under -race), and it serializes every
+	// request of the registry on one mutex.
 	cfg := &configuration.Configuration{
 		Storage: configuration.Storage{
-			"inmemory":    configuration.Parameters{},
+			"filesystem":  configuration.Parameters{"rootdirectory": t.TempDir()},
 			"delete":      configuration.Parameters{"enabled": !o.NoDelete},
 			"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
 		},
