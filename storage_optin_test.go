@@ -1,10 +1,13 @@
 package ferry_test
 
 import (
+	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/internal/testenv"
 )
 
@@ -32,6 +35,23 @@ func TestStorageIsOptIn(t *testing.T) {
 				t.Errorf("%s depends on %s: %v, want %v (imported by %v)", pkg, storageLibrary, got, want, importers)
 			}
 		})
+	}
+}
+
+// TestStorageNotOptedIn: without WithContainersStorage, a
+// containers-storage: name is refused in one sentence that says how to
+// opt in, before any store is looked for.
+func TestStorageNotOptedIn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, inspectErr := ferry.Inspect(ctx, "containers-storage:busybox:1")
+	_, copyErr := ferry.Copy(ctx, "containers-storage:busybox:1", "dir:"+dir)
+	deleteErr := ferry.Delete(ctx, "containers-storage:busybox:1")
+	for _, err := range []error{inspectErr, copyErr, deleteErr} {
+		if !errors.Is(err, ferry.ErrUnsupported) || !strings.Contains(err.Error(), "ferry.WithContainersStorage(store.Backend)") {
+			t.Errorf("got %v, want ErrUnsupported naming ferry.WithContainersStorage(store.Backend)", err)
+		}
 	}
 }
 
