@@ -80,6 +80,26 @@
 // --src-creds and --dest-creds, [Source] and [Destination] scope options
 // to one side.
 //
+// # containers-storage
+//
+// A program opens containers-storage: images (podman's store) only when
+// it asks to, with [WithContainersStorage] and the backend from package
+// [github.com/ferrytool/ferry/transport/storage/store]; without it, such
+// a name parses but opening it fails with [ErrUnsupported]. Only that
+// package builds in the containers project's storage library (with cgo
+// on, its btrfs driver needs the btrfs C headers). A program that writes
+// to a store calls store.Init first thing in main and returns when it
+// reports true: the store applies layers in a re-executed copy of the
+// program. The ferry command does both.
+//
+//	func main() {
+//		if store.Init() {
+//			return
+//		}
+//		c, err := ferry.NewClient(ferry.WithContainersStorage(store.Backend))
+//		...
+//	}
+//
 // The library prints nothing, reads no standard input, never exits the
 // process and keeps no global state; ctx cancels any operation.
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/progress"
 	"github.com/ferrytool/ferry/registry"
+	"github.com/ferrytool/ferry/transport/storage"
 )
 
 // Option configures a Client (NewClient) or one call. Options given to
@@ -204,6 +205,17 @@ func WithAdditionalTags(tags ...string) Option {
 // unnamed blobs there.
 func WithSharedBlobDir(dir string) Option {
 	return sideOption(func(sd *side) error { sd.sharedBlobDir = dir; return nil })
+}
+
+// WithContainersStorage lets the operations open containers-storage:
+// images, through b: store.Backend from package
+// github.com/ferrytool/ferry/transport/storage/store. Without it such a
+// name parses, but opening it fails with ErrNotSupported: the store's
+// library (go.podman.io/storage, with cgo its btrfs driver's C headers)
+// is built into a program only when it imports that package. A program
+// that writes to a store also calls store.Init first thing in main.
+func WithContainersStorage(b storage.Backend) Option {
+	return callOption("WithContainersStorage", func(s *settings) error { s.storageBackend = b; return nil })
 }
 
 // WithPlatform chooses the image for p in a multi-platform index, instead

@@ -73,6 +73,7 @@ func (c *Client) transportsFor(s *settings, sd *side, name string) *transports.S
 		Daemon:        daemon.Config{Host: sd.daemonHost, AdditionalTags: sd.additionalTags},
 		DockerArchive: dockerarchive.Config{AdditionalTags: sd.additionalTags},
 		Layout:        layout.Config{SharedBlobDir: sd.sharedBlobDir},
+		Storage:       s.storageBackend,
 	})
 }
 

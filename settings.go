@@ -13,6 +13,7 @@ import (
 	"github.com/ferrytool/ferry/policy"
 	"github.com/ferrytool/ferry/registry"
 	"github.com/ferrytool/ferry/registry/auth"
+	"github.com/ferrytool/ferry/transport/storage"
 )
 
 // settings is what the options of a client and of one call add up to.
@@ -57,6 +58,7 @@ type settings struct {
 	blobCacheDir     string
 	connections      int
 	noTags           bool
+	storageBackend   storage.Backend // WithContainersStorage; nil parses the names only
 
 	// The client's own: its registry sessions and configuration files.
 	pool           *registry.Pool

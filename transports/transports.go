@@ -5,6 +5,11 @@
 // credentials and TLS, the daemon's address, archive tags); the
 // references it parses take their transport's configuration with them.
 // The package-level Parse and All use the zero configuration.
+//
+// The containers-storage: transport parses its names here, but opens them
+// only with Config.Storage set (package transport/storage/store's
+// Backend): that package carries the containers project's storage
+// library, which a program that never opens a store need not build.
 package transports
 
 import (
@@ -32,6 +37,9 @@ type Config struct {
 	Daemon        daemon.Config
 	DockerArchive dockerarchive.Config
 	Layout        layout.Config
+	// Storage opens containers-storage: images (store.Backend, from
+	// package transport/storage/store); nil parses their names only.
+	Storage storage.Backend
 }
 
 // Set is ferry's transports, configured. Safe for concurrent use.
@@ -41,12 +49,13 @@ type Set struct {
 
 // New returns every transport, configured by cfg.
 func New(cfg Config) *Set {
-	return &Set{all: list(docker.New(cfg.Docker), daemon.New(cfg.Daemon), dockerarchive.New(cfg.DockerArchive), layout.New(cfg.Layout))}
+	return &Set{all: list(docker.New(cfg.Docker), daemon.New(cfg.Daemon), dockerarchive.New(cfg.DockerArchive),
+		layout.New(cfg.Layout), storage.New(cfg.Storage))}
 }
 
 // list is every transport, in the order users see them listed, with the
 // configured ones given.
-func list(dockerT, daemonT, archiveT, layoutT transport.Transport) []transport.Transport {
+func list(dockerT, daemonT, archiveT, layoutT, storageT transport.Transport) []transport.Transport {
 	return []transport.Transport{
 		dockerT,
 		layoutT,
@@ -56,13 +65,13 @@ func list(dockerT, daemonT, archiveT, layoutT transport.Transport) []transport.T
 		dir.Transport,
 		tarball.Transport,
 		sif.Transport,
-		storage.Transport,
+		storageT,
 	}
 }
 
 // All lists every transport ferry knows, with zero configuration, by the
 // name users type.
-var All = list(docker.Transport, daemon.Transport, dockerarchive.Transport, layout.Transport)
+var All = list(docker.Transport, daemon.Transport, dockerarchive.Transport, layout.Transport, storage.Transport)
 
 // All lists the set's transports.
 func (s *Set) All() []transport.Transport { return append([]transport.Transport(nil), s.all...) }

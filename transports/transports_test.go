@@ -1,11 +1,14 @@
 package transports
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/transport"
 )
 
 func TestParseNames(t *testing.T) {
@@ -121,6 +124,25 @@ func TestDockerHubHost(t *testing.T) {
 		}
 		if got := reference.RegistryHost(n); got != want {
 			t.Errorf("RegistryHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestStorageWithoutBackend: without Config.Storage a containers-storage:
+// name parses, and opening it fails with ErrNotSupported, saying how a
+// program enables the store.
+func TestStorageWithoutBackend(t *testing.T) {
+	t.Parallel()
+	r, err := New(Config{}).Parse("containers-storage:busybox:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srcErr := r.NewSource(context.Background(), &transport.Options{})
+	_, dstErr := r.NewDestination(context.Background(), &transport.Options{})
+	delErr := r.(transport.Deleter).DeleteImage(context.Background(), &transport.Options{})
+	for _, err := range []error{srcErr, dstErr, delErr} {
+		if !errors.Is(err, errdefs.ErrNotSupported) || !strings.Contains(err.Error(), "ferry.WithContainersStorage(store.Backend)") {
+			t.Errorf("got %v, want ErrNotSupported naming ferry.WithContainersStorage(store.Backend)", err)
 		}
 	}
 }

@@ -10,11 +10,11 @@ import (
 	"syscall"
 
 	"github.com/ferrytool/ferry/internal/cli"
-	"github.com/ferrytool/ferry/transport/storage"
+	"github.com/ferrytool/ferry/transport/storage/store"
 )
 
 func main() {
-	if storage.Init() {
+	if store.Init() {
 		return // ran as the store's layer-applying helper
 	}
 	// The first SIGINT or SIGTERM cancels the command, which stops every

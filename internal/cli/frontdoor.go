@@ -5,6 +5,7 @@ import (
 
 	"github.com/ferrytool/ferry"
 	"github.com/ferrytool/ferry/copier"
+	"github.com/ferrytool/ferry/transport/storage/store"
 	"github.com/spf13/cobra"
 )
 
@@ -13,9 +14,12 @@ import (
 // the flag tests check), which become ferry options here.
 
 // ferryClient is a client over the process's registry pool (which run
-// closes) and the registries.d configuration --registries.d chooses.
+// closes) and the registries.d configuration --registries.d chooses. The
+// command always opens containers-storage: images (cmd/ferry calls
+// store.Init), which a Go program opts in to.
 func (a *app) ferryClient() (*ferry.Client, error) {
 	return ferry.NewClient(
+		ferry.WithContainersStorage(store.Backend),
 		ferry.WithRegistryPool(a.registryPool()),
 		ferry.WithRegistriesDir(a.global.registriesD),
 		ferry.WithRegistriesConf(a.global.registriesConf),

@@ -35,7 +35,7 @@ var engineExceptions = map[string][]string{
 	// flag tests check; frontdoor.go turns them into ferry options.
 	"copy.go":       {"github.com/ferrytool/ferry/copier", "github.com/ferrytool/ferry/registry"}, // chunk size bounds
 	"copyflags.go":  {"github.com/ferrytool/ferry/copier"},
-	"frontdoor.go":  {"github.com/ferrytool/ferry/copier"},
+	"frontdoor.go":  {"github.com/ferrytool/ferry/copier", "github.com/ferrytool/ferry/transport/storage/store"}, // containers-storage: opted in
 	"sync.go":       {"github.com/ferrytool/ferry/copier"},
 	"trust.go":      {"github.com/ferrytool/ferry/copier"},
 	"signflags.go":  {"github.com/ferrytool/ferry/copier"}, // the signers, given as ferry.WithSigners

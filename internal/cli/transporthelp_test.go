@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/storage/store"
 	"github.com/ferrytool/ferry/transports"
 )
 
@@ -34,13 +35,16 @@ func TestTransportHelpTellsTheTruth(t *testing.T) {
 	// not depend on the world still shows.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
+	// The command's transports: containers-storage: opted in, as
+	// frontdoor.go does.
+	set := transports.New(transports.Config{Storage: store.Backend})
 	for _, name := range transports.Names() {
 		t.Run(name, func(t *testing.T) {
 			ex, ok := examples[name]
 			if !ok {
 				t.Fatalf("no example name for transport %s: add one", name)
 			}
-			ref, err := transports.Parse(ex)
+			ref, err := set.Parse(ex)
 			if err != nil {
 				t.Fatal(err)
 			}

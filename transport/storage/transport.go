@@ -1,17 +1,14 @@
-// Package storage is the containers-storage: transport: the image store
-// podman, buildah and CRI-O run containers from, read and written through
-// the containers project's own library (go.podman.io/storage), which
-// keeps the store's locks and JSON files. Names follow skopeo's syntax,
-// "[DRIVER@ROOT+RUNROOT:OPTIONS]NAME[:TAG|@DIGEST]" or an image ID; with
-// no store specifier the store is the one podman uses (storage.conf and
-// its drop-ins, CONTAINERS_STORAGE_CONF, root or rootless defaults).
+// Package storage is the containers-storage: transport's names: the image
+// store podman, buildah and CRI-O run containers from. Names follow
+// skopeo's syntax, "[DRIVER@ROOT+RUNROOT:OPTIONS]NAME[:TAG|@DIGEST]" or an
+// image ID; with no store specifier the store is the one podman uses.
 //
-// Images are stored as containers/image stores them (layer IDs, data
-// item keys, signature metadata: see bigdata.go and commit.go), so that
-// podman and skopeo read what ferry writes, and the reverse. Only root
-// can open a store: a user runs ferry in podman's user namespace
-// (podman unshare), which podman's tools enter by re-executing
-// themselves with cgo.
+// Reading and writing the store is a Backend's job, kept in package
+// github.com/ferrytool/ferry/transport/storage/store, which carries the
+// containers project's storage library (and, with cgo, its btrfs driver's
+// C headers). This package parses names without it, so a program that
+// never opens a store does not build that library in: Transport parses
+// names and refuses to open them, New(store.Backend) opens them too.
 package storage
 
 import (
@@ -24,18 +21,37 @@ import (
 	"github.com/ferrytool/ferry/transport"
 )
 
-// Transport is the containers-storage: transport.
-var Transport transport.Transport = storageTransport{}
+// Backend reads and writes the images references name in a store; see
+// package github.com/ferrytool/ferry/transport/storage/store.
+type Backend interface {
+	NewSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error)
+	NewDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error)
+	DeleteImage(ctx context.Context, r *Reference, o *transport.Options) error
+}
 
-type storageTransport struct{}
+// Transport is the containers-storage: transport without a backend: it
+// parses names, and opening one fails with errdefs.ErrNotSupported.
+var Transport = New(nil)
+
+// New returns the containers-storage: transport whose references open
+// images through b; nil parses names only, as Transport does.
+func New(b Backend) transport.Transport { return storageTransport{backend: b} }
+
+type storageTransport struct{ backend Backend }
 
 func (storageTransport) Name() string { return "containers-storage" }
 
-func (storageTransport) ParseReference(s string) (transport.Reference, error) {
-	return ParseReference(s)
+func (t storageTransport) ParseReference(s string) (transport.Reference, error) {
+	r, err := ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	r.backend = t.backend
+	return r, nil
 }
 
-// ParseReference parses "[DRIVER@ROOT+RUNROOT:OPTIONS]{NAME[@ID]|ID}".
+// ParseReference parses "[DRIVER@ROOT+RUNROOT:OPTIONS]{NAME[@ID]|ID}", a
+// reference without a backend.
 func ParseReference(s string) (*Reference, error) {
 	r := &Reference{}
 	rest := s
@@ -89,9 +105,11 @@ type Reference struct {
 	Store string // "driver@root+runroot:options", "" for the default store
 	Named reference.Named
 	ID    string
+
+	backend Backend // nil: the name parses, but cannot be opened
 }
 
-func (r *Reference) Transport() transport.Transport { return Transport }
+func (r *Reference) Transport() transport.Transport { return storageTransport{backend: r.backend} }
 
 func (r *Reference) String() string {
 	s := ""
@@ -113,31 +131,32 @@ func (r *Reference) DockerReference() reference.Named { return r.Named }
 var _ transport.Deleter = (*Reference)(nil)
 
 func (r *Reference) NewSource(ctx context.Context, o *transport.Options) (transport.Source, error) {
-	return newSource(ctx, r, o)
+	if r.backend == nil {
+		return nil, r.noBackend()
+	}
+	return r.backend.NewSource(ctx, r, o)
 }
 
 func (r *Reference) NewDestination(ctx context.Context, o *transport.Options) (transport.Destination, error) {
-	return newDestination(ctx, r, o)
+	if r.backend == nil {
+		return nil, r.noBackend()
+	}
+	return r.backend.NewDestination(ctx, r, o)
 }
 
 // DeleteImage removes the image r names, with all its names, and the
 // layers no other image or container uses, as skopeo delete does.
 func (r *Reference) DeleteImage(ctx context.Context, o *transport.Options) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	if r.backend == nil {
+		return r.noBackend()
 	}
-	st, err := openStore(r.Store, o.Log())
-	if err != nil {
-		return err
-	}
-	defer st.release()
-	img, err := resolve(st, r)
-	if err != nil {
-		return err
-	}
-	defer waiting(o.Log(), "deleting the image", st.GraphRoot())()
-	if _, err := st.DeleteImage(img.ID, true); err != nil {
-		return fmt.Errorf("containers-storage:%s: deleting image %s: %w", r.String(), img.ID, err)
-	}
-	return nil
+	return r.backend.DeleteImage(ctx, r, o)
+}
+
+// noBackend says how a Go program opts in to the store, which the ferry
+// command always has.
+func (r *Reference) noBackend() error {
+	return fmt.Errorf("%w: containers-storage:%s: this program is built without the containers-storage backend; "+
+		"a Go program enables it with ferry.WithContainersStorage(store.Backend) from package github.com/ferrytool/ferry/transport/storage/store",
+		errdefs.ErrNotSupported, r.String())
 }

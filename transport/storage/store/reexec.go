@@ -1,4 +1,4 @@
-package storage
+package store
 
 import "go.podman.io/storage/pkg/reexec"
 

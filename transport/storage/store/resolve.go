@@ -1,4 +1,4 @@
-package storage
+package store
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/reference"
+	"github.com/ferrytool/ferry/transport/storage"
 	cstorage "go.podman.io/storage"
 )
 
@@ -13,7 +14,7 @@ import (
 // full name (with its tag or digest) among the images' names; for a
 // digested name, by an image of that repository stored with a manifest
 // of that digest; by ID. A name and an ID must agree.
-func resolve(st cstorage.Store, r *Reference) (*cstorage.Image, error) {
+func resolve(st cstorage.Store, r *storage.Reference) (*cstorage.Image, error) {
 	notFound := fmt.Errorf("%w: containers-storage:%s: no such image in the store", errdefs.ErrNotFound, r.String())
 	if r.Named != nil {
 		img, err := byName(st, r.Named)

@@ -1,4 +1,4 @@
-package storage
+package store
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/storage"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	cstorage "go.podman.io/storage"
@@ -45,7 +46,7 @@ var (
 	_ transport.SignatureSource = (*source)(nil)
 )
 
-func newSource(ctx context.Context, r *Reference, o *transport.Options) (transport.Source, error) {
+func newSource(ctx context.Context, r *storage.Reference, o *transport.Options) (transport.Source, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

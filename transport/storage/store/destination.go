@@ -1,4 +1,4 @@
-package storage
+package store
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
+	"github.com/ferrytool/ferry/transport/storage"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -26,7 +27,7 @@ import (
 // image appears whole or not at all.
 type destination struct {
 	name string
-	ref  *Reference
+	ref  *storage.Reference
 	st   *sharedStore
 	log  *slog.Logger
 	dir  string // the spool
@@ -44,7 +45,7 @@ var (
 	_ transport.SignatureDestination = (*destination)(nil)
 )
 
-func newDestination(ctx context.Context, r *Reference, o *transport.Options) (transport.Destination, error) {
+func newDestination(ctx context.Context, r *storage.Reference, o *transport.Options) (transport.Destination, error) {
 	if r.Named == nil && r.ID == "" {
 		return nil, fmt.Errorf("%w: containers-storage: a destination needs a name or an image ID", errdefs.ErrInvalidReference)
 	}

@@ -1,4 +1,4 @@
-package storage_test
+package store_test
 
 import (
 	"bytes"
@@ -16,19 +16,20 @@ import (
 	"github.com/ferrytool/ferry/manifest"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/storage"
+	"github.com/ferrytool/ferry/transport/storage/store"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestMain(m *testing.M) {
-	if storage.Init() {
+	if store.Init() {
 		return // the store's layer-applying helper, re-executed
 	}
 	os.Exit(m.Run())
 }
 
-// store is a fresh vfs store; the tests need root, as the store does.
-func store(t *testing.T) string {
+// tempStore is a fresh vfs store; the tests need root, as the store does.
+func tempStore(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("containers-storage needs root")
@@ -43,7 +44,7 @@ func store(t *testing.T) string {
 
 func parse(t *testing.T, s string) transport.Reference {
 	t.Helper()
-	r, err := storage.Transport.ParseReference(s)
+	r, err := storage.New(store.Backend).ParseReference(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func options(t *testing.T) *transport.Options { return &transport.Options{TmpDir
 // read back when the manifest is served as stored.
 func TestWriteRead(t *testing.T) {
 	ctx := context.Background()
-	st := store(t)
+	st := tempStore(t)
 	img := testimage.New(testimage.Options{Seed: 7})
 	ref := parse(t, st+"example.com/app:1")
 	dst, err := ref.NewDestination(ctx, options(t))
@@ -112,7 +113,7 @@ func TestWriteRead(t *testing.T) {
 // its signatures.
 func TestSignaturesStored(t *testing.T) {
 	ctx := context.Background()
-	st := store(t)
+	st := tempStore(t)
 	img := uncompressed(testimage.New(testimage.Options{Seed: 8}))
 	ref := parse(t, st+"example.com/signed:1")
 	dst, err := ref.NewDestination(ctx, options(t))
@@ -172,7 +173,7 @@ func uncompressed(img *testimage.Image) *testimage.Image {
 // before it are removed: no image, no layer.
 func TestFailedCommitLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	st := store(t)
+	st := tempStore(t)
 	img := testimage.New(testimage.Options{Seed: 9})
 	// A config whose second diff ID lies.
 	var cfg ocispec.Image
@@ -211,7 +212,7 @@ func TestFailedCommitLeavesNothing(t *testing.T) {
 // nothing, and the name is not found.
 func TestCloseWithoutCommit(t *testing.T) {
 	ctx := context.Background()
-	st := store(t)
+	st := tempStore(t)
 	img := testimage.New(testimage.Options{Seed: 10})
 	ref := parse(t, st+"example.com/gone:1")
 	dst, err := ref.NewDestination(ctx, options(t))
@@ -268,7 +269,7 @@ func gunzip(b []byte) []byte {
 // layer is built from the stored copy without the blob being sent again.
 func TestLayerReusedUnderAnotherParent(t *testing.T) {
 	ctx := context.Background()
-	st := store(t)
+	st := tempStore(t)
 	a := testimage.New(testimage.Options{Seed: 11})
 	write(t, parse(t, st+"example.com/a:1"), a, a.Blobs)
 
@@ -349,7 +350,7 @@ func write(t *testing.T, ref transport.Reference, img *testimage.Image, send map
 // sign: they are not handed on.
 func TestSignaturesOfRewrittenManifest(t *testing.T) {
 	ctx := context.Background()
-	st := store(t)
+	st := tempStore(t)
 	img := testimage.New(testimage.Options{Seed: 12})
 	ref := parse(t, st+"example.com/gz:1")
 	dst, err := ref.NewDestination(ctx, options(t))
