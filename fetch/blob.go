@@ -259,25 +259,26 @@ func (b *blobFetch) decideNow() {
 
 // decided reports whether decide has settled the blob's connections.
 func (b *blobFetch) decided() bool {
-	select {
-	case <-b.parallel:
-		return true
-	case <-b.alone:
-		return true
-	default:
-		return false
-	}
+	settled, _ := b.settled()
+	return settled
 }
 
 // solo reports whether the blob was settled on one connection.
 func (b *blobFetch) solo() bool {
+	_, alone := b.settled()
+	return alone
+}
+
+// settled reports whether the blob's connections are settled, and
+// whether on one.
+func (b *blobFetch) settled() (settled, alone bool) {
 	select {
 	case <-b.parallel:
-		return false
+		return true, false
 	case <-b.alone:
-		return true
+		return true, true
 	default:
-		return false
+		return false, false
 	}
 }
 
@@ -316,18 +317,7 @@ func (b *blobFetch) take() *segment {
 	solo := b.solo()
 	for i, s := range b.segs {
 		if !s.owned {
-			s.owned, s.since, s.from = true, now, s.next
-			if solo {
-				// One connection: one request for the whole unowned run.
-				j := i + 1
-				for j < len(b.segs) && !b.segs[j].owned && b.segs[j].next == s.end {
-					s.end = b.segs[j].end
-					j++
-				}
-				b.segs = slices.Delete(b.segs, i+1, j)
-			}
-			b.pending.Add(-(s.end - s.next))
-			return s
+			return b.claimAt(i, now, solo)
 		}
 	}
 	vi := -1
@@ -397,22 +387,29 @@ func (b *blobFetch) extend(s *segment) *segment {
 		return nil // settled on ranges: each connection keeps to its own
 	}
 	for i, x := range b.segs {
-		if x.next != s.end || x.owned || x.next >= x.end {
-			continue
+		if x.next == s.end && !x.owned && x.next < x.end {
+			return b.claimAt(i, time.Now(), b.solo())
 		}
-		x.owned, x.since, x.from = true, time.Now(), x.next
-		if b.solo() {
-			j := i + 1
-			for j < len(b.segs) && !b.segs[j].owned && b.segs[j].next == x.end {
-				x.end = b.segs[j].end
-				j++
-			}
-			b.segs = slices.Delete(b.segs, i+1, j)
-		}
-		b.pending.Add(-(x.end - x.next))
-		return x
 	}
 	return nil
+}
+
+// claimAt gives segment i to the calling connection; on one connection
+// (solo) it takes the whole unowned run from there, for one request.
+// b.mu is held.
+func (b *blobFetch) claimAt(i int, now time.Time, solo bool) *segment {
+	s := b.segs[i]
+	s.owned, s.since, s.from = true, now, s.next
+	if solo {
+		j := i + 1
+		for j < len(b.segs) && !b.segs[j].owned && b.segs[j].next == s.end {
+			s.end = b.segs[j].end
+			j++
+		}
+		b.segs = slices.Delete(b.segs, i+1, j)
+	}
+	b.pending.Add(-(s.end - s.next))
+	return s
 }
 
 // goSingle switches the blob to one stream after s's request came back
