@@ -69,3 +69,17 @@ func utsString[T int8 | uint8](b []T) string {
 	}
 	return sb.String()
 }
+
+// loadAvg is the machine's load averages over 1, 5 and 15 minutes
+// (proc(5), /proc/loadavg), as the report states them.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

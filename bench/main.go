@@ -254,16 +254,23 @@ func runBench(ctx context.Context, o options) error {
 	}
 
 	printHeader(os.Stdout, rep.Machine, b.im, o, b.tools)
+	var loads []string
 	for _, s := range chosen {
 		if ctx.Err() != nil {
 			break
 		}
 		logf("scenario %s: %s", s.Name, s.Title)
+		before := loadAvg()
 		res := b.runScenario(ctx, s)
+		res.Load = [2]string{before, loadAvg()}
+		loads = append(loads, fmt.Sprintf("%s %s / %s", s.Name, strings.Fields(before)[0], strings.Fields(res.Load[1])[0]))
 		rep.Scenarios = append(rep.Scenarios, res)
 		if ctx.Err() == nil {
 			printScenario(os.Stdout, res, b.im, o)
 		}
+	}
+	if ctx.Err() == nil && len(rep.Scenarios) > 0 {
+		printReadme(os.Stdout, rep.Scenarios, b.im, o, loads)
 	}
 	if o.jsonOut != "" {
 		if err := writeJSON(o.jsonOut, rep); err != nil {

@@ -18,6 +18,7 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 		title += fmt.Sprintf(" (%s/s per connection, +%s latency)", o.bandwidthText, o.latency)
 	}
 	fmt.Fprintf(w, "\n== %s: %s ==\n", res.Name, title)
+	fmt.Fprintf(w, "load averages (1, 5, 15 min): %s before, %s after\n", res.Load[0], res.Load[1])
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
 	switch {
 	case res.Resume:
@@ -186,6 +187,7 @@ func clip(s string, n int) string {
 // read later says where and how it was measured.
 func printHeader(w io.Writer, m machine, im *benchImage, o options, tools []*tool) {
 	fmt.Fprintf(w, "ferry bench, %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "load:     %s (1, 5, 15 min averages at the start; each scenario states its own)\n", loadAvg())
 	fmt.Fprintf(w, "machine:  %s, %d cores, %s RAM, %s, Go %s %s/%s\n",
 		m.CPU, m.Cores, fmtBytes(m.MemBytes), m.Kernel, m.GoVersion, m.OS, m.Arch)
 	fmt.Fprintf(w, "image:    %d layers, %s compressed (%s uncompressed, gzip %.2fx), layers %s\n",

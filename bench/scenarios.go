@@ -78,6 +78,9 @@ type scenarioResult struct {
 	scenario
 	Rows    []*row   `json:"rows"`
 	Summary []string `json:"summary,omitempty"`
+	// Load is the machine's load averages (1, 5, 15 min) before and
+	// after the scenario: other work on the machine skews every tool.
+	Load [2]string `json:"loadAverages"`
 }
 
 // runScenario measures every tool in sc: -runs rounds, tools taking

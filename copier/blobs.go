@@ -156,6 +156,9 @@ func (c *job) copyBlob(ctx context.Context, j blobJob) error {
 // putVerified hands r to the destination through a reader that checks
 // digest and size, and makes sure the destination consumed all of it.
 func (c *job) putVerified(ctx context.Context, d ocispec.Descriptor, instance digest.Digest, r io.Reader) error {
+	if v, ok := c.dst.(verifyingDestination); ok && d.Size > 0 && v.VerifiesBlobs() {
+		return c.putChecked(ctx, d, instance, r)
+	}
 	size := d.Size
 	if size <= 0 && d.Digest != digestOfEmpty {
 		size = -1 // unknown (schema-1 layers)
@@ -173,6 +176,27 @@ func (c *job) putVerified(ctx context.Context, d ocispec.Descriptor, instance di
 		return fmt.Errorf("copying blob %s: the destination stopped reading after %d bytes", d.Digest, vr.Count())
 	}
 	c.report(with(ev, progress.Done, vr.Count()))
+	return nil
+}
+
+// verifyingDestination is a destination whose PutBlob itself checks the
+// bytes against the descriptor's digest and size, and commits nothing
+// otherwise (a registry upload hashes what it sends and commits with
+// the digest): the copier then leaves the check to it rather than hash
+// every byte twice.
+type verifyingDestination interface {
+	VerifiesBlobs() bool
+}
+
+// putChecked hands r to a verifyingDestination, reporting progress.
+func (c *job) putChecked(ctx context.Context, d ocispec.Descriptor, instance digest.Digest, r io.Reader) error {
+	ev := progress.Event{Descriptor: d, Instance: instance}
+	c.report(with(ev, progress.Started, 0))
+	pr := &progressReader{r: r, c: c, ev: ev}
+	if err := c.dst.PutBlob(ctx, d, pr); err != nil {
+		return fmt.Errorf("copying blob %s: %w", d.Digest, err)
+	}
+	c.report(with(ev, progress.Done, d.Size))
 	return nil
 }
 

@@ -89,9 +89,11 @@ type blobFetch struct {
 	soloOnce        sync.Once
 	decideOnce      sync.Once
 	probeStart      time.Time
-	probeFrom       int64
-	saveMu          sync.Mutex
-	saveKick        chan struct{}
+	// meter is the first connection's evidence for the probe (see
+	// linkMeter), gathered until the decision.
+	meter    linkMeter
+	saveMu   sync.Mutex
+	saveKick chan struct{}
 }
 
 func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.File, statePath string, b *budget, st resumeState) *blobFetch {
@@ -146,12 +148,15 @@ func (b *blobFetch) run(ctx context.Context) error {
 	saverDone := make(chan struct{})
 	go b.saver(stopSaver, saverDone)
 
-	b.probeStart, b.probeFrom = time.Now(), b.received.Load()
+	b.probeStart = time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range b.workers {
 		g.Go(func() error { return b.worker(gctx, i == 0) })
 	}
-	if b.workers > 1 {
+	switch {
+	case b.workers > 1 && b.o.stream.probe <= 0:
+		b.decideNow() // no probe (see WithLinkProbe)
+	case b.workers > 1:
 		go b.probeLink(gctx)
 	}
 	err := g.Wait()
@@ -196,29 +201,55 @@ func (b *blobFetch) run(ctx context.Context) error {
 }
 
 // probeLink decides, probeTime into the fetch, whether the other
-// connections join the first (see decide), unless the first connection's
-// first range decided it sooner.
+// connections join the first (see decide), unless the first connection
+// decided it sooner; while there is no evidence yet it looks again.
 func (b *blobFetch) probeLink(ctx context.Context) {
 	t := time.NewTimer(b.o.stream.probe)
 	defer t.Stop()
-	select {
-	case <-t.C:
-		b.decide()
-	case <-b.alone:
-	case <-b.parallel:
-	case <-ctx.Done():
+	for {
+		select {
+		case <-t.C:
+		case <-b.alone:
+			return
+		case <-b.parallel:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if b.decide() {
+			return
+		}
+		t.Reset(max(b.o.stream.probe/4, 10*time.Millisecond))
 	}
 }
 
 // decide settles, once, whether the blob is fetched over one connection or
-// several: several only when the first is slower than the fast-link bar,
-// since on a fast link extra connections add requests and CPU work but no
-// speed.
-func (b *blobFetch) decide() {
+// several: several only when the first delivers less than the fast-link
+// bar per second of waiting on it (see linkMeter), since on a fast link
+// extra connections add requests and CPU work but no speed, however busy
+// the machine. Without evidence yet it decides nothing and reports false.
+func (b *blobFetch) decide() bool {
+	rate, ok := b.meter.rate(b.o.stream.probe)
+	if !ok {
+		return false
+	}
 	b.decideOnce.Do(func() {
-		rate := float64(b.received.Load()-b.probeFrom) / max(time.Since(b.probeStart).Seconds(), 1e-9)
 		if rate < b.o.stream.fast {
 			b.log.Debug("fetch: slow connection, adding parallel ranges", "digest", b.d.Digest, "rate", int64(rate))
+			close(b.parallel)
+			return
+		}
+		b.log.Debug("fetch: fast connection, one request for the blob", "digest", b.d.Digest, "rate", int64(rate))
+		b.soloOnce.Do(func() { close(b.alone) })
+	})
+	return true
+}
+
+// decideNow settles the blob without a probe: ranges from the start when
+// the fast-link bar is above 0, one connection when it is 0.
+func (b *blobFetch) decideNow() {
+	b.decideOnce.Do(func() {
+		if b.o.stream.fast > 0 {
 			close(b.parallel)
 			return
 		}
@@ -226,15 +257,28 @@ func (b *blobFetch) decide() {
 	})
 }
 
+// decided reports whether decide has settled the blob's connections.
+func (b *blobFetch) decided() bool {
+	settled, _ := b.settled()
+	return settled
+}
+
 // solo reports whether the blob was settled on one connection.
 func (b *blobFetch) solo() bool {
+	_, alone := b.settled()
+	return alone
+}
+
+// settled reports whether the blob's connections are settled, and
+// whether on one.
+func (b *blobFetch) settled() (settled, alone bool) {
 	select {
 	case <-b.parallel:
-		return false
+		return true, false
 	case <-b.alone:
-		return true
+		return true, true
 	default:
-		return false
+		return false, false
 	}
 }
 
@@ -270,26 +314,10 @@ func (b *blobFetch) take() *segment {
 		return b.single
 	}
 	now := time.Now()
-	if b.workers > 1 && b.received.Load() > b.probeFrom {
-		// The first range is in: its rate decides without waiting for
-		// the probe's timer.
-		b.decide()
-	}
 	solo := b.solo()
 	for i, s := range b.segs {
 		if !s.owned {
-			s.owned, s.since, s.from = true, now, s.next
-			if solo {
-				// One connection: one request for the whole unowned run.
-				j := i + 1
-				for j < len(b.segs) && !b.segs[j].owned && b.segs[j].next == s.end {
-					s.end = b.segs[j].end
-					j++
-				}
-				b.segs = slices.Delete(b.segs, i+1, j)
-			}
-			b.pending.Add(-(s.end - s.next))
-			return s
+			return b.claimAt(i, now, solo)
 		}
 	}
 	vi := -1
@@ -328,14 +356,60 @@ func (b *blobFetch) giveBack(s *segment) {
 
 // request is the range to ask for to fill s: closed ranges for a blob
 // split across connections; the rest of the blob for a single stream (no
-// Range header at all when that is the whole blob).
-func (b *blobFetch) request(s *segment) (off, n int64) {
+// Range header at all when that is the whole blob) and for the first
+// connection while the probe has not decided (it carries on into the
+// next ranges: see extend).
+func (b *blobFetch) request(s *segment, probing bool) (off, n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if s == b.single || (b.workers == 1 && s.end == b.d.Size) {
+	switch {
+	case s == b.single || (b.workers == 1 && s.end == b.d.Size):
 		return s.next, -1
+	case probing:
+		// A closed range all the same: a server that ignores ranges
+		// shows it on this first answer (see goSingle).
+		return s.next, b.d.Size - s.next
 	}
 	return s.next, s.end - s.next
+}
+
+// extend gives the connection that just completed s, on a request open to
+// the blob's end, the range that follows s when nobody owns it (with the
+// whole unowned run after it once the blob is settled on one connection),
+// so the same response body carries on: on a fast link one request
+// fetches the blob. It returns nil when that range is taken, or the blob
+// is settled on parallel ranges (each connection then keeps to closed
+// ones).
+func (b *blobFetch) extend(s *segment) *segment {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.dead || b.single != nil || !b.solo() && b.decided() {
+		return nil // settled on ranges: each connection keeps to its own
+	}
+	for i, x := range b.segs {
+		if x.next == s.end && !x.owned && x.next < x.end {
+			return b.claimAt(i, time.Now(), b.solo())
+		}
+	}
+	return nil
+}
+
+// claimAt gives segment i to the calling connection; on one connection
+// (solo) it takes the whole unowned run from there, for one request.
+// b.mu is held.
+func (b *blobFetch) claimAt(i int, now time.Time, solo bool) *segment {
+	s := b.segs[i]
+	s.owned, s.since, s.from = true, now, s.next
+	if solo {
+		j := i + 1
+		for j < len(b.segs) && !b.segs[j].owned && b.segs[j].next == s.end {
+			s.end = b.segs[j].end
+			j++
+		}
+		b.segs = slices.Delete(b.segs, i+1, j)
+	}
+	b.pending.Add(-(s.end - s.next))
+	return s
 }
 
 // goSingle switches the blob to one stream after s's request came back

@@ -16,6 +16,13 @@
 // so); permanent failures (errdefs.IsPermanent: 401, 403, 404, a digest
 // mismatch) and refused connections fail at once.
 //
+// A large blob starts on one request for all of it. Ranges are added only
+// when the link probe finds that connection slow: it delivers less than a
+// bar (32 MiB/s) per second the reader spends waiting on it, evidence
+// that holds on a busy machine, where a reader short of CPU finds the
+// bytes already there (see linkMeter). On a fast link each blob is one
+// GET, written and hashed in one pass.
+//
 // Connections to one host share a budget across every blob of a Fetcher.
 // A freed connection goes first to a small blob (one below the threshold,
 // fetched in one request: on a slow link it must not wait behind the large

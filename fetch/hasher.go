@@ -78,10 +78,10 @@ func (p *prefixHasher) advance(to int64) {
 // run hashes until the whole file is hashed, or ctx ends. It closes done.
 func (p *prefixHasher) run(ctx context.Context) {
 	defer close(p.done)
-	buf := make([]byte, hashPiece)
+	var buf []byte // allocated at the first read-back: one stream never needs it
 	for {
 		for t := p.target.Load(); ; {
-			more, err := p.step(buf, t)
+			more, err := p.step(&buf, t)
 			if err != nil {
 				p.err = err
 				return
@@ -105,13 +105,17 @@ func (p *prefixHasher) run(ctx context.Context) {
 }
 
 // step hashes the next piece below t and reports whether there may be more.
-func (p *prefixHasher) step(buf []byte, t int64) (bool, error) {
+func (p *prefixHasher) step(bp *[]byte, t int64) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := min(int64(len(buf)), t-p.n)
+	k := min(hashPiece, t-p.n)
 	if k <= 0 {
 		return false, nil
 	}
+	if *bp == nil {
+		*bp = make([]byte, hashPiece)
+	}
+	buf := *bp
 	if _, err := p.f.ReadAt(buf[:k], p.n); err != nil {
 		return false, fmt.Errorf("reading back %s: %w", p.f.Name(), err)
 	}

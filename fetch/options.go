@@ -149,11 +149,14 @@ func WithProgress(r progress.Reporter) Option {
 	}
 }
 
-// WithLinkProbe tunes Stream's choice between one connection and parallel
-// ranges: a blob whose first bytes arrive, over probe, slower than
-// fastRate bytes per second gets the rest in parallel ranges. The defaults
-// are 200 ms and 64 MiB/s; a fastRate of 0 keeps every stream on one
-// connection, a very large one sends every large blob in ranges.
+// WithLinkProbe tunes the choice between one connection and parallel
+// ranges for a large blob (Fetch and Stream): it starts on one request for
+// the whole blob, and if over the first probe that connection delivers
+// less than fastRate bytes per second of waiting on it (the link, not a
+// busy machine, sets the pace), the rest comes in parallel ranges. The
+// defaults are 200 ms and 32 MiB/s. A probe of 0 skips the probe: every
+// large blob goes in ranges from the start when fastRate is above 0, over
+// one connection when it is 0.
 func WithLinkProbe(probe time.Duration, fastRate float64) Option {
 	return func(o *options) { o.stream = streamTuning{probe: probe, fast: fastRate} }
 }

@@ -12,18 +12,20 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Stream tuning. A blob starts with one request for its first probeSize
-// bytes; if after probeTime they arrive slower than fastRate, the rest is
-// fetched as streamChunk ranges over parallel connections, at most
-// streamWindow of them ahead of the reader, so memory stays at a few MiB
-// per blob; a fast link gets the rest over one more request and pays no
-// per-range overhead.
+// Stream tuning. A blob starts with one request for all of it; if, after
+// probeTime, that connection delivers less than fastRate bytes per second
+// of waiting on it (see linkMeter), the rest is fetched as streamChunk
+// ranges over parallel connections, at most streamWindow of them ahead of
+// the reader, so memory stays at a few MiB per blob, and the first
+// connection stops at the next range boundary. A fast link keeps the one
+// request: one GET per blob, no per-range overhead. Blobs smaller than
+// probeSize and two ranges are never split.
 const (
 	streamChunk  = 1 << 20
 	streamWindow = 4
 	probeSize    = 4 * streamChunk
 	probeTime    = 200 * time.Millisecond
-	fastRate     = 64 << 20 // bytes per second
+	fastRate     = 32 << 20 // bytes per second of waiting
 )
 
 // streamTuning holds the probe's settings; tests lower them to force the
@@ -49,23 +51,35 @@ func (f *Fetcher) Stream(ctx context.Context, src RangeReader, d ocispec.Descrip
 	if d.Size < f.o.threshold || d.Size < probeSize+2*streamChunk {
 		return newResumer(ctx, &f.o, src, d, 0, d.Size)
 	}
-	// The first connection asks for the first probeSize bytes only, so
-	// that switching to ranges after it wastes nothing.
-	first, err := newResumer(ctx, &f.o, src, d, 0, probeSize)
+	tune := f.o.stream
+	if tune.probe <= 0 && tune.fast <= 0 {
+		return newResumer(ctx, &f.o, src, d, 0, d.Size) // no probe: one connection
+	}
+	// Without a probe (see WithLinkProbe), ranges from the first boundary.
+	boundary := d.Size
+	if tune.probe <= 0 {
+		boundary = streamChunk
+	}
+	started := time.Now()
+	first, err := newResumer(ctx, &f.o, src, d, 0, boundary)
 	if err != nil {
 		return nil, err
 	}
 	if first.end == d.Size {
-		return first, nil // the server sent the whole blob: that is the stream
+		boundary = d.Size // the server sent the whole blob: that is the stream
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stream{
 		ctx: ctx, cancel: cancel, f: f, src: src, d: d,
-		first: first, boundary: probeSize, started: time.Now(),
+		first: first, boundary: boundary, started: started, meter: &linkMeter{},
 		n:     int((d.Size + streamChunk - 1) / streamChunk),
 		ready: map[int]*[]byte{},
 	}
 	s.cond = sync.NewCond(&s.mu)
+	if boundary < d.Size {
+		s.decided = true
+		s.goParallel(1)
+	}
 	return s, nil
 }
 
@@ -77,12 +91,13 @@ type stream struct {
 	src    RangeReader
 	d      ocispec.Descriptor
 
-	// The first connection serves [0, boundary); until the probe decides,
-	// boundary is the blob's end.
+	// The first connection serves [0, boundary); boundary is the blob's
+	// end unless the probe found the link slow.
 	first    io.ReadCloser
 	pos      int64
 	boundary int64
 	started  time.Time
+	meter    *linkMeter // the first connection's, until decided
 	decided  bool
 	parallel bool
 
@@ -111,15 +126,21 @@ func (s *stream) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// readFirst reads from the first connection. Within probeTime it decides
-// whether the rest comes as parallel ranges (a slow link) or, once the
-// probe range is read, over one more connection to the end (a fast one).
+// readFirst reads from the first connection. After probeTime it decides
+// whether the bytes past the next range boundary come as parallel ranges
+// (a slow link) or keep coming over this connection (a fast one).
 func (s *stream) readFirst(p []byte) (int, error) {
 	if int64(len(p)) > s.boundary-s.pos {
 		p = p[:s.boundary-s.pos]
 	}
+	if !s.decided {
+		s.meter.begin()
+	}
 	n, err := s.first.Read(p)
 	s.pos += int64(n)
+	if !s.decided {
+		s.meter.end(n)
+	}
 	if err == io.EOF && s.pos < s.boundary {
 		err = io.ErrUnexpectedEOF
 	}
@@ -136,31 +157,37 @@ func (s *stream) readFirst(p []byte) (int, error) {
 	if s.boundary == s.d.Size {
 		return n, io.EOF
 	}
-	if s.parallel {
-		return n, nil // readRanges takes over on the next Read
-	}
-	// A fast link: the rest over one connection.
-	s.decided = true
-	rest, err := newResumer(s.ctx, &s.f.o, s.src, s.d, s.pos, s.d.Size)
-	if err != nil {
-		return n, err
-	}
-	s.first, s.boundary = rest, s.d.Size
-	return n, nil
+	return n, nil // parallel: readRanges takes over on the next Read
 }
 
-// decide starts the parallel ranges when the first connection proved slow.
+// decide starts the parallel ranges when the first connection proved slow:
+// they begin at the next range boundary, where the first connection stops.
 func (s *stream) decide() {
+	rate, ok := s.meter.rate(s.f.o.stream.probe)
+	if !ok {
+		return // no evidence yet
+	}
 	s.decided = true
-	rate := float64(s.pos) / max(time.Since(s.started).Seconds(), 1e-9)
 	if rate >= s.f.o.stream.fast {
+		s.f.o.log.Debug("fetch: fast connection, one request for the blob", "digest", s.d.Digest, "rate", int64(rate))
 		return
 	}
-	s.parallel = true
-	s.next = int(s.boundary / streamChunk)
-	s.consumed.Store(int64(s.next))
+	next := int((s.pos + streamChunk - 1) / streamChunk)
+	if next >= s.n {
+		return // the first connection is into the last range: let it finish
+	}
+	s.boundary = int64(next) * streamChunk
 	s.f.o.log.Debug("fetch: slow connection, fetching the rest in parallel ranges",
 		"digest", s.d.Digest, "rate", int64(rate), "from", s.boundary)
+	s.goParallel(next)
+}
+
+// goParallel starts fetching ranges from range next on, where the first
+// connection stops.
+func (s *stream) goParallel(next int) {
+	s.parallel = true
+	s.next = next
+	s.consumed.Store(int64(s.next))
 	s.wg.Add(1)
 	go s.dispatch(s.next, s.f.budgetFor(s.src, s.d))
 }

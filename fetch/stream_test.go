@@ -35,9 +35,9 @@ func TestStreamInOrderOverSeveralConnections(t *testing.T) {
 	if !bytes.Equal(got, blob) {
 		t.Fatal("streamed bytes differ from the blob")
 	}
-	// The probe range, then one request per remaining 1 MiB range.
-	if calls, want := src.calls.Load(), int64(1+(d.Size-probeSize+streamChunk-1)/streamChunk); calls != want {
-		t.Errorf("%d requests, want %d: the probe range, then a range each", calls, want)
+	// Without a probe, one request per 1 MiB range.
+	if calls, want := src.calls.Load(), int64((d.Size+streamChunk-1)/streamChunk); calls != want {
+		t.Errorf("%d requests, want %d: a range each", calls, want)
 	}
 	if sent := srv.sent.Load(); sent != d.Size {
 		t.Errorf("server sent %d bytes, want exactly the blob's %d", sent, d.Size)
@@ -106,7 +106,7 @@ func TestStreamCloseEarly(t *testing.T) {
 }
 
 // TestStreamFastLinkStaysSingle: on a link faster than the probe's bar, the
-// blob comes over two requests: the probe range, then the rest.
+// blob comes over one request.
 func TestStreamFastLinkStaysSingle(t *testing.T) {
 	t.Parallel()
 	srv := newBlobServer(t, faults{})
@@ -120,8 +120,8 @@ func TestStreamFastLinkStaysSingle(t *testing.T) {
 	}
 	got, _ := io.ReadAll(rc)
 	rc.Close()
-	if !bytes.Equal(got, blob) || len(srv.requests()) != 2 || srv.sent.Load() != d.Size {
-		t.Errorf("%d requests, %d bytes sent; want two requests for the %d-byte blob", len(srv.requests()), srv.sent.Load(), d.Size)
+	if !bytes.Equal(got, blob) || len(srv.requests()) != 1 || srv.sent.Load() != d.Size {
+		t.Errorf("%d requests, %d bytes sent; want one request for the %d-byte blob", len(srv.requests()), srv.sent.Load(), d.Size)
 	}
 }
 

@@ -50,7 +50,7 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 			b.budget.release()
 			return nil
 		}
-		n, err := b.fetchRange(ctx, s, buf, first)
+		n, err := b.fetchRange(ctx, &s, buf, first)
 		b.budget.release()
 		if err == nil {
 			failures = 0
@@ -82,12 +82,15 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 	}
 }
 
-// fetchRange fetches what is left of s over one request and returns the
+// fetchRange fetches what is left of *sp over one request and returns the
 // bytes it wrote. A watchdog cancels the request when no byte arrives for
 // the stall timeout. The range may shrink while it runs (an idle
 // connection took its back half): the body is then closed where the range
-// now ends.
-func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, first bool) (int64, error) {
+// now ends. The first connection, until the probe decides, asks for the
+// rest of the blob and carries on into the ranges after its own while
+// nobody else owns them (see extend), updating *sp; it also feeds the
+// probe's meter and, probeTime in, has the probe decide.
+func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, buf []byte, first bool) (int64, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stalled atomic.Bool
@@ -103,7 +106,10 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 		return err
 	}
 
-	off, n := b.request(s)
+	s := *sp
+	probing := first && b.workers > 1 && !b.decided()
+	off, n := b.request(s, probing)
+	open := probing // the request runs to the blob's end: carry on (extend)
 	body, err := b.src.ReadRange(rctx, b.d, off, n)
 	var skip int64
 	if errors.Is(err, ErrRangeIgnored) && body == nil {
@@ -151,16 +157,25 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 
 	var wrote int64
 	for {
+		if probing {
+			b.meter.begin()
+		}
 		k, rerr := body.Read(buf)
+		if probing {
+			b.meter.end(k)
+			if time.Since(b.probeStart) >= b.o.stream.probe {
+				b.decide()
+				probing = !b.decided()
+			}
+		}
 		if k > 0 {
 			progress(k)
-			w, full, werr := b.write(s, buf[:k])
-			wrote += w
-			if werr != nil {
-				return wrote, werr
+			done, err := b.store(sp, buf[:k], open, &wrote)
+			if err != nil {
+				return wrote, err
 			}
-			if full {
-				if n > 0 && off+n == b.end(s) {
+			if done {
+				if b.end(*sp) == off+n || (n < 0 && b.end(*sp) == b.d.Size) {
 					// Read the end of the body so the connection is
 					// kept for the next range.
 					_, _ = body.Read(buf[:1])
@@ -170,11 +185,39 @@ func (b *blobFetch) fetchRange(ctx context.Context, s *segment, buf []byte, firs
 		}
 		switch {
 		case rerr == io.EOF:
-			return wrote, fmt.Errorf("%w: the connection closed %d bytes early", errdefs.ErrUnavailable, b.remaining(s))
+			return wrote, fmt.Errorf("%w: the connection closed %d bytes early", errdefs.ErrUnavailable, b.remaining(*sp))
 		case rerr != nil:
 			return wrote, fail(rerr)
 		}
 	}
+}
+
+// store writes data into *sp, adding the bytes written to *wrote. It
+// reports whether this connection is done with its request: its range is
+// complete and, for a request open to the blob's end (open), the range
+// after it is not free to carry on into (see extend; when it is, *sp
+// moves on to it).
+func (b *blobFetch) store(sp **segment, data []byte, open bool, wrote *int64) (bool, error) {
+	for len(data) > 0 {
+		w, full, err := b.write(*sp, data)
+		*wrote += w
+		if err != nil {
+			return false, err
+		}
+		if !full {
+			return false, nil
+		}
+		data = data[w:]
+		if !open {
+			return true, nil
+		}
+		next := b.extend(*sp)
+		if next == nil {
+			return true, nil
+		}
+		*sp = next
+	}
+	return false, nil
 }
 
 func (b *blobFetch) end(s *segment) int64 {

@@ -54,13 +54,11 @@ func hostCertDir(host string, log *slog.Logger) string {
 // tlsConfig builds the TLS configuration for host: the system roots plus
 // every *.crt of the certificate directory, and each *.cert/*.key pair as
 // a client certificate. insecure skips server verification
-// (--tls-verify=false).
+// (--tls-verify=false). Without a *.crt, RootCAs stays nil: crypto/tls
+// then loads the system roots at the first TLS handshake, so a copy over
+// plain HTTP does not parse them (a few MiB of memory).
 func tlsConfig(host, certDir string, insecure bool, log *slog.Logger) (*tls.Config, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // the user asked for it
 	dir, from := certDir, "--cert-dir"
 	if dir == "" {
 		dir, from = hostCertDir(host, log), "certs.d"
@@ -87,7 +85,12 @@ func tlsConfig(host, certDir string, insecure bool, log *slog.Logger) (*tls.Conf
 			if err != nil {
 				return nil, fmt.Errorf("reading CA certificate: %w", err)
 			}
-			if !pool.AppendCertsFromPEM(b) {
+			if cfg.RootCAs == nil {
+				if cfg.RootCAs, err = x509.SystemCertPool(); err != nil || cfg.RootCAs == nil {
+					cfg.RootCAs = x509.NewCertPool()
+				}
+			}
+			if !cfg.RootCAs.AppendCertsFromPEM(b) {
 				return nil, fmt.Errorf("%w: %s holds no PEM certificate", errdefs.ErrInvalidArgument, p)
 			}
 			log.Debug("trusting CA certificate", "file", p)

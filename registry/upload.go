@@ -53,6 +53,12 @@ func (c *Client) PutBlob(ctx context.Context, repo string, d ocispec.Descriptor,
 
 func (c *Client) putBlob(ctx context.Context, repo string, d ocispec.Descriptor, r io.Reader) error {
 	limit := c.monolithicMax()
+	if d.Size > limit {
+		// Known to be large: straight into a session, with no copy of
+		// its first MiB held in memory on the way.
+		_, err := c.upload(ctx, repo, r, d.Size, d.Digest, false)
+		return err
+	}
 	head, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return err

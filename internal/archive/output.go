@@ -30,6 +30,10 @@ type Output struct {
 	// already held when tmp is one.
 	resumed []Resumed
 	dirs    []string
+	// syncer and unsynced start fsyncs of a file output as it grows (see
+	// earlySync).
+	syncer   *syncer
+	unsynced int64
 }
 
 // CreateOutput starts writing the archive at path; "-" is stdout, which
@@ -111,7 +115,26 @@ func (o *Output) Write(p []byte) (int, error) {
 	if o.done {
 		return 0, fmt.Errorf("%w: write to a finished archive", errdefs.ErrInvalidArgument)
 	}
-	return o.w.Write(p)
+	n, err := o.w.Write(p)
+	if o.f != nil {
+		if o.unsynced += int64(n); o.unsynced >= earlySync {
+			o.unsynced = 0
+			if o.syncer == nil {
+				o.syncer = startSyncer(o.f)
+			}
+			o.syncer.poke()
+		}
+	}
+	return n, err
+}
+
+// stopSyncer ends the background fsyncs before the file is synced for
+// good or closed.
+func (o *Output) stopSyncer() {
+	if o.syncer != nil {
+		o.syncer.stop()
+		o.syncer = nil
+	}
 }
 
 // Commit finishes the archive: a file output is synced, closed and
@@ -122,6 +145,7 @@ func (o *Output) Commit() error {
 		return fmt.Errorf("%w: archive already finished", errdefs.ErrInvalidArgument)
 	}
 	o.done = true
+	o.stopSyncer()
 	if o.c != nil {
 		if err := o.c.Close(); err != nil {
 			return fmt.Errorf("writing %s: %w", o.path, err)
@@ -158,6 +182,7 @@ func (o *Output) Close() error {
 		return nil
 	}
 	o.done = true
+	o.stopSyncer()
 	if o.c != nil {
 		return o.c.Close()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -62,7 +63,9 @@ func (w *Writer) WriteFile(ctx context.Context, name string, size int64, r io.Re
 	}); err != nil {
 		return err
 	}
-	n, err := io.Copy(w.tw, ContextReader(ctx, io.LimitReader(r, size)))
+	bp := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(w.tw, ContextReader(ctx, io.LimitReader(r, size)), *bp)
+	copyBufs.Put(bp)
 	if err != nil {
 		return err
 	}
@@ -79,6 +82,11 @@ func (w *Writer) WriteFile(ctx context.Context, name string, size int64, r io.Re
 	}
 	return nil
 }
+
+// copyBufs hold the buffers members are copied through: at 1 MiB a layer
+// is written in 32 times fewer system calls than through io.Copy's 32 KiB,
+// and a fetched stream is read in as large pieces.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // WriteBytes adds a small member held in memory.
 func (w *Writer) WriteBytes(name string, b []byte) error {

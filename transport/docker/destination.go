@@ -93,6 +93,11 @@ func (d *Destination) PutBlob(ctx context.Context, desc ocispec.Descriptor, r io
 	return nil
 }
 
+// VerifiesBlobs reports that PutBlob checks the bytes against the
+// descriptor's digest and size before the upload is committed (see
+// registry.Client.PutBlob), so the copier need not hash them as well.
+func (d *Destination) VerifiesBlobs() bool { return true }
+
 // PutBlobStream implements transport.StreamingDestination.
 func (d *Destination) PutBlobStream(ctx context.Context, mediaType string, r io.Reader) (ocispec.Descriptor, error) {
 	desc, err := d.c.PutBlobStream(ctx, d.repo, mediaType, r)
