@@ -129,6 +129,7 @@ func findTools(ctx context.Context, wanted map[string]bool, ferryBin, baselineBi
 			logf("tools: building ferry from %s", modRoot)
 			cmd := exec.CommandContext(ctx, "go", "build", "-o", t.Path, "./cmd/ferry")
 			cmd.Dir = modRoot
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as ferry is released: static, no btrfs headers needed
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Missing = "build failed: " + firstLine(string(b))
 				t.Path = ""
