@@ -24,11 +24,13 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 	case res.Resume:
 		fmt.Fprintln(tw, "tool    \t1st run received (MB)\t2nd run time\t2nd run fetched (MB)\t2nd/1st\tre-fetched (% of 1st)\tpeak RSS\t")
 	case res.Kind == kindArchive:
-		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tdisk peak (MB)\tarchive (MB)\tarchive/image\t")
+		fmt.Fprintln(tw, "tool    \ton disk (median)\trange\tpeak RSS\tfetched (MB)\tdisk peak (MB)\tarchive (MB)\tarchive/image\texit (median)\t")
 	case res.Kind == kindRegistry:
 		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tpushed (MB)\t")
 	case isSync(res.Kind):
 		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tsource requests\ttag list GETs\tmanifest GETs\tblob GETs\trequests/image after listing\t")
+	case onDisk(res.Kind):
+		fmt.Fprintln(tw, "tool    \ton disk (median)\trange\tpeak RSS\tfetched (MB)\tblob GETs\texit (median)\t")
 	default:
 		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tblob GETs\t")
 	}
@@ -47,15 +49,17 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 			continue
 		}
 		m := r.Median
-		cells := []string{fmt.Sprintf("%-8s", r.Tool), fmtDur(m.Wall), spread(r.Runs), fmtBytes(m.MaxRSSKiB * 1024), mb(m.Wire.BlobBytesOut)}
+		cells := []string{fmt.Sprintf("%-8s", r.Tool), fmtDur(m.Time()), spread(r.Runs), fmtBytes(m.MaxRSSKiB * 1024), mb(m.Wire.BlobBytesOut)}
 		switch res.Kind {
 		case kindArchive:
-			cells = append(cells, mb(m.DiskPeak), mb(m.OutSize), fmt.Sprintf("%.2fx", ratio(m.OutSize, im.Compressed())))
+			cells = append(cells, mb(m.DiskPeak), mb(m.OutSize), fmt.Sprintf("%.2fx", ratio(m.OutSize, im.Compressed())), fmtDur(m.Wall))
 		case kindRegistry:
 			cells = append(cells, mb(m.Pushed))
 		case kindSync, kindResync:
 			cells = append(cells[:4], fmt.Sprint(m.Wire.Requests), fmt.Sprint(m.Wire.TagLists), fmt.Sprint(m.Wire.ManifestGets),
 				fmt.Sprint(m.Wire.BlobGets), fmt.Sprintf("%.2f", perImage(m.Wire)))
+		case kindOCI:
+			cells = append(cells, fmt.Sprint(m.Wire.BlobGets), fmtDur(m.Wall))
 		default:
 			cells = append(cells, fmt.Sprint(m.Wire.BlobGets))
 		}
@@ -125,7 +129,7 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 		out = append(out, line("2nd run", func(r *row) float64 { return r.Resume.Second.Wall.Seconds() }, secs))
 		return out
 	}
-	out = append(out, line("time", func(r *row) float64 { return r.Median.Wall.Seconds() }, secs))
+	out = append(out, line("time", func(r *row) float64 { return r.Median.Time().Seconds() }, secs))
 	out = append(out, line("peak RSS", func(r *row) float64 { return float64(r.Median.MaxRSSKiB * 1024) }, mib))
 	if isSync(res.Kind) {
 		out = append(out, line("requests", func(r *row) float64 { return float64(r.Median.Wire.Requests) },
@@ -139,7 +143,7 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 	}
 	if limit != nil {
 		out = append(out, fmt.Sprintf("  ferry runs at %.0f%% of the limit probe's speed (%s vs %s)",
-			100*limit.Median.Wall.Seconds()/ferry.Median.Wall.Seconds(), fmtDur(ferry.Median.Wall), fmtDur(limit.Median.Wall)))
+			100*limit.Median.Time().Seconds()/ferry.Median.Time().Seconds(), fmtDur(ferry.Median.Time()), fmtDur(limit.Median.Time())))
 	}
 	return out
 }
@@ -147,8 +151,8 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 // baselineLine compares ferry with the earlier build given by -baseline.
 func baselineLine(ferry, base *row) string {
 	return fmt.Sprintf("  ferry vs %s: time %.2fx, peak RSS %.2fx (%s / %s; above 1 = ferry better)", baselineName,
-		base.Median.Wall.Seconds()/ferry.Median.Wall.Seconds(), ratio(base.Median.MaxRSSKiB, ferry.Median.MaxRSSKiB),
-		fmtDur(base.Median.Wall), fmtDur(ferry.Median.Wall))
+		base.Median.Time().Seconds()/ferry.Median.Time().Seconds(), ratio(base.Median.MaxRSSKiB, ferry.Median.MaxRSSKiB),
+		fmtDur(base.Median.Time()), fmtDur(ferry.Median.Time()))
 }
 
 // perImage is the source requests of a sync beyond its tag listing,
@@ -164,14 +168,14 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// spread is the min-max range of the wall times.
+// spread is the min-max range of the run times.
 func spread(runs []runResult) string {
 	if len(runs) < 2 {
 		return "-"
 	}
-	lo, hi := runs[0].Wall, runs[0].Wall
+	lo, hi := runs[0].Time(), runs[0].Time()
 	for _, r := range runs[1:] {
-		lo, hi = min(lo, r.Wall), max(hi, r.Wall)
+		lo, hi = min(lo, r.Time()), max(hi, r.Time())
 	}
 	return fmt.Sprintf("%.2f-%.2fs", lo.Seconds(), hi.Seconds())
 }

@@ -181,6 +181,10 @@ func (b *bench) prepare(sc scenario, t *tool, round int, r *row) (*sandbox, targ
 	return box, tg, nil
 }
 
+// onDisk tells whether a scenario's output is on local disk, so its time
+// runs until the output is there (see runSpec.ToDisk).
+func onDisk(k outKind) bool { return k == kindOCI || k == kindArchive }
+
 func isSync(k outKind) bool { return k == kindSync || k == kindResync }
 
 // once runs t once in sc, checks its output and cleans up after it.
@@ -190,7 +194,7 @@ func (b *bench) once(ctx context.Context, sc scenario, t *tool, round int, r *ro
 		return runResult{Err: err.Error()}
 	}
 	defer b.cleanup(box)
-	spec := runSpec{Tool: t, Args: r.Args, Box: box, Timeout: b.opts.timeout, SampleDisk: sc.Disk}
+	spec := runSpec{Tool: t, Args: r.Args, Box: box, Timeout: b.opts.timeout, SampleDisk: sc.Disk, ToDisk: onDisk(sc.Kind)}
 	if sc.Kind == kindResync {
 		// Fill the destination first (not measured), with the same tool.
 		if fill := run(ctx, spec); fill.Err != "" {
@@ -317,6 +321,7 @@ func median(runs []runResult) *runResult {
 	}
 	return &runResult{
 		Wall:      time.Duration(pick(func(r runResult) int64 { return int64(r.Wall) })),
+		ToDisk:    time.Duration(pick(func(r runResult) int64 { return int64(r.ToDisk) })),
 		MaxRSSKiB: pick(func(r runResult) int64 { return r.MaxRSSKiB }),
 		Wire: wireCount{
 			BlobBytesOut: pick(func(r runResult) int64 { return r.Wire.BlobBytesOut }),
@@ -336,6 +341,9 @@ func median(runs []runResult) *runResult {
 // describe is a one-line progress note for stderr.
 func describe(r runResult) string {
 	s := fmt.Sprintf("%s, %s RSS, %s MB fetched", fmtDur(r.Wall), fmtBytes(r.MaxRSSKiB*1024), mb(r.Wire.BlobBytesOut))
+	if r.ToDisk > 0 {
+		s = fmt.Sprintf("%s on disk (exit %s)", fmtDur(r.ToDisk), s)
+	}
 	if r.Killed {
 		s += fmt.Sprintf(", killed after %s MB delivered", mb(r.Delivered))
 	}

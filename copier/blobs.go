@@ -146,7 +146,11 @@ func (c *job) copyBlob(ctx context.Context, j blobJob) error {
 		return fmt.Errorf("reading blob %s: %w", d.Digest, err)
 	}
 	defer rc.Close()
-	if err := c.putVerified(ctx, d, j.instance, rc); err != nil {
+	var r io.Reader = rc
+	if again := c.reopener(d); again != nil {
+		r = &reopenable{Reader: rc, again: again}
+	}
+	if err := c.putVerified(ctx, d, j.instance, r); err != nil {
 		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
 		return err
 	}
@@ -193,7 +197,18 @@ func (c *job) putChecked(ctx context.Context, d ocispec.Descriptor, instance dig
 	ev := progress.Event{Descriptor: d, Instance: instance}
 	c.report(with(ev, progress.Started, 0))
 	pr := &progressReader{r: r, c: c, ev: ev}
-	if err := c.dst.PutBlob(ctx, d, pr); err != nil {
+	var body io.Reader = pr
+	if ro, ok := r.(*reopenable); ok {
+		// Bytes read again after a cut upload were reported already.
+		body = &reopenable{Reader: pr, again: func(ctx context.Context, off int64) (io.ReadCloser, error) {
+			rc, err := ro.again(ctx, off)
+			if err != nil {
+				return nil, err
+			}
+			return &progressReader{r: rc, c: c, ev: ev, at: off, n: pr.n, closer: rc}, nil
+		}}
+	}
+	if err := c.dst.PutBlob(ctx, d, body); err != nil {
 		return fmt.Errorf("copying blob %s: %w", d.Digest, err)
 	}
 	c.report(with(ev, progress.Done, d.Size))
@@ -209,16 +224,41 @@ func with(ev progress.Event, k progress.Kind, n int64) progress.Event {
 }
 
 // progressReader reports bytes as they pass, as Advanced events like ev.
+// It reads the blob from at (0 unless read again from an offset) and
+// reports only bytes past n, which were reported before.
 type progressReader struct {
-	r  io.Reader
-	c  *job
-	ev progress.Event
+	r      io.Reader
+	c      *job
+	ev     progress.Event
+	at, n  int64
+	closer io.Closer // when it reads a blob opened again
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	if n > 0 {
-		p.c.report(with(p.ev, progress.Advanced, int64(n)))
+	k, err := p.r.Read(b)
+	p.at += int64(k)
+	if p.at > p.n {
+		p.c.report(with(p.ev, progress.Advanced, p.at-max(p.n, p.at-int64(k))))
+		p.n = p.at
 	}
-	return n, err
+	return k, err
+}
+
+func (p *progressReader) Close() error {
+	if p.closer == nil {
+		return nil
+	}
+	return p.closer.Close()
+}
+
+// reopenable is a source blob's reader that can also read the blob again
+// from an offset (registry.Reopener): a destination that resumes a cut
+// upload that way keeps no copy of the bytes in flight.
+type reopenable struct {
+	io.Reader
+	again func(ctx context.Context, off int64) (io.ReadCloser, error)
+}
+
+func (r *reopenable) ReopenAt(ctx context.Context, off int64) (io.ReadCloser, error) {
+	return r.again(ctx, off)
 }

@@ -40,6 +40,18 @@ func (c *job) openBlob(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser
 	return c.src.Blob(ctx, d)
 }
 
+// reopener returns how to read blob d again from an offset, when the
+// source serves ranges (see reopenable); nil otherwise.
+func (c *job) reopener(d ocispec.Descriptor) func(context.Context, int64) (io.ReadCloser, error) {
+	rr, ok := c.src.(fetch.RangeReader)
+	if !ok || c.o.Fetcher == nil || d.Size <= 0 {
+		return nil
+	}
+	return func(ctx context.Context, off int64) (io.ReadCloser, error) {
+		return c.o.Fetcher.StreamFrom(ctx, rr, d, off)
+	}
+}
+
 // copyViaCache downloads d into the Fetcher's cache (several connections,
 // resuming an earlier run's partial file, verified there against digest
 // and size) and links the finished file into the destination, so each

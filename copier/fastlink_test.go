@@ -1,11 +1,16 @@
 package copier_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,18 +25,59 @@ import (
 // registry in process, on loopback) every blob is fetched with one GET,
 // whether it goes through the cache (oci:) or is streamed (to another
 // registry): layers above the range threshold are not split, and the
-// first request is not cut short for a second.
+// first request is not cut short for a second. The probe runs with its
+// default bar.
 func TestFastLinkOneGetPerBlob(t *testing.T) {
 	t.Parallel()
+	checkOneGetPerBlob(t, 7<<20, fetch.DefaultLinkProbe)
+}
+
+// TestFastLinkProbeUnderContention: the same with the CPU taken by busy
+// loops in this process (one per processor, as another job on a small
+// machine would): the connection is slower to be read, not slower to
+// deliver, and the probe, which sees the bytes queued when the reader gets
+// to them, still keeps one request per blob. The layer is large and the
+// probe window short so that the probe decides while the blob is under
+// way (the test checks it did).
+func TestFastLinkProbeUnderContention(t *testing.T) {
+	t.Parallel()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := 0
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for i := range 1 << 16 {
+					x += i
+				}
+				if x == -1 {
+					return
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	checkOneGetPerBlob(t, 48<<20, 30*time.Millisecond)
+}
+
+// checkOneGetPerBlob copies an image with one random layer of size bytes
+// from a registry in process, into a layout and to another registry, with
+// the link probe's window set to window, and checks one GET per blob and,
+// when the layer outlasts the window, that the probe found the link fast.
+func checkOneGetPerBlob(t *testing.T, size int, window time.Duration) {
 	src := testregistry.New(t, testregistry.Options{})
 	// A random layer (no gzip to build): large enough to be split into
 	// ranges, in the cache and when streamed, were the link slow.
-	var layers []ocispec.Descriptor
-	for i := range 1 {
-		b := make([]byte, 7<<20)
-		rand.NewChaCha8([32]byte{byte(i)}).Read(b)
-		layers = append(layers, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: src.PutBlob(t, "app", b), Size: int64(len(b))})
-	}
+	b := make([]byte, size)
+	rand.NewChaCha8([32]byte{byte(size)}).Read(b)
+	layers := []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayerGzip, Digest: src.PutBlob(t, "app", b), Size: int64(len(b))}}
 	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
 	m, err := json.Marshal(ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
@@ -47,10 +93,10 @@ func TestFastLinkOneGetPerBlob(t *testing.T) {
 		{"to another registry, streamed", "docker://" + testregistry.New(t, testregistry.Options{}).Ref("copy:1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// The probe's default window; a bar of 1 MiB/s, which the
-			// registry in process passes even under the race detector
-			// on a busy machine (the default bar, 32 MiB/s, it may not).
-			f, err := fetch.New(fetch.WithDir(t.TempDir()), fetch.WithThreshold(4<<20), fetch.WithLinkProbe(200*time.Millisecond, 1<<20))
+			log := &lockedBuffer{}
+			f, err := fetch.New(fetch.WithDir(t.TempDir()), fetch.WithThreshold(4<<20),
+				fetch.WithLinkProbe(window, fetch.DefaultFastRate),
+				fetch.WithLogger(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,9 +117,43 @@ func TestFastLinkOneGetPerBlob(t *testing.T) {
 			}
 			for dg, n := range gets {
 				if n != 1 {
-					t.Errorf("blob %s fetched with %d GETs, want 1", dg, n)
+					t.Errorf("blob %s fetched with %d GETs, want 1; the probe said:\n%s", dg, n, log.probe())
 				}
+			}
+			if window < time.Second && size >= 32<<20 && !strings.Contains(log.String(), "fast connection, one request") {
+				t.Errorf("the probe did not decide while the layer was under way; it said:\n%s", log.probe())
 			}
 		})
 	}
+}
+
+// lockedBuffer collects log lines from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+	n  atomic.Int64
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n.Add(1)
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// probe is the log's lines about the link probe's decisions.
+func (l *lockedBuffer) probe() string {
+	var out []string
+	for _, line := range strings.Split(l.String(), "\n") {
+		if strings.Contains(line, "connection") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -200,7 +200,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 	return nil
 }
 
-// probeLink decides, probeTime into the fetch, whether the other
+// probeLink decides, the probe window into the fetch, whether the other
 // connections join the first (see decide), unless the first connection
 // decided it sooner; while there is no evidence yet it looks again.
 func (b *blobFetch) probeLink(ctx context.Context) {

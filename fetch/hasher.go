@@ -15,6 +15,8 @@ import (
 // hashPiece is how much of the file the hasher reads at a time.
 const hashPiece = 1 << 20
 
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, hashPiece); return &b }}
+
 // prefixHasher hashes a partial file front to back as its contiguous
 // prefix grows. Connections write ranges out of order, so the hash cannot
 // ride on the network path; instead each byte is read back once, from the
@@ -78,10 +80,9 @@ func (p *prefixHasher) advance(to int64) {
 // run hashes until the whole file is hashed, or ctx ends. It closes done.
 func (p *prefixHasher) run(ctx context.Context) {
 	defer close(p.done)
-	var buf []byte // allocated at the first read-back: one stream never needs it
 	for {
 		for t := p.target.Load(); ; {
-			more, err := p.step(&buf, t)
+			more, err := p.step(t)
 			if err != nil {
 				p.err = err
 				return
@@ -105,16 +106,18 @@ func (p *prefixHasher) run(ctx context.Context) {
 }
 
 // step hashes the next piece below t and reports whether there may be more.
-func (p *prefixHasher) step(bp *[]byte, t int64) (bool, error) {
+// The piece's buffer is shared by every blob's hasher (one stream never
+// reads back, and the read-backs of parallel fetches take turns on the
+// CPU), so concurrent fetches do not each hold one.
+func (p *prefixHasher) step(t int64) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := min(hashPiece, t-p.n)
 	if k <= 0 {
 		return false, nil
 	}
-	if *bp == nil {
-		*bp = make([]byte, hashPiece)
-	}
+	bp := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(bp)
 	buf := *bp
 	if _, err := p.f.ReadAt(buf[:k], p.n); err != nil {
 		return false, fmt.Errorf("reading back %s: %w", p.f.Name(), err)

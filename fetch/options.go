@@ -69,7 +69,7 @@ func defaultOptions() options {
 		checkpointBytes: DefaultCheckpointBytes, checkpointEvery: DefaultCheckpointInterval,
 		maxBytes: DefaultMaxBytes,
 		log:      slog.New(slog.DiscardHandler), progress: progress.Discard,
-		stream: streamTuning{probe: probeTime, fast: fastRate},
+		stream: streamTuning{probe: DefaultLinkProbe, fast: DefaultFastRate},
 	}
 }
 
@@ -154,7 +154,7 @@ func WithProgress(r progress.Reporter) Option {
 // the whole blob, and if over the first probe that connection delivers
 // less than fastRate bytes per second of waiting on it (the link, not a
 // busy machine, sets the pace), the rest comes in parallel ranges. The
-// defaults are 200 ms and 32 MiB/s. A probe of 0 skips the probe: every
+// defaults are DefaultLinkProbe and DefaultFastRate. A probe of 0 skips the probe: every
 // large blob goes in ranges from the start when fastRate is above 0, over
 // one connection when it is 0.
 func WithLinkProbe(probe time.Duration, fastRate float64) Option {

@@ -9,11 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ferrytool/ferry/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Stream tuning. A blob starts with one request for all of it; if, after
-// probeTime, that connection delivers less than fastRate bytes per second
+// DefaultLinkProbe, that connection delivers less than DefaultFastRate bytes per second
 // of waiting on it (see linkMeter), the rest is fetched as streamChunk
 // ranges over parallel connections, at most streamWindow of them ahead of
 // the reader, so memory stays at a few MiB per blob, and the first
@@ -24,8 +25,14 @@ const (
 	streamChunk  = 1 << 20
 	streamWindow = 4
 	probeSize    = 4 * streamChunk
-	probeTime    = 200 * time.Millisecond
-	fastRate     = 32 << 20 // bytes per second of waiting
+)
+
+// DefaultLinkProbe and DefaultFastRate are the link probe's defaults (see
+// WithLinkProbe): its window, and the bytes per second of waiting on a
+// connection at or above which the link counts as fast.
+const (
+	DefaultLinkProbe = 200 * time.Millisecond
+	DefaultFastRate  = 32 << 20
 )
 
 // streamTuning holds the probe's settings; tests lower them to force the
@@ -33,6 +40,17 @@ const (
 type streamTuning struct {
 	probe time.Duration
 	fast  float64
+}
+
+// StreamFrom returns blob d from byte off to its end over one connection,
+// which continues from its last byte when it breaks or stalls: for reading
+// a blob again (a cut upload resumed from what the registry holds). It
+// does not verify the content.
+func (f *Fetcher) StreamFrom(ctx context.Context, src RangeReader, d ocispec.Descriptor, off int64) (io.ReadCloser, error) {
+	if off < 0 || off > d.Size {
+		return nil, fmt.Errorf("%w: offset %d outside blob %s of %d bytes", errdefs.ErrInvalidArgument, off, d.Digest, d.Size)
+	}
+	return newResumer(ctx, &f.o, src, d, off, d.Size)
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
@@ -61,7 +79,8 @@ func (f *Fetcher) Stream(ctx context.Context, src RangeReader, d ocispec.Descrip
 		boundary = streamChunk
 	}
 	started := time.Now()
-	first, err := newResumer(ctx, &f.o, src, d, 0, boundary)
+	meter := &linkMeter{}
+	first, err := newResumer(meter.watch(ctx), &f.o, src, d, 0, boundary)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +90,7 @@ func (f *Fetcher) Stream(ctx context.Context, src RangeReader, d ocispec.Descrip
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stream{
 		ctx: ctx, cancel: cancel, f: f, src: src, d: d,
-		first: first, boundary: boundary, started: started, meter: &linkMeter{},
+		first: first, boundary: boundary, started: started, meter: meter,
 		n:     int((d.Size + streamChunk - 1) / streamChunk),
 		ready: map[int]*[]byte{},
 	}
@@ -126,7 +145,7 @@ func (s *stream) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// readFirst reads from the first connection. After probeTime it decides
+// readFirst reads from the first connection. After the probe window it decides
 // whether the bytes past the next range boundary come as parallel ranges
 // (a slow link) or keep coming over this connection (a fast one).
 func (s *stream) readFirst(p []byte) (int, error) {
@@ -139,7 +158,7 @@ func (s *stream) readFirst(p []byte) (int, error) {
 	n, err := s.first.Read(p)
 	s.pos += int64(n)
 	if !s.decided {
-		s.meter.end(n)
+		s.meter.end(n, len(p))
 	}
 	if err == io.EOF && s.pos < s.boundary {
 		err = io.ErrUnexpectedEOF

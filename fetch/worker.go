@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 // errStalled replaces the cancellation error of a request the stall
 // watchdog ended.
 var errStalled = fmt.Errorf("%w: the connection stalled", errdefs.ErrUnavailable)
+
+// readBufs holds the buffers connections read into (bufSize each).
+var readBufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
 // worker is one connection's loop: take a slot from the host budget, take
 // a range, fetch it, give the slot back; on a failure give the range back
@@ -39,7 +43,6 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 			return ctx.Err()
 		}
 	}
-	buf := make([]byte, bufSize)
 	failures := 0
 	for {
 		if err := b.budget.acquire(ctx, b.priority); err != nil {
@@ -50,7 +53,12 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 			b.budget.release()
 			return nil
 		}
-		n, err := b.fetchRange(ctx, &s, buf, first)
+		// The buffer is held with the slot only: a blob's workers waiting
+		// for one cost no memory, so it stays bounded by the host budget
+		// however many blobs are under way.
+		bp := readBufs.Get().(*[]byte)
+		n, err := b.fetchRange(ctx, &s, *bp, first)
+		readBufs.Put(bp)
 		b.budget.release()
 		if err == nil {
 			failures = 0
@@ -89,7 +97,7 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 // now ends. The first connection, until the probe decides, asks for the
 // rest of the blob and carries on into the ranges after its own while
 // nobody else owns them (see extend), updating *sp; it also feeds the
-// probe's meter and, probeTime in, has the probe decide.
+// probe's meter and, the probe window in, has the probe decide.
 func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, buf []byte, first bool) (int64, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -110,6 +118,9 @@ func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, buf []byte, fi
 	probing := first && b.workers > 1 && !b.decided()
 	off, n := b.request(s, probing)
 	open := probing // the request runs to the blob's end: carry on (extend)
+	if probing {
+		rctx = b.meter.watch(rctx)
+	}
 	body, err := b.src.ReadRange(rctx, b.d, off, n)
 	var skip int64
 	if errors.Is(err, ErrRangeIgnored) && body == nil {
@@ -162,7 +173,7 @@ func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, buf []byte, fi
 		}
 		k, rerr := body.Read(buf)
 		if probing {
-			b.meter.end(k)
+			b.meter.end(k, len(buf))
 			if time.Since(b.probeStart) >= b.o.stream.probe {
 				b.decide()
 				probing = !b.decided()

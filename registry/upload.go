@@ -195,24 +195,44 @@ func withDigest(loc *url.URL, d digest.Digest) string {
 	return u.String()
 }
 
+// Reopener is implemented by a reader given to PutBlob that can read the
+// blob again from an offset (a file, a blob a registry serves in ranges).
+// An upload of known size that is cut then resumes from what the registry
+// holds by reading the source again, and keeps no copy of the bytes in
+// flight in memory; other readers keep the last MiB sent for that.
+type Reopener interface {
+	ReopenAt(ctx context.Context, off int64) (io.ReadCloser, error)
+}
+
 // hashingReader hashes and counts what passes through and remembers the
 // first read error of the source (the reason an upload failed).
 type hashingReader struct {
-	r   io.Reader
-	w   io.Writer
-	n   int64
-	err error
-	eof bool // the source reached its end
+	r      io.Reader
+	w      io.Writer
+	n      int64 // the position in the blob
+	hashed int64 // bytes hashed: more than n after a rewind
+	err    error
+	eof    bool // the source reached its end
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
+	from := h.n
 	h.n += int64(n)
-	h.w.Write(p[:n])
+	if h.n > h.hashed {
+		h.w.Write(p[max(0, h.hashed-from):n])
+		h.hashed = h.n
+	}
 	if err == io.EOF {
 		h.eof = true
 	} else if err != nil && h.err == nil {
 		h.err = err
 	}
 	return n, err
+}
+
+// rewind makes r, which reads the blob from offset k, the source; the
+// bytes up to where reading had got are not hashed again.
+func (h *hashingReader) rewind(r io.Reader, k int64) {
+	h.r, h.n, h.eof = r, k, false
 }

@@ -87,7 +87,7 @@ func (s *session) chunks(ctx context.Context) error {
 		if !exact && k == 0 && rangeRefused(err) && s.offset == 0 {
 			k = 1 // "Range: 0-0" and offset 0 refused: it holds one byte
 		}
-		if err := s.resumeAt(k); err != nil {
+		if err := s.resumeAt(ctx, k); err != nil {
 			return err
 		}
 		if cut(err) && k == before && n > MinChunkSize && n > s.minChunk {

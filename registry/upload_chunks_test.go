@@ -378,3 +378,51 @@ func TestStreamCutBeyondMemory(t *testing.T) {
 		}
 	}
 }
+
+// reopenableBytes is a blob reader that can read the blob again from an
+// offset (registry.Reopener), recording the offsets asked for.
+type reopenableBytes struct {
+	*bytes.Reader
+	b       []byte
+	reopens []int64
+}
+
+func (r *reopenableBytes) ReopenAt(_ context.Context, off int64) (io.ReadCloser, error) {
+	r.reopens = append(r.reopens, off)
+	return io.NopCloser(bytes.NewReader(r.b[off:])), nil
+}
+
+// TestStreamCutResumedFromSource: the cut of TestStreamCutBeyondMemory,
+// with a source that can be read again: the upload keeps nothing in
+// memory for resending, resumes from what the registry holds by reading
+// the source again, and commits the right bytes (hashed once each).
+func TestStreamCutResumedFromSource(t *testing.T) {
+	t.Parallel()
+	var cuts atomic.Int32
+	buffering := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPatch || chunkStart(r) >= 0 || cuts.Add(1) > 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+			io.CopyN(io.Discard, r.Body, registry.DefaultChunkSize+mib)
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+		})
+	}
+	reg := testregistry.New(t, testregistry.Options{Wrap: buffering})
+	c := newClient(t, reg, "r", nil, registry.ForPush())
+	big := randomBytes(registry.DefaultChunkSize+2*mib, 7)
+	src := &reopenableBytes{Reader: bytes.NewReader(big), b: big}
+	if err := c.PutBlob(context.Background(), "r", desc(big), src); err != nil {
+		t.Fatalf("PutBlob cut beyond memory, source readable again: %v", err)
+	}
+	checkBlob(t, c, "r", big)
+	if len(src.reopens) != 1 || src.reopens[0] != 0 {
+		t.Errorf("source read again from %v, want once from 0 (what the registry held)", src.reopens)
+	}
+	if _, n := patchBytes(reg.Requests()); n < 2 {
+		t.Errorf("%d PATCH requests, want the cut one and at least one after it", n)
+	}
+}

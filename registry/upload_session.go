@@ -32,6 +32,13 @@ type session struct {
 	size int64 // expected size, -1 unknown
 	want digest.Digest
 
+	// reopen, when the caller's reader offers it (Reopener) and the size
+	// is known, reads the source again from an offset: a cut upload
+	// resumes from it rather than from bytes kept in memory. again is
+	// the reader it last opened.
+	reopen Reopener
+	again  io.ReadCloser
+
 	offset int64  // bytes the registry holds
 	mem    []byte // mem[lo:hi] are bytes offset.. read but not acknowledged
 	lo, hi int
@@ -52,6 +59,14 @@ func (c *Client) upload(ctx context.Context, repo string, r io.Reader, size int6
 	}
 	s := &session{c: c, repo: repo, loc: loc, minChunk: minChunk, dig: alg.Digester(), size: size, want: want}
 	s.src = &hashingReader{r: r, w: s.dig.Hash()}
+	if ro, ok := r.(Reopener); ok && size >= 0 {
+		s.reopen = ro
+	}
+	defer func() {
+		if s.again != nil {
+			s.again.Close()
+		}
+	}()
 	d, err := s.run(ctx, chunks || c.wantChunks())
 	if err != nil {
 		c.cancel(ctx, repo, s.loc)
@@ -157,13 +172,35 @@ func (s *session) pending() int64 { return int64(s.hi - s.lo) }
 
 // resumeAt moves the session to offset k, as the registry reported it:
 // bytes up to k were stored, those after are sent again from memory.
-func (s *session) resumeAt(k int64) error {
+func (s *session) resumeAt(ctx context.Context, k int64) error {
+	if k < s.offset && s.reopen != nil {
+		return s.rewind(ctx, k)
+	}
 	if k < s.offset || k > s.offset+s.pending() {
 		return fmt.Errorf("%w: the registry holds %d bytes of the upload, where %d to %d were expected; it cannot be resumed",
 			errdefs.ErrUnavailable, k, s.offset, s.offset+s.pending())
 	}
 	s.lo += int(k - s.offset)
 	s.offset = k
+	return nil
+}
+
+// rewind continues the upload at k, before what the session still holds
+// in memory, by reading the source again from there (see Reopener); the
+// bytes up to where reading had got are not hashed a second time.
+func (s *session) rewind(ctx context.Context, k int64) error {
+	r, err := s.reopen.ReopenAt(ctx, k)
+	if err != nil {
+		return fmt.Errorf("reading blob %s again from byte %d to resume its upload: %w", s.want, k, err)
+	}
+	if s.again != nil {
+		s.again.Close()
+	}
+	s.again = r
+	s.src.rewind(r, k)
+	s.offset, s.eof = k, false
+	s.mem, s.lo, s.hi = nil, 0, 0
+	s.c.log.Debug("upload resumes from the source", "repository", s.repo, "offset", k)
 	return nil
 }
 

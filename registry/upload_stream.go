@@ -32,6 +32,8 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 		// be read again, and a proxy that cuts it may have let several
 		// MiB through socket buffers first: keep more of it.
 		keep = max(keep, unknownSizeTail)
+	} else if s.reopen != nil {
+		keep = 0 // after a cut the source is read again (rewind)
 	} else {
 		var release func()
 		keep, release = s.c.reserveTail(min(keep, s.size))
@@ -44,10 +46,10 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 		length = s.size
 	}
 	h := http.Header{"Content-Type": {"application/octet-stream"}}
-	if s.size < 0 || s.size > tail.max {
-		// Only for blobs larger than the tail: a smaller one is resent
-		// from memory anyway, and a server that ignores Expect costs a
-		// second of waiting.
+	if s.size < 0 || s.size > s.c.chunkFor(s.minChunk) {
+		// Only for blobs larger than a chunk: a smaller one is resent
+		// (from memory or the source) at little cost, and a server that
+		// ignores Expect costs a second of waiting.
 		h.Set("Expect", "100-continue")
 	}
 	resp, err := s.c.do(ctx, &request{
@@ -98,6 +100,10 @@ func (s *session) stream(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("%w (and asking the registry how much it holds failed: %v)", err, serr)
 	}
 	b, ok := tail.since(k, sent)
+	if !ok && s.reopen != nil && k <= sent {
+		s.c.log.Debug("streamed upload failed, resuming in chunks", "repository", s.repo, "sent", sent, "held", k, "error", err)
+		return true, s.rewind(ctx, k)
+	}
 	if !ok {
 		return false, fmt.Errorf("%w: the upload broke after %d bytes, of which the registry kept %d, and the rest is no longer in memory to resume from; retry the copy (uploads to %s now go in chunks): %v",
 			errdefs.ErrUnavailable, sent, k, s.c.host, unwrapUnavailable(err))
@@ -163,6 +169,10 @@ func newTail(max, size int64) *tail {
 }
 
 func (t *tail) write(p []byte) {
+	if t.max == 0 {
+		t.total += int64(len(p))
+		return
+	}
 	if n := int64(len(p)); n > t.max {
 		t.total += n - t.max // only the last max bytes can be kept
 		p = p[n-t.max:]

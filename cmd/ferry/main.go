@@ -30,7 +30,9 @@ func main() {
 		caught <- s
 		cancel()
 	}()
+	stopProfiles := startProfiles()
 	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfiles()
 	select {
 	case s := <-caught:
 		// Die of the signal, as the shell and a calling script expect
