@@ -38,17 +38,17 @@ func printReadme(w io.Writer, results []*scenarioResult, im *benchImage, o optio
 func readmeTitle(res *scenarioResult) string {
 	switch res.Name {
 	case "fast":
-		return "fast link, registry → `oci:`: time on disk (exit) / peak RSS"
+		return "fast link, registry → `oci:`: time on disk (exit) / peak RSS (anon)"
 	case "throttled":
-		return "throttled link, registry → `oci:`: time on disk (exit) / peak RSS"
+		return "throttled link, registry → `oci:`: time on disk (exit) / peak RSS (anon)"
 	case "archive":
-		return "registry → `docker-archive:`: time on disk (exit) / peak RSS / disk peak"
+		return "registry → `docker-archive:`: time on disk (exit) / peak RSS (anon) / disk peak"
 	case "registry":
-		return "registry → registry (fast link): time / peak RSS"
+		return "registry → registry (fast link): time / peak RSS (anon)"
 	case "resume":
 		return "resume after SIGKILL (throttled): bytes fetched again"
 	case "sync":
-		return "`sync` of 100 small images, throttled link: time / peak RSS"
+		return "`sync` of 100 small images, throttled link: time / peak RSS (anon)"
 	case "resync":
 		return "the same `sync` again: time / requests at the source"
 	}
@@ -74,9 +74,14 @@ func readmeCell(res *scenarioResult, r *row) string {
 	case kindResync:
 		return cell + fmt.Sprintf(" / %d", m.Wire.Requests)
 	case kindArchive:
-		return cell + fmt.Sprintf(" / %s / %.2f GB", fmtBytes(m.MaxRSSKiB*1024), float64(m.DiskPeak)/1e9)
+		return cell + fmt.Sprintf(" / %s / %.2f GB", memCell(m), float64(m.DiskPeak)/1e9)
 	}
-	return cell + " / " + fmtBytes(m.MaxRSSKiB*1024)
+	return cell + " / " + memCell(m)
+}
+
+// memCell is peak RSS with peak anonymous memory.
+func memCell(m *runResult) string {
+	return fmt.Sprintf("%s (anon %s)", fmtBytes(m.MaxRSSKiB*1024), fmtBytes(m.MaxAnonKiB*1024))
 }
 
 // readmeVerdict compares ferry with the best peer: time, and peak memory
@@ -86,7 +91,7 @@ func readmeVerdict(res *scenarioResult, rows map[string]*row) string {
 	if ferry == nil || ferry.Status != "ok" {
 		return "no ferry result"
 	}
-	var fastest, leanest *row
+	var fastest, leanest, leanestAnon *row
 	for _, name := range readmeTools[1:] {
 		r := rows[name]
 		if r == nil || r.Status != "ok" {
@@ -104,6 +109,9 @@ func readmeVerdict(res *scenarioResult, rows map[string]*row) string {
 		if leanest == nil || r.Median.MaxRSSKiB < leanest.Median.MaxRSSKiB {
 			leanest = r
 		}
+		if leanestAnon == nil || r.Median.MaxAnonKiB < leanestAnon.Median.MaxAnonKiB {
+			leanestAnon = r
+		}
 	}
 	if fastest == nil {
 		return "no peer result"
@@ -111,8 +119,9 @@ func readmeVerdict(res *scenarioResult, rows map[string]*row) string {
 	if res.Resume {
 		return fmt.Sprintf("2nd run %.2f× %s", fastest.Resume.Second.Wall.Seconds()/ferry.Resume.Second.Wall.Seconds(), fastest.Tool)
 	}
-	s := fmt.Sprintf("time %.2f× %s, peak RSS %.2f× %s", fastest.Median.Time().Seconds()/ferry.Median.Time().Seconds(), fastest.Tool,
-		ratio(leanest.Median.MaxRSSKiB, ferry.Median.MaxRSSKiB), leanest.Tool)
+	s := fmt.Sprintf("time %.2f× %s, peak RSS %.2f× %s (anon %.2f× %s)", fastest.Median.Time().Seconds()/ferry.Median.Time().Seconds(), fastest.Tool,
+		ratio(leanest.Median.MaxRSSKiB, ferry.Median.MaxRSSKiB), leanest.Tool,
+		ratio(leanestAnon.Median.MaxAnonKiB, ferry.Median.MaxAnonKiB), leanestAnon.Tool)
 	if l := rows[probeName]; l != nil && l.Status == "ok" && l.Median != nil {
 		s += fmt.Sprintf("; %.0f%% of the limit probe", 100*l.Median.Time().Seconds()/ferry.Median.Time().Seconds())
 	}

@@ -24,15 +24,15 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 	case res.Resume:
 		fmt.Fprintln(tw, "tool    \t1st run received (MB)\t2nd run time\t2nd run fetched (MB)\t2nd/1st\tre-fetched (% of 1st)\tpeak RSS\t")
 	case res.Kind == kindArchive:
-		fmt.Fprintln(tw, "tool    \ton disk (median)\trange\tpeak RSS\tfetched (MB)\tdisk peak (MB)\tarchive (MB)\tarchive/image\texit (median)\t")
+		fmt.Fprintln(tw, "tool    \ton disk (median)\trange\tpeak RSS\tpeak anon\tfetched (MB)\tdisk peak (MB)\tarchive (MB)\tarchive/image\texit (median)\t")
 	case res.Kind == kindRegistry:
-		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tpushed (MB)\t")
+		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tpeak anon\tfetched (MB)\tpushed (MB)\t")
 	case isSync(res.Kind):
-		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tsource requests\ttag list GETs\tmanifest GETs\tblob GETs\trequests/image after listing\t")
+		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tpeak anon\tsource requests\ttag list GETs\tmanifest GETs\tblob GETs\trequests/image after listing\t")
 	case onDisk(res.Kind):
-		fmt.Fprintln(tw, "tool    \ton disk (median)\trange\tpeak RSS\tfetched (MB)\tblob GETs\texit (median)\t")
+		fmt.Fprintln(tw, "tool    \ton disk (median)\trange\tpeak RSS\tpeak anon\tfetched (MB)\tblob GETs\texit (median)\t")
 	default:
-		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tfetched (MB)\tblob GETs\t")
+		fmt.Fprintln(tw, "tool    \ttime (median)\trange\tpeak RSS\tpeak anon\tfetched (MB)\tblob GETs\t")
 	}
 	var notes []string
 	for _, r := range res.Rows {
@@ -49,14 +49,14 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 			continue
 		}
 		m := r.Median
-		cells := []string{fmt.Sprintf("%-8s", r.Tool), fmtDur(m.Time()), spread(r.Runs), fmtBytes(m.MaxRSSKiB * 1024), mb(m.Wire.BlobBytesOut)}
+		cells := []string{fmt.Sprintf("%-8s", r.Tool), fmtDur(m.Time()), spread(r.Runs), fmtBytes(m.MaxRSSKiB * 1024), fmtBytes(m.MaxAnonKiB * 1024), mb(m.Wire.BlobBytesOut)}
 		switch res.Kind {
 		case kindArchive:
 			cells = append(cells, mb(m.DiskPeak), mb(m.OutSize), fmt.Sprintf("%.2fx", ratio(m.OutSize, im.Compressed())), fmtDur(m.Wall))
 		case kindRegistry:
 			cells = append(cells, mb(m.Pushed))
 		case kindSync, kindResync:
-			cells = append(cells[:4], fmt.Sprint(m.Wire.Requests), fmt.Sprint(m.Wire.TagLists), fmt.Sprint(m.Wire.ManifestGets),
+			cells = append(cells[:5], fmt.Sprint(m.Wire.Requests), fmt.Sprint(m.Wire.TagLists), fmt.Sprint(m.Wire.ManifestGets),
 				fmt.Sprint(m.Wire.BlobGets), fmt.Sprintf("%.2f", perImage(m.Wire)))
 		case kindOCI:
 			cells = append(cells, fmt.Sprint(m.Wire.BlobGets), fmtDur(m.Wall))
@@ -131,6 +131,7 @@ func summarize(res *scenarioResult, im *benchImage) []string {
 	}
 	out = append(out, line("time", func(r *row) float64 { return r.Median.Time().Seconds() }, secs))
 	out = append(out, line("peak RSS", func(r *row) float64 { return float64(r.Median.MaxRSSKiB * 1024) }, mib))
+	out = append(out, line("peak anon", func(r *row) float64 { return float64(r.Median.MaxAnonKiB * 1024) }, mib))
 	if isSync(res.Kind) {
 		out = append(out, line("requests", func(r *row) float64 { return float64(r.Median.Wire.Requests) },
 			func(f float64) string { return fmt.Sprintf("%.0f", f) }))

@@ -79,6 +79,9 @@ type runResult struct {
 	// otherwise hand the cost to whatever runs next.
 	ToDisk    time.Duration `json:"toDiskNanos,omitempty"`
 	MaxRSSKiB int64         `json:"maxRSSKiB"`
+	// MaxAnonKiB is the largest anonymous resident set sampled: memory
+	// the run allocated, without the executable\'s own pages.
+	MaxAnonKiB int64 `json:"maxAnonKiB"`
 	// Wire is the source registry's count for this run; Delivered the
 	// bytes the slow link passed to the tool (0 on the fast link).
 	Wire      wireCount `json:"wire"`
@@ -154,15 +157,22 @@ func run(ctx context.Context, s runSpec) runResult {
 	// process lives. getrusage's ru_maxrss cannot be used: Go starts
 	// children with vfork, so at exec the child inherits the harness's own
 	// high-water mark as a floor (see exec_mmap in the kernel).
-	var hwm atomic.Int64
+	// Peak anonymous memory (RssAnon: heap, stacks, buffers; not the
+	// pages of the executable, which every run of a tool maps alike and
+	// the kernel can drop) has no high-water mark: the largest sample.
+	var hwm, anon atomic.Int64
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if kib := vmHWM(cmd.Process.Pid); kib > hwm.Load() {
+			status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+			if kib := statusKiB(status, "VmHWM"); kib > hwm.Load() {
 				hwm.Store(kib)
+			}
+			if kib := statusKiB(status, "RssAnon"); kib > anon.Load() {
+				anon.Store(kib)
 			}
 			select {
 			case <-done:
@@ -202,7 +212,7 @@ func run(ctx context.Context, s runSpec) runResult {
 	if s.SampleDisk {
 		res.DiskPeak = max(peak, diskUse(s.Box.Dir))
 	}
-	res.MaxRSSKiB = hwm.Load()
+	res.MaxRSSKiB, res.MaxAnonKiB = hwm.Load(), anon.Load()
 	switch {
 	case res.Killed:
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded):
@@ -215,10 +225,10 @@ func run(ctx context.Context, s runSpec) runResult {
 	return res
 }
 
-// vmHWM reads the peak resident set size of a live process in KiB
-// (proc(5), /proc/PID/status), 0 once it has exited.
-func vmHWM(pid int) int64 {
-	v := procField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM")
+// statusKiB reads a size in KiB from a live process's status file
+// (proc(5), /proc/PID/status: VmHWM, RssAnon), 0 once it has exited.
+func statusKiB(status, field string) int64 {
+	v := procField(status, field)
 	kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 10, 64)
 	return kib
 }

@@ -320,9 +320,10 @@ func median(runs []runResult) *runResult {
 		return v[len(v)/2]
 	}
 	return &runResult{
-		Wall:      time.Duration(pick(func(r runResult) int64 { return int64(r.Wall) })),
-		ToDisk:    time.Duration(pick(func(r runResult) int64 { return int64(r.ToDisk) })),
-		MaxRSSKiB: pick(func(r runResult) int64 { return r.MaxRSSKiB }),
+		Wall:       time.Duration(pick(func(r runResult) int64 { return int64(r.Wall) })),
+		ToDisk:     time.Duration(pick(func(r runResult) int64 { return int64(r.ToDisk) })),
+		MaxRSSKiB:  pick(func(r runResult) int64 { return r.MaxRSSKiB }),
+		MaxAnonKiB: pick(func(r runResult) int64 { return r.MaxAnonKiB }),
 		Wire: wireCount{
 			BlobBytesOut: pick(func(r runResult) int64 { return r.Wire.BlobBytesOut }),
 			BlobGets:     pick(func(r runResult) int64 { return r.Wire.BlobGets }),
@@ -340,7 +341,7 @@ func median(runs []runResult) *runResult {
 
 // describe is a one-line progress note for stderr.
 func describe(r runResult) string {
-	s := fmt.Sprintf("%s, %s RSS, %s MB fetched", fmtDur(r.Wall), fmtBytes(r.MaxRSSKiB*1024), mb(r.Wire.BlobBytesOut))
+	s := fmt.Sprintf("%s, %s RSS (%s anon), %s MB fetched", fmtDur(r.Wall), fmtBytes(r.MaxRSSKiB*1024), fmtBytes(r.MaxAnonKiB*1024), mb(r.Wire.BlobBytesOut))
 	if r.ToDisk > 0 {
 		s = fmt.Sprintf("%s on disk (exit %s)", fmtDur(r.ToDisk), s)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // hashPiece is how much of the file the hasher reads at a time.
-const hashPiece = 1 << 20
+const hashPiece = 256 << 10
 
 var hashBufs = sync.Pool{New: func() any { b := make([]byte, hashPiece); return &b }}
 
@@ -46,11 +46,12 @@ func newPrefixHasher(f *os.File, size int64, alg digest.Algorithm, h hash.Hash, 
 // offer hashes bytes just written at off straight from the writer's
 // buffer when they extend the hashed prefix exactly, sparing the read-back
 // for the connection at the front (the common case: ranges are handed out
-// lowest first). It reports whether it took them.
+// lowest first). It reports whether it took them. It waits for a piece
+// the hasher is reading back (a MiB from the page cache at most) or a
+// checkpoint's snapshot: on one connection every byte is then hashed from
+// the buffer it arrived in, and nothing is read back.
 func (p *prefixHasher) offer(off int64, b []byte) bool {
-	if !p.mu.TryLock() {
-		return false // the hasher is reading back; it will get there
-	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	if off != p.n {
 		return false

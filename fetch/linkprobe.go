@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"context"
-	"net"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -28,16 +27,17 @@ type linkMeter struct {
 	mu     sync.Mutex
 	bytes  int64
 	waited time.Duration
-	since  time.Time // when the wait in progress began; zero between waits
-	conn   net.Conn  // the connection read, once known (see watch)
+	since  time.Time    // when the wait in progress began; zero between waits
+	queue  *socketQueue // the connection read, once known (see watch)
 }
 
 // watch returns ctx with a trace that tells the meter which connection
 // the request made with it reads from.
 func (m *linkMeter) watch(ctx context.Context) context.Context {
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		q := newSocketQueue(i.Conn)
 		m.mu.Lock()
-		m.conn = i.Conn
+		m.queue = q
 		m.mu.Unlock()
 	}})
 }
@@ -56,7 +56,7 @@ func (m *linkMeter) end(n, asked int) {
 	waited := time.Since(m.since)
 	m.since = time.Time{}
 	m.bytes += int64(n)
-	queued, known := queuedBytes(m.conn)
+	queued, known := m.queue.bytes()
 	switch {
 	case known && queued > 0:
 		return // more was there: the reader, not the link, kept it waiting

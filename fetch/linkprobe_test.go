@@ -38,7 +38,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 func waitForQueue(t *testing.T, c net.Conn, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if q, ok := queuedBytes(c); ok && q >= n {
+		if q, ok := newSocketQueue(c).bytes(); ok && q >= n {
 			return
 		}
 	}
@@ -53,7 +53,7 @@ func waitForQueue(t *testing.T, c net.Conn, n int) {
 func TestLinkMeterReaderLate(t *testing.T) {
 	t.Parallel()
 	client, server := tcpPair(t)
-	m := &linkMeter{conn: client}
+	m := &linkMeter{queue: newSocketQueue(client)}
 	buf := make([]byte, 64<<10)
 
 	// A fast link: 2 MiB there at once, of which the reader takes 1 MiB,
@@ -77,7 +77,7 @@ func TestLinkMeterReaderLate(t *testing.T) {
 	}
 
 	// A trickle: 4 KiB every 20 ms, read as it comes.
-	slow := &linkMeter{conn: client}
+	slow := &linkMeter{queue: newSocketQueue(client)}
 	io.CopyN(io.Discard, client, int64(2<<20)-int64(m.bytes)) // what is left of the fast part
 	go func() {
 		for range 50 {

@@ -8,23 +8,40 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// queuedBytes is how many bytes wait unread in c's socket receive queue
-// (SIOCINQ); known is false when that cannot be told.
-func queuedBytes(c net.Conn) (n int, known bool) {
+// socketQueue tells how many bytes wait unread in a connection's socket
+// receive queue (SIOCINQ). Its zero value, or nil, knows nothing.
+type socketQueue struct {
+	raw syscall.RawConn
+	ask func(fd uintptr) // made once: a probe per Read allocates nothing
+	n   int
+	err error
+}
+
+func newSocketQueue(c net.Conn) *socketQueue {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return 0, false
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	q := &socketQueue{raw: raw}
+	q.ask = func(fd uintptr) { q.n, q.err = unix.IoctlGetInt(int(fd), unix.SIOCINQ) }
+	return q
+}
+
+// bytes is the queue's length; known is false when it cannot be told.
+// Calls must not overlap (the meter's lock serialises them).
+func (q *socketQueue) bytes() (n int, known bool) {
+	if q == nil {
 		return 0, false
 	}
-	var ierr error
-	if err := raw.Control(func(fd uintptr) { n, ierr = unix.IoctlGetInt(int(fd), unix.SIOCINQ) }); err != nil || ierr != nil {
+	if err := q.raw.Control(q.ask); err != nil || q.err != nil {
 		return 0, false
 	}
-	return n, true
+	return q.n, true
 }

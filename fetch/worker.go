@@ -16,8 +16,12 @@ import (
 // watchdog ended.
 var errStalled = fmt.Errorf("%w: the connection stalled", errdefs.ErrUnavailable)
 
-// readBufs holds the buffers connections read into (bufSize each).
-var readBufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+// readBufs and rangeBufs hold the buffers connections read into: the
+// first connection of a blob, and the others (see bufSize).
+var (
+	readBufs  = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+	rangeBufs = sync.Pool{New: func() any { b := make([]byte, rangeBufSize); return &b }}
+)
 
 // worker is one connection's loop: take a slot from the host budget, take
 // a range, fetch it, give the slot back; on a failure give the range back
@@ -56,9 +60,13 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 		// The buffer is held with the slot only: a blob's workers waiting
 		// for one cost no memory, so it stays bounded by the host budget
 		// however many blobs are under way.
-		bp := readBufs.Get().(*[]byte)
+		bufs := &rangeBufs
+		if first {
+			bufs = &readBufs
+		}
+		bp := bufs.Get().(*[]byte)
 		n, err := b.fetchRange(ctx, &s, *bp, first)
-		readBufs.Put(bp)
+		bufs.Put(bp)
 		b.budget.release()
 		if err == nil {
 			failures = 0
