@@ -84,7 +84,8 @@ type scenarioResult struct {
 }
 
 // runScenario measures every tool in sc: -runs rounds, tools taking
-// turns within a round so slow drifts of the machine hit all alike.
+// turns within a round so slow drifts of the machine hit all alike, each
+// round starting with the next tool.
 func (b *bench) runScenario(ctx context.Context, sc scenario) *scenarioResult {
 	res := &scenarioResult{scenario: sc}
 	var active []*tool
@@ -110,7 +111,11 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) *scenarioResult {
 		rounds = 1
 	}
 	for round := 1; round <= rounds; round++ {
-		for _, t := range active {
+		// None always runs first, right after the harness's setup or
+		// the last round's end.
+		k := (round - 1) % max(1, len(active))
+		order := append(slices.Clone(active[k:]), active[:k]...)
+		for _, t := range order {
 			if ctx.Err() != nil {
 				return res
 			}

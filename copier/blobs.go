@@ -145,10 +145,14 @@ func (c *job) copyBlob(ctx context.Context, j blobJob) error {
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", d.Digest, err)
 	}
+	rc = &closeOnce{ReadCloser: rc}
 	defer rc.Close()
 	var r io.Reader = rc
 	if again := c.reopener(d); again != nil {
-		r = &reopenable{Reader: rc, again: again}
+		r = &reopenable{Reader: rc, again: func(ctx context.Context, off int64) (io.ReadCloser, error) {
+			rc.Close() // not read again: its connections and buffers go now
+			return again(ctx, off)
+		}}
 	}
 	if err := c.putVerified(ctx, d, j.instance, r); err != nil {
 		c.report(progress.Event{Kind: progress.Failed, Descriptor: d, Instance: j.instance, Err: err})
@@ -261,4 +265,16 @@ type reopenable struct {
 
 func (r *reopenable) ReopenAt(ctx context.Context, off int64) (io.ReadCloser, error) {
 	return r.again(ctx, off)
+}
+
+// closeOnce closes its reader at the first Close only.
+type closeOnce struct {
+	io.ReadCloser
+	once sync.Once
+	err  error
+}
+
+func (c *closeOnce) Close() error {
+	c.once.Do(func() { c.err = c.ReadCloser.Close() })
+	return c.err
 }

@@ -14,13 +14,14 @@ import (
 )
 
 // Stream tuning. A blob starts with one request for all of it; if, after
-// DefaultLinkProbe, that connection delivers less than DefaultFastRate bytes per second
-// of waiting on it (see linkMeter), the rest is fetched as streamChunk
-// ranges over parallel connections, at most streamWindow of them ahead of
-// the reader, so memory stays at a few MiB per blob, and the first
-// connection stops at the next range boundary. A fast link keeps the one
-// request: one GET per blob, no per-range overhead. Blobs smaller than
-// probeSize and two ranges are never split.
+// the probe window (DefaultLinkProbe), that connection delivers less than
+// DefaultFastRate bytes per second of waiting on it (see linkMeter), the
+// rest is fetched as streamChunk ranges over parallel connections, at
+// most streamWindow of them ahead of the reader, so memory stays at a few
+// MiB per blob, and the first connection stops at the next range
+// boundary. A fast link keeps the one request: one GET per blob, no
+// per-range overhead. Blobs smaller than probeSize and two ranges are
+// never split.
 const (
 	streamChunk  = 1 << 20
 	streamWindow = 4

@@ -199,7 +199,8 @@ func withDigest(loc *url.URL, d digest.Digest) string {
 // blob again from an offset (a file, a blob a registry serves in ranges).
 // An upload of known size that is cut then resumes from what the registry
 // holds by reading the source again, and keeps no copy of the bytes in
-// flight in memory; other readers keep the last MiB sent for that.
+// flight in memory; for other readers the last chunk sent (4 MiB, at most
+// 8 MiB across a client's uploads) is kept for that.
 type Reopener interface {
 	ReopenAt(ctx context.Context, off int64) (io.ReadCloser, error)
 }

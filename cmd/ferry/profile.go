@@ -10,7 +10,7 @@ import (
 // startProfiles starts the profiles that FERRY_CPUPROFILE and
 // FERRY_MEMPROFILE name (files written when the command ends, read with
 // `go tool pprof`): for finding where a copy spends its time and memory
-// (the benchmark's scenarios, see bench/README.md). The returned func
+// (the benchmark's scenarios, see the README's Benchmark section). The returned func
 // writes them; a profile that cannot be written is reported on stderr and
 // does not change the command's outcome.
 func startProfiles() func() {
