@@ -92,10 +92,12 @@ func checkOneGetPerBlob(t *testing.T, size int, window time.Duration) {
 		{"to another registry, streamed", "docker://" + testregistry.New(t, testregistry.Options{}).Ref("copy:1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			log := &lockedBuffer{}
+			var mu sync.Mutex
+			var buf bytes.Buffer
+			logged := func() string { mu.Lock(); defer mu.Unlock(); return buf.String() }
 			f, err := fetch.New(fetch.WithDir(t.TempDir()), fetch.WithThreshold(4<<20),
 				fetch.WithLinkProbe(window, fetch.DefaultFastRate),
-				fetch.WithLogger(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+				fetch.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,38 +118,20 @@ func checkOneGetPerBlob(t *testing.T, size int, window time.Duration) {
 			}
 			for dg, n := range gets {
 				if n != 1 {
-					t.Errorf("blob %s fetched with %d GETs, want 1; the probe said:\n%s", dg, n, log.probe())
+					t.Errorf("blob %s fetched with %d GETs, want 1; the probe said:\n%s", dg, n, probeLines(logged()))
 				}
 			}
-			if window < time.Second && size >= 32<<20 && !strings.Contains(log.String(), "fast connection, one request") {
-				t.Errorf("the probe did not decide while the layer was under way; it said:\n%s", log.probe())
+			if window < time.Second && size >= 32<<20 && !strings.Contains(logged(), "fast connection, one request") {
+				t.Errorf("the probe did not decide while the layer was under way; it said:\n%s", probeLines(logged()))
 			}
 		})
 	}
 }
 
-// lockedBuffer collects log lines from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// probe is the log's lines about the link probe's decisions.
-func (l *lockedBuffer) probe() string {
+// probeLines is the lines of a log about the link probe's decisions.
+func probeLines(log string) string {
 	var out []string
-	for _, line := range strings.Split(l.String(), "\n") {
+	for _, line := range strings.Split(log, "\n") {
 		if strings.Contains(line, "connection") {
 			out = append(out, line)
 		}

@@ -40,13 +40,14 @@ const (
 )
 
 // bufSize is what the first connection of a blob reads at a time (on a
-// fast link the only one: fewer, larger reads and writes); the others, on
-// a link slow enough for them to help, get rangeBufSize, more than such a
-// link delivers between two reads, so many connections cost little
-// memory. minSplitFloor keeps a split range well above either (see
+// fast link the only one; larger buffers gained no time in the
+// benchmark's fast scenario and cost peak memory); the others, on a link
+// slow enough for them to help, get rangeBufSize, more than such a link
+// delivers between two reads, so many connections cost little memory.
+// minSplitFloor keeps a split range well above either (see
 // blobFetch.take).
 const (
-	bufSize       = 128 << 10
+	bufSize       = 64 << 10
 	rangeBufSize  = 32 << 10
 	minSplitFloor = 4 * bufSize
 )

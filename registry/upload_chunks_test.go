@@ -339,21 +339,8 @@ func TestChunksRefused(t *testing.T) {
 // session is cancelled, and the next blob of the copy goes in chunks.
 func TestStreamCutBeyondMemory(t *testing.T) {
 	t.Parallel()
-	var cuts atomic.Int32
 	log := &patchLog{}
-	buffering := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPatch || chunkStart(r) >= 0 || cuts.Add(1) > 1 {
-				log.wrap(h).ServeHTTP(w, r)
-				return
-			}
-			io.CopyN(io.Discard, r.Body, registry.DefaultChunkSize+mib)
-			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				conn.Close()
-			}
-		})
-	}
-	reg := testregistry.New(t, testregistry.Options{Wrap: buffering})
+	reg := testregistry.New(t, testregistry.Options{Wrap: swallowFirstStream(log.wrap)})
 	c := newClient(t, reg, "r", nil, registry.ForPush())
 	big := randomBytes(registry.DefaultChunkSize+2*mib, 5)
 	err := c.PutBlob(context.Background(), "r", desc(big), bytes.NewReader(big))
@@ -398,20 +385,7 @@ func (r *reopenableBytes) ReopenAt(_ context.Context, off int64) (io.ReadCloser,
 // the source again, and commits the right bytes (hashed once each).
 func TestStreamCutResumedFromSource(t *testing.T) {
 	t.Parallel()
-	var cuts atomic.Int32
-	buffering := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPatch || chunkStart(r) >= 0 || cuts.Add(1) > 1 {
-				h.ServeHTTP(w, r)
-				return
-			}
-			io.CopyN(io.Discard, r.Body, registry.DefaultChunkSize+mib)
-			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				conn.Close()
-			}
-		})
-	}
-	reg := testregistry.New(t, testregistry.Options{Wrap: buffering})
+	reg := testregistry.New(t, testregistry.Options{Wrap: swallowFirstStream(func(h http.Handler) http.Handler { return h })})
 	c := newClient(t, reg, "r", nil, registry.ForPush())
 	big := randomBytes(registry.DefaultChunkSize+2*mib, 7)
 	src := &reopenableBytes{Reader: bytes.NewReader(big), b: big}
@@ -424,5 +398,26 @@ func TestStreamCutResumedFromSource(t *testing.T) {
 	}
 	if _, n := patchBytes(reg.Requests()); n < 2 {
 		t.Errorf("%d PATCH requests, want the cut one and at least one after it", n)
+	}
+}
+
+// swallowFirstStream is a proxy in front of next that takes the first
+// DefaultChunkSize+1 MiB of the first streamed PATCH and cuts the
+// connection, with nothing passed on (one that buffers a body and gives
+// up); every other request goes through.
+func swallowFirstStream(next func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	var cuts atomic.Int32
+	return func(h http.Handler) http.Handler {
+		h = next(h)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPatch || chunkStart(r) >= 0 || cuts.Add(1) > 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+			io.CopyN(io.Discard, r.Body, registry.DefaultChunkSize+mib)
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+		})
 	}
 }
