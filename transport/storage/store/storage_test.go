@@ -116,16 +116,8 @@ func TestSignaturesStored(t *testing.T) {
 	st := tempStore(t)
 	img := uncompressed(testimage.New(testimage.Options{Seed: 8}))
 	ref := parse(t, st+"example.com/signed:1")
-	dst, err := ref.NewDestination(ctx, options(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := withBlobs(t, ref, img)
 	defer dst.Close()
-	for _, d := range append([]ocispec.Descriptor{img.Config}, img.Layers...) {
-		if err := dst.PutBlob(ctx, d, bytes.NewReader(img.Blobs[d.Digest])); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if err := dst.PutManifest(ctx, img.Manifest, img.MediaType, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -215,15 +207,7 @@ func TestCloseWithoutCommit(t *testing.T) {
 	st := tempStore(t)
 	img := testimage.New(testimage.Options{Seed: 10})
 	ref := parse(t, st+"example.com/gone:1")
-	dst, err := ref.NewDestination(ctx, options(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range append([]ocispec.Descriptor{img.Config}, img.Layers...) {
-		if err := dst.PutBlob(ctx, d, bytes.NewReader(img.Blobs[d.Digest])); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dst := withBlobs(t, ref, img)
 	dst.PutManifest(ctx, img.Manifest, img.MediaType, nil)
 	dst.Close()
 	if _, err := ref.NewSource(ctx, options(t)); !errors.Is(err, errdefs.ErrNotFound) {
@@ -315,6 +299,24 @@ func TestLayerReusedUnderAnotherParent(t *testing.T) {
 	}
 }
 
+// withBlobs opens a destination at ref and puts every blob of img in it;
+// the caller puts the manifest and closes it.
+func withBlobs(t *testing.T, ref transport.Reference, img *testimage.Image) transport.Destination {
+	t.Helper()
+	ctx := context.Background()
+	dst, err := ref.NewDestination(ctx, options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range append([]ocispec.Descriptor{img.Config}, img.Layers...) {
+		if err := dst.PutBlob(ctx, d, bytes.NewReader(img.Blobs[d.Digest])); err != nil {
+			dst.Close()
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
 // write puts img through a destination at ref, sending only the blobs in
 // send, and asking HasBlob first as the copier does.
 func write(t *testing.T, ref transport.Reference, img *testimage.Image, send map[digest.Digest][]byte) {
@@ -353,16 +355,8 @@ func TestSignaturesOfRewrittenManifest(t *testing.T) {
 	st := tempStore(t)
 	img := testimage.New(testimage.Options{Seed: 12})
 	ref := parse(t, st+"example.com/gz:1")
-	dst, err := ref.NewDestination(ctx, options(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := withBlobs(t, ref, img)
 	defer dst.Close()
-	for _, d := range append([]ocispec.Descriptor{img.Config}, img.Layers...) {
-		if err := dst.PutBlob(ctx, d, bytes.NewReader(img.Blobs[d.Digest])); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dst.PutManifest(ctx, img.Manifest, img.MediaType, nil)
 	dst.(transport.SignatureDestination).PutSignatures(ctx, [][]byte{[]byte("sig")}, nil)
 	if err := dst.Commit(ctx); err != nil {
