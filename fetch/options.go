@@ -45,11 +45,12 @@ const (
 // slow enough for them to help, get rangeBufSize, more than such a link
 // delivers between two reads, so many connections cost little memory.
 // minSplitFloor keeps a split range well above either (see
-// blobFetch.take).
+// blobFetch.take); it does not shrink with the buffers, since a smaller
+// split also leaves more of what a server already sent unread.
 const (
 	bufSize       = 64 << 10
 	rangeBufSize  = 32 << 10
-	minSplitFloor = 4 * bufSize
+	minSplitFloor = 512 << 10
 )
 
 type options struct {
