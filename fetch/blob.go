@@ -94,11 +94,12 @@ type blobFetch struct {
 	meter    linkMeter
 	saveMu   sync.Mutex
 	saveKick chan struct{}
+	disk     *disk
 }
 
-func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.File, statePath string, b *budget, st resumeState) *blobFetch {
+func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.File, statePath string, b *budget, disk *disk, st resumeState) *blobFetch {
 	bf := &blobFetch{
-		o: o, src: src, d: d, file: file, state: statePath, budget: b, log: o.log,
+		o: o, src: src, d: d, file: file, state: statePath, budget: b, disk: disk, log: o.log,
 		hasher:   newPrefixHasher(file, d.Size, d.Digest.Algorithm(), st.h, st.hashed),
 		done:     st.done,
 		probed:   make(chan struct{}),
@@ -150,8 +151,9 @@ func (b *blobFetch) run(ctx context.Context) error {
 
 	b.probeStart = time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	for i := range b.workers {
-		g.Go(func() error { return b.worker(gctx, i == 0) })
+	g.Go(func() error { return b.worker(gctx, true, nil) })
+	if b.workers > 1 {
+		g.Go(func() error { return b.spawn(gctx, g) })
 	}
 	switch {
 	case b.workers > 1 && b.o.stream.probe <= 0:
@@ -261,6 +263,13 @@ func (b *blobFetch) decideNow() {
 func (b *blobFetch) decided() bool {
 	settled, _ := b.settled()
 	return settled
+}
+
+// slow reports whether the blob was settled on parallel connections (the
+// link proved slow).
+func (b *blobFetch) slow() bool {
+	settled, alone := b.settled()
+	return settled && !alone
 }
 
 // solo reports whether the blob was settled on one connection.
@@ -537,8 +546,10 @@ func (b *blobFetch) checkpoint() error {
 		// claim a hash of bytes the sidecar does not list.
 		hashed, state = 0, nil
 	}
-	if err := b.file.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", b.file.Name(), err)
-	}
-	return writeSidecar(b.state, newSidecar(b.d, done, hashed, state))
+	return b.disk.synced(func() error {
+		if err := b.file.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", b.file.Name(), err)
+		}
+		return writeSidecar(b.state, newSidecar(b.d, done, hashed, state))
+	})
 }

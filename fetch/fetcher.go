@@ -23,6 +23,8 @@ type Fetcher struct {
 	o     options
 	cache *Cache
 
+	disk *disk
+
 	mu      sync.Mutex
 	budgets map[string]*budget
 	active  map[digest.Digest]chan struct{}
@@ -45,6 +47,7 @@ func New(opts ...Option) (*Fetcher, error) {
 	f := &Fetcher{
 		o: o, cache: c,
 		budgets: map[string]*budget{},
+		disk:    &disk{},
 		active:  map[digest.Digest]chan struct{}{},
 		pins:    map[digest.Digest]int{},
 	}
@@ -232,7 +235,7 @@ func (f *Fetcher) download(ctx context.Context, src RangeReader, d ocispec.Descr
 	if err != nil {
 		return err
 	}
-	bf := newBlobFetch(&f.o, src, d, file, p.state, f.budgetFor(src, d), st)
+	bf := newBlobFetch(&f.o, src, d, file, p.state, f.budgetFor(src, d), f.disk, st)
 	err = bf.run(ctx)
 	cerr := file.Close()
 	if err != nil {

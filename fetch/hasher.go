@@ -13,7 +13,7 @@ import (
 )
 
 // hashPiece is how much of the file the hasher reads at a time.
-const hashPiece = 256 << 10
+const hashPiece = 64 << 10
 
 var hashBufs = sync.Pool{New: func() any { b := make([]byte, hashPiece); return &b }}
 
@@ -47,7 +47,7 @@ func newPrefixHasher(f *os.File, size int64, alg digest.Algorithm, h hash.Hash, 
 // buffer when they extend the hashed prefix exactly, sparing the read-back
 // for the connection at the front (the common case: ranges are handed out
 // lowest first). It reports whether it took them. It waits for a piece
-// the hasher is reading back (a MiB from the page cache at most) or a
+// the hasher is reading back (a piece from the page cache) or a
 // checkpoint's snapshot: on one connection every byte is then hashed from
 // the buffer it arrived in, and nothing is read back.
 func (p *prefixHasher) offer(off int64, b []byte) bool {

@@ -49,7 +49,7 @@ const (
 // split also leaves more of what a server already sent unread.
 const (
 	bufSize       = 64 << 10
-	rangeBufSize  = 32 << 10
+	rangeBufSize  = 16 << 10
 	minSplitFloor = 512 << 10
 )
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferrytool/ferry/errdefs"
+	"golang.org/x/sync/errgroup"
 )
 
 // errStalled replaces the cancellation error of a request the stall
@@ -23,56 +24,84 @@ var (
 	rangeBufs = sync.Pool{New: func() any { b := make([]byte, rangeBufSize); return &b }}
 )
 
-// worker is one connection's loop: take a slot from the host budget, take
-// a range, fetch it, give the slot back; on a failure give the range back
-// for any connection to continue, wait, and try again. Every connection
-// but the first waits for the first response, which tells whether the
-// server honours ranges at all, and then for the link probe, which tells
-// whether they are needed.
-func (b *blobFetch) worker(ctx context.Context, first bool) error {
-	if first {
-		defer b.probeOnce.Do(func() { close(b.probed) })
-		defer b.soloOnce.Do(func() { close(b.alone) }) // done: nobody else need start
-	} else {
-		select {
-		case <-b.probed:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		select {
-		case <-b.parallel:
-		case <-b.alone:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// spawn starts the blob's other connections once the first response
+// (which tells whether the server honours ranges at all) and the link
+// probe (which tells whether they are needed) asked for them. Each starts
+// only when the host budget has a slot for it and a range to give it, and
+// ends after its range: a blob waiting for connections costs one waiting
+// goroutine, not one per connection it may get. As many run at once as
+// the blob has connections; each time nothing is left to take, one fewer.
+func (b *blobFetch) spawn(ctx context.Context, g *errgroup.Group) error {
+	select {
+	case <-b.probed:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	failures := 0
-	for {
+	select {
+	case <-b.parallel:
+	case <-b.alone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	room := make(chan struct{}, b.workers-1)
+	for left := b.workers - 1; left > 0; {
+		select {
+		case room <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if err := b.budget.acquire(ctx, b.priority); err != nil {
 			return err
 		}
 		s := b.take()
 		if s == nil {
+			// Its token stays in room: one connection fewer from now on.
 			b.budget.release()
-			return nil
+			left--
+			continue
 		}
-		// The buffer is held with the slot only: a blob's workers waiting
-		// for one cost no memory, so it stays bounded by the host budget
-		// however many blobs are under way.
-		bufs := &rangeBufs
-		if first {
-			bufs = &readBufs
+		g.Go(func() error {
+			defer func() { <-room }()
+			return b.worker(ctx, false, s)
+		})
+	}
+	return nil
+}
+
+// worker is one connection's loop: take a slot from the host budget, take
+// a range, fetch it, give the slot back; on a failure give the range back
+// for any connection to continue, wait, and try again. The first
+// connection carries on with the next range; another (started by spawn
+// with a slot held and range s) ends after its range.
+func (b *blobFetch) worker(ctx context.Context, first bool, s *segment) error {
+	if first {
+		defer b.probeOnce.Do(func() { close(b.probed) })
+		defer b.soloOnce.Do(func() { close(b.alone) }) // done: nobody else need start
+	}
+	failures := 0
+	for {
+		if s == nil {
+			if err := b.budget.acquire(ctx, b.priority); err != nil {
+				return err
+			}
+			if s = b.take(); s == nil {
+				b.budget.release()
+				return nil
+			}
 		}
-		bp := bufs.Get().(*[]byte)
-		n, err := b.fetchRange(ctx, &s, *bp, first)
-		bufs.Put(bp)
+		n, err := b.fetchRange(ctx, &s, first)
 		b.budget.release()
 		if err == nil {
+			if !first {
+				return nil
+			}
 			failures = 0
+			s = nil
 			continue
 		}
 		b.giveBack(s)
+		s = nil
 		switch {
 		case errors.Is(err, errSuperseded):
 			continue
@@ -106,7 +135,20 @@ func (b *blobFetch) worker(ctx context.Context, first bool) error {
 // rest of the blob and carries on into the ranges after its own while
 // nobody else owns them (see extend), updating *sp; it also feeds the
 // probe's meter and, the probe window in, has the probe decide.
-func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, buf []byte, first bool) (int64, error) {
+func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, first bool) (int64, error) {
+	// The buffer is held with the slot only: a blob's workers waiting for
+	// one cost no memory, so it stays bounded by the host budget however
+	// many blobs are under way. The first connection's larger one is for
+	// a fast link: once the probe finds the link slow it takes a range
+	// connection's.
+	bufs := &rangeBufs
+	if first && !b.slow() {
+		bufs = &readBufs
+	}
+	bp := bufs.Get().(*[]byte)
+	defer func() { bufs.Put(bp) }()
+	buf := *bp
+
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stalled atomic.Bool
@@ -201,6 +243,14 @@ func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, buf []byte, fi
 				}
 				return wrote, nil
 			}
+		}
+		if bufs != &rangeBufs && b.slow() {
+			// The link proved slow: the bytes just read are stored, and
+			// the rest come in a range connection's buffer.
+			bufs.Put(bp)
+			bufs = &rangeBufs
+			bp = bufs.Get().(*[]byte)
+			buf = *bp
 		}
 		switch {
 		case rerr == io.EOF:

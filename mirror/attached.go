@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/ferrytool/ferry/artifacts"
 	"github.com/ferrytool/ferry/copier"
@@ -36,8 +37,8 @@ func (p *Plan) attached(ctx context.Context, img *Image, r Result, man []byte, l
 
 // attachedTagPattern matches the tags attached artifacts are kept under:
 // the referrers tag schema's sha256-HEX and cosign's .sig, .att, .sbom.
-var attachedTagPattern = regexp.MustCompile(`^sha256-[0-9a-f]{64}(\.sig|\.att|\.sbom)?$`)
+var attachedTagPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256-[0-9a-f]{64}(\.sig|\.att|\.sbom)?$`) })
 
 // isAttachedTag reports whether a listed tag holds attached artifacts
 // rather than an image.
-func isAttachedTag(tag string) bool { return attachedTagPattern.MatchString(tag) }
+func isAttachedTag(tag string) bool { return attachedTagPattern().MatchString(tag) }

@@ -3,10 +3,11 @@ package reference
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // trailingDigest is "@algorithm:encoded" at the end of an image name.
-var trailingDigest = regexp.MustCompile(`@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+var trailingDigest = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`) })
 
 // Redact hides a password typed into an image name as URL user info
 // ("user:pass@host/repo" becomes "user:xxxxx@host/repo"), so that an error
@@ -20,7 +21,7 @@ func Redact(s string) string {
 		return s[:i+2] + Redact(s[i+2:])
 	}
 	name, dig := s, ""
-	if loc := trailingDigest.FindStringIndex(s); loc != nil {
+	if loc := trailingDigest().FindStringIndex(s); loc != nil {
 		name, dig = s[:loc[0]], s[loc[0]:]
 	}
 	at := strings.LastIndexByte(name, '@')

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	dref "github.com/distribution/reference"
 )
@@ -99,7 +100,7 @@ func location(s string) (string, error) {
 	return t, nil
 }
 
-var anchoredDomain = regexp.MustCompile("^" + dref.DomainRegexp.String() + "$")
+var anchoredDomain = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^" + dref.DomainRegexp.String() + "$") })
 
 // checkSearch checks unqualified-search-registries: host[:port] entries.
 func checkSearch(path string, ls *lines, search *[]string) error {
@@ -108,7 +109,7 @@ func checkSearch(path string, ls *lines, search *[]string) error {
 	}
 	for i, s := range *search {
 		l, err := location(s)
-		if err == nil && !anchoredDomain.MatchString(l) {
+		if err == nil && !anchoredDomain().MatchString(l) {
 			err = fmt.Errorf("unqualified-search-registries entry %q is not a host[:port]", s)
 		}
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // lines maps the keys and tables of a TOML file to the lines defining
@@ -57,7 +58,7 @@ func scanLines(data []byte) *lines {
 			l.add(table, n)
 		default:
 			parts, eq := scanKey(s)
-			if eq < 0 || !keyStart.MatchString(parts[0]) {
+			if eq < 0 || !keyStart().MatchString(parts[0]) {
 				continue
 			}
 			path := table
@@ -78,19 +79,19 @@ func scanLines(data []byte) *lines {
 
 // keyStart is what a key read by splitKey may look like: a bare key, or a
 // quoted one unquoted (anything but a line of an array or inline table).
-var keyStart = regexp.MustCompile(`^[A-Za-z0-9_.:/@*-]+$|^$`)
+var keyStart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.:/@*-]+$|^$`) })
 
 func (l *lines) add(indexed string, n int) {
 	if _, ok := l.indexed[indexed]; !ok {
 		l.indexed[indexed] = n
 	}
-	plain := arrayIndex.ReplaceAllString(indexed, "")
+	plain := arrayIndex().ReplaceAllString(indexed, "")
 	if _, ok := l.plain[plain]; !ok {
 		l.plain[plain] = n
 	}
 }
 
-var arrayIndex = regexp.MustCompile(`\[[0-9]+\]`)
+var arrayIndex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[[0-9]+\]`) })
 
 // line is the line of an indexed path, or of its nearest enclosing table
 // or key that was placed; 0 when none was.

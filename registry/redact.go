@@ -5,11 +5,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // authValue matches credentials as an Authorization header carries them
 // (RFC 9110 section 11.6.2): a scheme name and its token.
-var authValue = regexp.MustCompile(`(?i)\b(basic|bearer)(\s+|%20|\+)[A-Za-z0-9+/=._~%-]+`)
+var authValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(basic|bearer)(\s+|%20|\+)[A-Za-z0-9+/=._~%-]+`)
+})
 
 // redactSecrets removes credentials from text a server sent back (an
 // error body that echoes the request): whatever follows "Basic" or
@@ -17,7 +20,7 @@ var authValue = regexp.MustCompile(`(?i)\b(basic|bearer)(\s+|%20|\+)[A-Za-z0-9+/
 // of user:password, and the password itself, in any letter case (the
 // messages are lower-cased before they get here).
 func redactSecrets(text string, req *http.Request) string {
-	text = authValue.ReplaceAllString(text, "$1 [redacted]")
+	text = authValue().ReplaceAllString(text, "$1 [redacted]")
 	if req == nil {
 		return text
 	}

@@ -3,6 +3,7 @@ package serve
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/opencontainers/go-digest"
@@ -13,17 +14,19 @@ import (
 // ("Pulling manifests", <name>): lowercase components separated by "/".
 // It admits no "..", no empty component and no absolute path, so a name
 // can never climb out of anything it is joined to.
-var repoName = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+var repoName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+})
 
 // tagName is the tag grammar of the distribution spec.
-var tagName = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+var tagName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`) })
 
 // maxNameLength bounds a repository name, as distribution does.
 const maxNameLength = 255
 
-func validRepo(name string) bool { return len(name) <= maxNameLength && repoName.MatchString(name) }
+func validRepo(name string) bool { return len(name) <= maxNameLength && repoName().MatchString(name) }
 
-func validTag(tag string) bool { return tagName.MatchString(tag) }
+func validTag(tag string) bool { return tagName().MatchString(tag) }
 
 // entryName splits an index.json entry's ref name into the repository
 // and tag it stands for: "REPO:TAG" is (REPO, TAG); a bare "TAG" is

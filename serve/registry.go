@@ -109,7 +109,9 @@ func (s *Registry) Close() error {
 
 // route is the grammar of the distribution spec's endpoints; the name is
 // checked apart, so that a bad name gets NAME_INVALID.
-var route = regexp.MustCompile(`^/v2/(.+?)/(manifests/[^/]+|blobs/uploads/[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
+var route = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/v2/(.+?)/(manifests/[^/]+|blobs/uploads/[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
+})
 
 // ServeHTTP implements http.Handler.
 func (s *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +130,7 @@ func (s *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveCatalog(w, r)
 		return
 	}
-	m := route.FindStringSubmatch(p)
+	m := route().FindStringSubmatch(p)
 	if m == nil {
 		writeErrorBody(w, newError(http.StatusNotFound, codeNameUnknown, "no such endpoint"))
 		return

@@ -14,6 +14,7 @@ import (
 )
 
 func main() {
+	tuneMemory()
 	if store.Init() {
 		return // ran as the store's layer-applying helper
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -30,8 +31,8 @@ type Resumed struct {
 }
 
 var (
-	blobMember   = regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]{32,})$`)
-	configMember = regexp.MustCompile(`^([a-f0-9]{64})\.json$`)
+	blobMember   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]{32,})$`) })
+	configMember = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-f0-9]{64})\.json$`) })
 )
 
 // resumableDigest is the digest a member's name states, and whether such
@@ -42,11 +43,11 @@ func resumableDigest(name string) (digest.Digest, bool) {
 	if name == "oci-layout" {
 		return "", true
 	}
-	if m := blobMember.FindStringSubmatch(name); m != nil {
+	if m := blobMember().FindStringSubmatch(name); m != nil {
 		d := digest.NewDigestFromEncoded(digest.Algorithm(m[1]), m[2])
 		return d, d.Validate() == nil
 	}
-	if m := configMember.FindStringSubmatch(name); m != nil {
+	if m := configMember().FindStringSubmatch(name); m != nil {
 		return digest.NewDigestFromEncoded(digest.SHA256, m[1]), true
 	}
 	return "", false

@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"text/template"
 
@@ -26,14 +27,14 @@ func writeJSON(w io.Writer, v any) error {
 
 // jsonFormat matches the --format values that mean "the whole document as
 // JSON": "json" and "{{json .}}", as containers/common's report.IsJSON.
-var jsonFormat = regexp.MustCompile(`^\s*(json|\{\{\s*json\s*\.\s*\}\})\s*$`)
+var jsonFormat = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(json|\{\{\s*json\s*\.\s*\}\})\s*$`) })
 
 // writeFormatted prints v as JSON when format is empty or asks for JSON,
 // else through the Go template format. As skopeo (containers/common's
 // report package), a literal `\t` or `\n` in the format becomes a tab or a
 // newline, a final newline is added when missing, and tabs align columns.
 func writeFormatted(w io.Writer, format string, v any) error {
-	if format == "" || jsonFormat.MatchString(format) {
+	if format == "" || jsonFormat().MatchString(format) {
 		return writeJSON(w, v)
 	}
 	text := strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.TrimPrefix(format, "table "))

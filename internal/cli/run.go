@@ -1,6 +1,7 @@
 // Package cli is ferry's command line: skopeo's commands, flags and
 // transport syntax on top of ferry's library packages. It is the only
-// package that imports cobra, and the only one that writes to the
+// package of the binary that imports cobra (internal/cmd/genman renders
+// its commands as man pages), and the only one that writes to the
 // terminal: results on stdout, logs, progress and errors on stderr.
 package cli
 
@@ -19,6 +20,7 @@ import (
 	"github.com/ferrytool/ferry/registriesconf"
 	"github.com/ferrytool/ferry/registriesd"
 	"github.com/ferrytool/ferry/registry"
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
@@ -28,6 +30,10 @@ const (
 	ExitFailure  = 1
 	ExitNotFound = 2
 )
+
+// Command returns ferry's command tree, unattached to any output: for
+// tools that render it (internal/cmd/genman writes the man pages from it).
+func Command() *cobra.Command { return newApp(io.Discard, io.Discard).rootCommand() }
 
 // Run runs ferry with args (without the program name) and returns the
 // process exit code. Results go to stdout; logs, progress and the one-line

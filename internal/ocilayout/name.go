@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/transport"
@@ -56,11 +57,13 @@ func (n Name) String() string {
 // refName is the grammar of org.opencontainers.image.ref.name in the OCI
 // image layout spec (annotations.md): components separated by "/". It
 // keeps "..", empty components and absolute paths out.
-var refName = regexp.MustCompile(`^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$`)
+var refName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$`)
+})
 
 // ValidateRefName checks an OCI layout reference name.
 func ValidateRefName(ref string) error {
-	if !refName.MatchString(ref) {
+	if !refName().MatchString(ref) {
 		return fmt.Errorf("%w: %q is not a valid OCI reference name", errdefs.ErrInvalidReference, ref)
 	}
 	return nil

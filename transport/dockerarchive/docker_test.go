@@ -51,6 +51,8 @@ func TestDockerLoadsFerryArchives(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.tar")
 	writeWith(t, dockerarchive.Config{AdditionalTags: []string{"loaded:extra"}}, path+":example.com/loaded:1", img, nil)
 	d.Docker(t, "load", "-i", path)
+	// The daemon outlives the test (-count 2 would find this run's names).
+	t.Cleanup(func() { d.Docker(t, "image", "rm", "-f", img.Config.Digest.String()) })
 	got := dockerInspect(t, d, "example.com/loaded:1")
 	if diff := cmp.Diff(want, got.RootFS.Layers); diff != "" {
 		t.Errorf("RootFS layers (-want +got):\n%s", diff)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/ferrytool/ferry/errdefs"
@@ -108,12 +109,12 @@ func printable(s string) string {
 	return s
 }
 
-var blobName = regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]{32,})$`)
+var blobName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^blobs/([a-z0-9]+)/([a-f0-9]{32,})$`) })
 
 // pathDigest is the digest a member's path states when it is
 // content-addressed as in an OCI layout (blobs/ALG/HEX, Docker 25+), or "".
 func pathDigest(p string) digest.Digest {
-	m := blobName.FindStringSubmatch(path.Clean(p))
+	m := blobName().FindStringSubmatch(path.Clean(p))
 	if m == nil {
 		return ""
 	}

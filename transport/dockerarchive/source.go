@@ -123,7 +123,7 @@ func (s *source) load(ctx context.Context) (*image, error) {
 	return img, nil
 }
 
-var configName = regexp.MustCompile(`^([a-f0-9]{64})\.json$`)
+var configName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-f0-9]{64})\.json$`) })
 
 // checkConfigName compares a config's digest with the one its member
 // name states (HEX.json, as docker save, skopeo and ferry write it, or
@@ -131,7 +131,7 @@ var configName = regexp.MustCompile(`^([a-f0-9]{64})\.json$`)
 func checkConfigName(p string, cfg []byte) error {
 	got := digest.FromBytes(cfg)
 	want := pathDigest(p)
-	if m := configName.FindStringSubmatch(path.Base(p)); m != nil {
+	if m := configName().FindStringSubmatch(path.Base(p)); m != nil {
 		want = digest.NewDigestFromEncoded(digest.SHA256, m[1])
 	}
 	if want != "" && want.Algorithm() == digest.SHA256 && want != got {

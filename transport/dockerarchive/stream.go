@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
@@ -28,7 +29,7 @@ type putResult struct {
 }
 
 // legacyLayer is where docker save before Docker 25 puts a layer.
-var legacyLayer = regexp.MustCompile(`^[a-f0-9]{64}/layer\.tar$`)
+var legacyLayer = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-f0-9]{64}/layer\.tar$`) })
 
 // layerPlace reports whether a member sits where docker save puts layers
 // (ID/layer.tar, or blobs/ALG/HEX from Docker 25 on). Only such members
@@ -36,7 +37,7 @@ var legacyLayer = regexp.MustCompile(`^[a-f0-9]{64}/layer\.tar$`)
 // spooled until manifest.json says whether the image uses it, so junk
 // beside an image never becomes a blob.
 func layerPlace(name string) bool {
-	return legacyLayer.MatchString(name) || pathDigest(name) != ""
+	return legacyLayer().MatchString(name) || pathDigest(name) != ""
 }
 
 // Stream implements transport.StreamSource: it reads the archive once,

@@ -10,8 +10,6 @@ package main
 import (
 	"fmt"
 	"os"
-
-	"github.com/ferrytool/ferry/internal/cli"
 )
 
 func main() {
@@ -19,7 +17,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: go run ./internal/cmd/genman DIR")
 		os.Exit(1)
 	}
-	if err := cli.WriteManPages(os.Args[1]); err != nil {
+	if err := WriteManPages(os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, "genman:", err)
 		os.Exit(1)
 	}

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ func TestManPagesCurrent(t *testing.T) {
 	}
 	const fix = "regenerate them: go run ./internal/cmd/genman docs/man"
 	want, _ := filepath.Glob(filepath.Join(dir, "*.1"))
-	have, _ := filepath.Glob(filepath.Join("..", "..", "docs", "man", "*.1"))
+	have, _ := filepath.Glob(filepath.Join("..", "..", "..", "docs", "man", "*.1"))
 	names := func(paths []string) []string {
 		var out []string
 		for _, p := range paths {
@@ -38,7 +38,7 @@ func TestManPagesCurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, err := os.ReadFile(filepath.Join("..", "..", "docs", "man", filepath.Base(p)))
+		in, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "man", filepath.Base(p)))
 		if err != nil {
 			t.Fatal(err)
 		}

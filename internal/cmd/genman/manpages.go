@@ -1,12 +1,12 @@
-package cli
+package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/ferrytool/ferry/internal/cli"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 	"github.com/spf13/pflag"
@@ -33,7 +33,7 @@ func WriteManPages(dir string) error {
 			return err
 		}
 	}
-	root := newApp(io.Discard, io.Discard).rootCommand()
+	root := cli.Command()
 	prepareManPages(root)
 	header := &doc.GenManHeader{Title: "FERRY", Section: "1", Source: "ferry", Manual: "ferry manual", Date: &manDate}
 	if err := doc.GenManTree(root, header, dir); err != nil {
