@@ -225,6 +225,9 @@ func runBench(ctx context.Context, o options) error {
 	if err := pushImage(ctx, b.client, b.src.URL(), "bench", "1", b.im); err != nil {
 		return fmt.Errorf("push to the source registry: %w", err)
 	}
+	if err := warmImage(ctx, b.client, b.src.URL(), "bench", b.im); err != nil {
+		return fmt.Errorf("read back from the source registry: %w", err)
+	}
 	logf("registry: pushed %s to %s/bench:1 in %s", fmtBytes(b.im.Compressed()), b.src.Host, fmtDur(time.Since(start)))
 
 	if wantsSync(o.scenarios) {
