@@ -42,9 +42,9 @@ const (
 // bufSize is what the first connection of a blob reads at a time until
 // the link proves slow (on a fast link the only one; larger buffers gained
 // no time in the benchmark's fast scenario and cost peak memory); the
-// others, on a link
-// slow enough for them to help, get rangeBufSize, more than such a link
-// delivers between two reads, so many connections cost little memory.
+// others, on a link slow enough for them to help, get rangeBufSize, more
+// than such a link delivers between two reads, so many connections cost
+// little memory.
 // minSplitFloor keeps a split range well above either (see
 // blobFetch.take); it does not shrink with the buffers, since a smaller
 // split also leaves more of what a server already sent unread.
