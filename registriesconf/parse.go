@@ -68,8 +68,14 @@ func fileError(path string, line int, format string, args ...any) error {
 	if line > 0 {
 		where = fmt.Sprintf("%s, line %d", path, line)
 	}
-	return fmt.Errorf("%w: registries.conf %s: %s", errdefs.ErrInvalidArgument, where, fmt.Sprintf(format, args...))
+	msg := oneLine.Replace(fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: registries.conf %s: %s", errdefs.ErrInvalidArgument, where, msg)
 }
+
+// oneLine writes line breaks a message quotes from the file (the TOML
+// parser's "invalid escape in string '\\\n'") as escapes, so the error
+// stays one line.
+var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
 // readFile reads and checks one file.
 func readFile(f file) (*parsed, error) {
