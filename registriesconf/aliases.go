@@ -6,14 +6,14 @@ import (
 	"slices"
 	"strings"
 
-	dref "github.com/distribution/reference"
+	"github.com/ferrytool/ferry/reference"
 )
 
 // alias is one [aliases] entry: the fully qualified repository a short
 // name stands for (nil: erased by a later file, with ""), and the file
 // that said so.
 type alias struct {
-	value  dref.Named
+	value  reference.Named
 	origin string
 }
 
@@ -43,22 +43,19 @@ func parseAliases(path string, ls *lines, in map[string]string) (map[string]alia
 
 // isShort reports whether the name's first component is not a registry: it
 // has no "." or ":" and is not localhost.
-func isShort(n dref.Named) bool {
-	d := dref.Domain(n)
+func isShort(n reference.Named) bool {
+	d := reference.Domain(n)
 	return !strings.ContainsAny(d, ".:") && d != "localhost"
 }
 
 // checkShortName: a short name, without tag or digest.
 func checkShortName(s string) error {
-	r, err := dref.Parse(s)
+	n, err := reference.Parse(s)
 	if err != nil {
 		return fmt.Errorf("not an image name: %v", err)
 	}
-	n, ok := r.(dref.Named)
 	switch {
-	case !ok:
-		return fmt.Errorf("not an image name")
-	case hasTagOrDigest(r):
+	case !reference.IsNameOnly(n):
 		return fmt.Errorf("a short name has no tag or digest")
 	case !isShort(n):
 		return fmt.Errorf("a short name has no registry")
@@ -69,25 +66,16 @@ func checkShortName(s string) error {
 // aliasValue parses an alias's value: a repository with a registry,
 // without tag or digest, normalised (docker.io/alpine is
 // docker.io/library/alpine).
-func aliasValue(s string) (dref.Named, error) {
-	r, err := dref.Parse(s)
+func aliasValue(s string) (reference.Named, error) {
+	n, err := reference.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("not an image name: %v", err)
 	}
-	n, ok := r.(dref.Named)
 	switch {
-	case !ok:
-		return nil, fmt.Errorf("not an image name")
-	case hasTagOrDigest(r):
+	case !reference.IsNameOnly(n):
 		return nil, fmt.Errorf("an alias names a repository, without tag or digest")
 	case isShort(n):
 		return nil, fmt.Errorf("an alias names a registry and a repository")
 	}
-	return dref.ParseNormalizedNamed(s)
-}
-
-func hasTagOrDigest(r dref.Reference) bool {
-	_, tagged := r.(dref.Tagged)
-	_, digested := r.(dref.Digested)
-	return tagged || digested
+	return reference.ParseNormalizedNamed(s)
 }

@@ -2,13 +2,11 @@ package registriesconf
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
-	dref "github.com/distribution/reference"
+	"github.com/ferrytool/ferry/reference"
 )
 
 // checkRegistries checks the [[registry]] tables of one file as
@@ -100,8 +98,6 @@ func location(s string) (string, error) {
 	return t, nil
 }
 
-var anchoredDomain = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^" + dref.DomainRegexp.String() + "$") })
-
 // checkSearch checks unqualified-search-registries: host[:port] entries.
 func checkSearch(path string, ls *lines, search *[]string) error {
 	if search == nil {
@@ -109,7 +105,7 @@ func checkSearch(path string, ls *lines, search *[]string) error {
 	}
 	for i, s := range *search {
 		l, err := location(s)
-		if err == nil && !anchoredDomain().MatchString(l) {
+		if err == nil && !reference.ValidDomain(l) {
 			err = fmt.Errorf("unqualified-search-registries entry %q is not a host[:port]", s)
 		}
 		if err != nil {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	dref "github.com/distribution/reference"
+	"github.com/ferrytool/ferry/reference"
 )
 
 // FuzzParse: any file is read without a panic; a refusal is one line, and
@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 		c := &Config{m: m}
 		c.once.Do(func() {})
 		for _, s := range names {
-			n, err := dref.ParseNormalizedNamed(s)
+			n, err := reference.ParseNormalizedNamed(s)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	dref "github.com/distribution/reference"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -213,12 +213,12 @@ location = "new-mirror.example"
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, _ := dref.ParseNormalizedNamed("a.example/r:1")
+	n, _ := reference.ParseNormalizedNamed("a.example/r:1")
 	src, _ := c.PullSources(n)
 	if diff := cmp.Diff([]string{"new-mirror.example/r:1 mirror", "a.example/r:1"}, sources(src)); diff != "" {
 		t.Errorf("a.example (-want +got):\n%s", diff)
 	}
-	n, _ = dref.ParseNormalizedNamed("b.example/r:1")
+	n, _ = reference.ParseNormalizedNamed("b.example/r:1")
 	if insecure, _ := c.Endpoint(n); !insecure {
 		t.Errorf("b.example lost its table")
 	}
@@ -246,11 +246,11 @@ registries = ['registry3.com']
 [registries.block]
 registries = ['registry.untrusted.com', 'registry.unsafe.com']
 `)
-	n, _ := dref.ParseNormalizedNamed("registry3.com/x:1")
+	n, _ := reference.ParseNormalizedNamed("registry3.com/x:1")
 	if insecure, err := c.Endpoint(n); err != nil || !insecure {
 		t.Errorf("insecure registry: %v %v", insecure, err)
 	}
-	n, _ = dref.ParseNormalizedNamed("registry.unsafe.com/x:1")
+	n, _ = reference.ParseNormalizedNamed("registry.unsafe.com/x:1")
 	if _, err := c.PullSources(n); !errors.Is(err, errdefs.ErrDenied) {
 		t.Errorf("blocked registry: %v", err)
 	}

@@ -3,15 +3,15 @@ package registriesconf
 import (
 	"fmt"
 
-	dref "github.com/distribution/reference"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
 )
 
 // Source is one place an image is pulled from.
 type Source struct {
 	// Name is the image's name there: the name asked for, with the
 	// matching prefix replaced by the mirror's or the registry's location.
-	Name dref.Named
+	Name reference.Named
 	// Insecure allows plain HTTP and unverified TLS for it.
 	Insecure bool
 	// Mirror tells a mirror from the primary location.
@@ -37,7 +37,7 @@ type Resolution struct {
 
 // Resolve says where name (fully qualified, with a tag or digest, or
 // neither) is pulled from and pushed to.
-func (c *Config) Resolve(name dref.Named) (*Resolution, error) {
+func (c *Config) Resolve(name reference.Named) (*Resolution, error) {
 	m, err := c.get()
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func (c *Config) Resolve(name dref.Named) (*Resolution, error) {
 		return res, nil
 	}
 	res.Registry, res.Blocked, res.Push.Insecure = reg, reg.Blocked, reg.Insecure
-	_, digested := name.(dref.Digested)
+	digested := reference.Digest(name) != ""
 	for _, mi := range reg.Mirrors {
 		if !mirrorServes(reg, mi, digested) {
 			continue
@@ -93,14 +93,14 @@ func mirrorServes(reg *Registry, mi Mirror, digested bool) bool {
 // blocked reports whether the place n names (a mirror, or a rewritten
 // location) is itself blocked by the table matching it, as
 // containers/image checks each place it contacts.
-func (m *merged) blocked(n dref.Named) bool {
+func (m *merged) blocked(n reference.Named) bool {
 	r := m.find(n.String())
 	return r != nil && r.Blocked
 }
 
 // PullSources is Resolve's Sources, or an error when every source is
 // blocked.
-func (c *Config) PullSources(name dref.Named) ([]Source, error) {
+func (c *Config) PullSources(name reference.Named) ([]Source, error) {
 	res, err := c.Resolve(name)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (c *Config) PullSources(name dref.Named) ([]Source, error) {
 // Endpoint says how to reach the registry of name for anything but a pull
 // through mirrors (a push, a tag list, a delete, or one pull source):
 // whether it is insecure, or an error when it is blocked.
-func (c *Config) Endpoint(name dref.Named) (insecure bool, err error) {
+func (c *Config) Endpoint(name reference.Named) (insecure bool, err error) {
 	m, err := c.get()
 	if err != nil {
 		return false, err
@@ -137,7 +137,7 @@ func blockedError(reg *Registry) error {
 
 // rewrite replaces the prefix of name by location; an empty location (a
 // wildcard prefix) leaves name as it is.
-func rewrite(name dref.Named, prefix, location string) (dref.Named, error) {
+func rewrite(name reference.Named, prefix, location string) (reference.Named, error) {
 	if location == "" {
 		return name, nil
 	}
@@ -146,7 +146,7 @@ func rewrite(name dref.Named, prefix, location string) (dref.Named, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("prefix %q does not match %s", prefix, ref)
 	}
-	out, err := dref.ParseNormalizedNamed(location + ref[n:])
+	out, err := reference.ParseNormalizedNamed(location + ref[n:])
 	if err != nil {
 		return nil, fmt.Errorf("rewriting %s: %v", ref, err)
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	dref "github.com/distribution/reference"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -176,7 +176,7 @@ func TestResolve(t *testing.T) {
 		{"quay.io/x/y:z", []string{"quay.io/x/y:z"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n, err := dref.ParseNormalizedNamed(tc.name)
+			n, err := reference.ParseNormalizedNamed(tc.name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestResolve(t *testing.T) {
 func TestBlockedErrors(t *testing.T) {
 	t.Parallel()
 	c := load(t, resolveConf)
-	n, _ := dref.ParseNormalizedNamed("fully-blocked.example/r:1")
+	n, _ := reference.ParseNormalizedNamed("fully-blocked.example/r:1")
 	_, err := c.PullSources(n)
 	// The [[registry]] line before the location.
 	line := strings.Count(resolveConf[:strings.Index(resolveConf, `location = "fully-blocked.example"`)], "\n")
@@ -208,14 +208,14 @@ func TestBlockedErrors(t *testing.T) {
 		t.Errorf("pull of a blocked registry: %v, want access denied naming the file and %q", err, want)
 	}
 	// A blocked registry with a mirror is pulled from, but not pushed to.
-	n, _ = dref.ParseNormalizedNamed("blocked.example/r:1")
+	n, _ = reference.ParseNormalizedNamed("blocked.example/r:1")
 	if _, err := c.PullSources(n); err != nil {
 		t.Errorf("pull through the mirror of a blocked registry: %v", err)
 	}
 	if _, err := c.Endpoint(n); !errors.Is(err, errdefs.ErrDenied) {
 		t.Errorf("push to a blocked registry: %v, want access denied", err)
 	}
-	n, _ = dref.ParseNormalizedNamed("registry.com/x:1")
+	n, _ = reference.ParseNormalizedNamed("registry.com/x:1")
 	if insecure, err := c.Endpoint(n); err != nil || !insecure {
 		t.Errorf("Endpoint(registry.com/x) = %v, %v; want insecure", insecure, err)
 	}
@@ -225,7 +225,7 @@ func TestBlockedErrors(t *testing.T) {
 func TestNilConfig(t *testing.T) {
 	t.Parallel()
 	var c *Config
-	n, _ := dref.ParseNormalizedNamed("example.com/foo:1")
+	n, _ := reference.ParseNormalizedNamed("example.com/foo:1")
 	src, err := c.PullSources(n)
 	if err != nil || len(src) != 1 || src[0].Name.String() != n.String() || src[0].Insecure || src[0].Mirror {
 		t.Errorf("nil config: %+v, %v", src, err)

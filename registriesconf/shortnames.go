@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	dref "github.com/distribution/reference"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/reference"
 )
 
 // ShortName is what a name typed by a user resolves to, as podman
@@ -14,7 +14,7 @@ type ShortName struct {
 	// Candidates are the fully qualified names to try, in order (one for
 	// a fully qualified name or an alias). Each carries the tag or digest
 	// typed, or ":latest".
-	Candidates []dref.Named
+	Candidates []reference.Named
 	// Alias: the name resolved through [aliases].
 	Alias bool
 	// Choose: the caller should ask the user to pick one candidate (a
@@ -37,27 +37,23 @@ func (c *Config) ResolveShortName(s string, terminal bool) (*ShortName, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := dref.Parse(s)
+	typed, err := reference.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", errdefs.ErrInvalidReference, s, err)
 	}
-	typed, ok := r.(dref.Named)
-	if !ok {
-		return nil, fmt.Errorf("%w: %q is not an image name", errdefs.ErrInvalidReference, s)
-	}
 	if !isShort(typed) {
-		n, err := dref.ParseNormalizedNamed(s)
+		n, err := reference.ParseNormalizedNamed(s)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q: %v", errdefs.ErrInvalidReference, s, err)
 		}
-		return &ShortName{Candidates: []dref.Named{dref.TagNameOnly(n)}}, nil
+		return &ShortName{Candidates: []reference.Named{reference.TagNameOnly(n)}}, nil
 	}
 	if a, ok := m.aliases[typed.Name()]; ok && a.value != nil {
 		n, err := withTagOrDigest(a.value, typed)
 		if err != nil {
 			return nil, err
 		}
-		return &ShortName{Candidates: []dref.Named{n}, Alias: true, Origin: a.origin}, nil
+		return &ShortName{Candidates: []reference.Named{n}, Alias: true, Origin: a.origin}, nil
 	}
 	if len(m.search) == 0 {
 		where := "no registries.conf was found"
@@ -71,11 +67,11 @@ func (c *Config) ResolveShortName(s string, terminal bool) (*ShortName, error) {
 	}
 	res := &ShortName{Origin: m.searchOrigin}
 	for _, reg := range m.search {
-		n, err := dref.ParseNormalizedNamed(reg + "/" + s)
+		n, err := reference.ParseNormalizedNamed(reg + "/" + s)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q with search registry %s: %v", errdefs.ErrInvalidReference, s, reg, err)
 		}
-		res.Candidates = append(res.Candidates, dref.TagNameOnly(n))
+		res.Candidates = append(res.Candidates, reference.TagNameOnly(n))
 	}
 	mode := m.mode
 	if mode == "" {
@@ -96,18 +92,17 @@ func (c *Config) ResolveShortName(s string, terminal bool) (*ShortName, error) {
 
 // withTagOrDigest gives the alias value the tag or digest typed, or
 // ":latest".
-func withTagOrDigest(value, typed dref.Named) (dref.Named, error) {
-	n := value
-	var err error
-	if t, ok := typed.(dref.Tagged); ok {
-		if n, err = dref.WithTag(n, t.Tag()); err != nil {
-			return nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidReference, err)
-		}
+func withTagOrDigest(value, typed reference.Named) (reference.Named, error) {
+	s := value.Name()
+	if t := reference.Tag(typed); t != "" {
+		s += ":" + t
 	}
-	if d, ok := typed.(dref.Digested); ok {
-		if n, err = dref.WithDigest(n, d.Digest()); err != nil {
-			return nil, fmt.Errorf("%w: %v", errdefs.ErrInvalidReference, err)
-		}
+	if d := reference.Digest(typed); d != "" {
+		s += "@" + d.String()
 	}
-	return dref.TagNameOnly(n), nil
+	n, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", errdefs.ErrInvalidReference, s, err)
+	}
+	return reference.TagNameOnly(n), nil
 }

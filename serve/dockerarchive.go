@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/distribution/reference"
 	"github.com/ferrytool/ferry/errdefs"
 	"github.com/ferrytool/ferry/internal/archive"
 	"github.com/ferrytool/ferry/internal/ocilayout"
 	"github.com/ferrytool/ferry/manifest"
+	"github.com/ferrytool/ferry/reference"
 	"github.com/ferrytool/ferry/transport"
 	"github.com/ferrytool/ferry/transport/dockerarchive"
 	"github.com/opencontainers/go-digest"
@@ -156,9 +156,9 @@ func refNames(tags []string) []string {
 	for _, t := range tags {
 		add(t)
 		if n, err := reference.ParseNormalizedNamed(t); err == nil {
-			if tagged, ok := n.(reference.Tagged); ok {
-				add(reference.FamiliarName(n) + ":" + tagged.Tag())
-				add(reference.Path(n) + ":" + tagged.Tag())
+			if t := reference.Tag(n); t != "" {
+				add(reference.FamiliarName(n) + ":" + t)
+				add(reference.Path(n) + ":" + t)
 			}
 		}
 	}
