@@ -71,6 +71,12 @@ type blobFetch struct {
 	// gate is held shared around every write to the file and exclusively
 	// while switching to one stream, so no write is in flight then.
 	gate sync.RWMutex
+	// wmu takes the file's writes in turn. The kernel does anyway (a
+	// write holds the file's inode lock), but a connection waiting there
+	// holds an OS thread, with its stacks, that the process keeps: 16
+	// connections writing one blob grew it to 16 threads. Waiting here,
+	// it parks.
+	wmu sync.Mutex
 
 	mu       sync.Mutex
 	done     spanSet    // bytes written to the file
@@ -136,6 +142,16 @@ func newBlobFetch(o *options, src RangeReader, d ocispec.Descriptor, file *os.Fi
 // run fetches every missing byte, then checks the digest. On failure the
 // progress made is saved for the next run, unless the content was wrong.
 func (b *blobFetch) run(ctx context.Context) error {
+	// The first connection's slot first: while the host's connections
+	// serve other blobs, a blob waiting for its turn costs this goroutine
+	// alone, not a hasher, a saver and workers parked beside it.
+	if err := b.budget.acquire(ctx, b.priority); err != nil {
+		return err
+	}
+	first := b.take()
+	if first == nil {
+		b.budget.release() // nothing to fetch: the first worker finds that out
+	}
 	hctx, stopHash := context.WithCancel(ctx)
 	defer stopHash()
 	go b.hasher.run(hctx)
@@ -151,7 +167,7 @@ func (b *blobFetch) run(ctx context.Context) error {
 
 	b.probeStart = time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return b.worker(gctx, true, nil) })
+	g.Go(func() error { return b.worker(gctx, true, first) })
 	if b.workers > 1 {
 		g.Go(func() error { return b.spawn(gctx, g) })
 	}
@@ -468,7 +484,10 @@ func (b *blobFetch) write(s *segment, p []byte) (int64, bool, error) {
 	k := min(int64(len(p)), s.end-off)
 	b.mu.Unlock()
 	if k > 0 {
-		if _, err := b.file.WriteAt(p[:k], off); err != nil {
+		b.wmu.Lock()
+		_, err := b.file.WriteAt(p[:k], off)
+		b.wmu.Unlock()
+		if err != nil {
 			return 0, false, permanent(fmt.Errorf("writing %s: %w", b.file.Name(), err))
 		}
 	}

@@ -71,9 +71,10 @@ func (b *blobFetch) spawn(ctx context.Context, g *errgroup.Group) error {
 
 // worker is one connection's loop: take a slot from the host budget, take
 // a range, fetch it, give the slot back; on a failure give the range back
-// for any connection to continue, wait, and try again. The first
-// connection carries on with the next range; another (started by spawn
-// with a slot held and range s) ends after its range.
+// for any connection to continue, wait, and try again. A non-nil s comes
+// with a slot already held (run takes the first connection's, spawn the
+// others'). The first connection carries on with the next range; another
+// ends after its range.
 func (b *blobFetch) worker(ctx context.Context, first bool, s *segment) error {
 	if first {
 		defer b.probeOnce.Do(func() { close(b.probed) })
