@@ -10,8 +10,9 @@ import "sync"
 // thread per blob for nothing, since syncs to one disk take turns there
 // anyway: in turn, a blob waits in Go instead. A blob's last sync does
 // not wait (the kernel commits syncs that come together at once), nor do
-// reads and writes: gating them too saved no memory in the benchmark and
-// made the fast link 8% slower.
+// reads and writes (a blob's writes take turns among themselves only, see
+// blobFetch.wmu): making writes wait for syncs too made the fast link 8%
+// slower.
 type disk struct{ turn sync.Mutex }
 
 // synced runs fn, which syncs files (and may create and rename them), in
