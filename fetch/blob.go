@@ -33,8 +33,11 @@ type segment struct {
 // minStealTime: a range in flight is split for an idle connection only if
 // its owner would need longer than this for the rest. On a fast link the
 // owner finishes sooner than a new request could help, and the bytes
-// already in flight past the split point would be wasted.
-const minStealTime = time.Second
+// already in flight past the split point would be wasted. At the end of a
+// throttled copy (16 connections of 10 MB/s) a second left every
+// connection up to 10 MB to finish alone while the others sat idle; half
+// a second, a few times a request's round trip, ends them together.
+const minStealTime = 500 * time.Millisecond
 
 // worthSplitting reports whether v's owner, at the rate it has shown,
 // needs more than minStealTime for what is left.

@@ -6,7 +6,7 @@ import "sync"
 // partial blob and writes its sidecar (create, sync, rename): calls that
 // wait in the kernel for the filesystem's journal, each holding an OS
 // thread, with its stacks, that the process keeps afterwards. Every
-// blob's checkpoint at once (five blobs, ten a second each) parked a
+// blob's checkpoint at once (five blobs, four a second each) parked a
 // thread per blob for nothing, since syncs to one disk take turns there
 // anyway: in turn, a blob waits in Go instead. A blob's last sync does
 // not wait (the kernel commits syncs that come together at once), nor do
