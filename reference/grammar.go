@@ -197,24 +197,22 @@ func isDigest(s string) bool {
 	if !ok || len(hex) < 32 || !allBytes(hex, isHex) {
 		return false
 	}
-	for i, start := 0, true; i < len(alg); i++ {
+	// Words of a letter then letters and digits, joined by one of -_+.
+	start := true
+	for i := 0; i < len(alg); i++ {
 		b := alg[i]
 		switch {
+		case start && !isAlpha(b):
+			return false
 		case start:
-			if !isAlpha(b) {
-				return false
-			}
 			start = false
 		case b == '-' || b == '_' || b == '+' || b == '.':
 			start = true
-		case !isAlpha(b) && !isDigit(b):
-			return false
-		}
-		if i == len(alg)-1 && start {
+		case !isAlnum(b):
 			return false
 		}
 	}
-	return alg != ""
+	return !start // neither empty nor ending with a separator
 }
 
 // isIdentifier: 64 lowercase hex digits, an image ID.
