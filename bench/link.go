@@ -49,12 +49,18 @@ func startSlowLink(upstream string, rateKBps, latencyMS int64) (*slowLink, error
 		return nil, fmt.Errorf("start toxiproxy: %w", err)
 	}
 	l := &slowLink{Host: p.Listen, proxy: p}
+	// The rate cap comes first: it takes one chunk at a time, so the
+	// registry is held back by TCP backpressure as behind a real slow
+	// link. The latency toxic buffers 1024 chunks; ahead of the cap it let
+	// the registry push every response at full speed into the proxy (32 MB
+	// per connection), which on a 2-core machine took CPU from the client
+	// being measured. Behind the cap it delays what crossed the link.
 	specs := []string{}
-	if latencyMS > 0 {
-		specs = append(specs, fmt.Sprintf(`{"name":"latency","type":"latency","stream":"downstream","attributes":{"latency":%d}}`, latencyMS))
-	}
 	if rateKBps > 0 {
 		specs = append(specs, fmt.Sprintf(`{"name":"bandwidth","type":"bandwidth","stream":"downstream","attributes":{"rate":%d}}`, rateKBps))
+	}
+	if latencyMS > 0 {
+		specs = append(specs, fmt.Sprintf(`{"name":"latency","type":"latency","stream":"downstream","attributes":{"latency":%d}}`, latencyMS))
 	}
 	specs = append(specs, `{"name":"count","type":"`+countToxicType+`","stream":"downstream"}`)
 	for _, s := range specs {

@@ -49,7 +49,7 @@ func printScenario(w io.Writer, res *scenarioResult, im *benchImage, o options) 
 			continue
 		}
 		m := r.Median
-		cells := []string{fmt.Sprintf("%-8s", r.Tool), fmtDur(m.Time()), spread(r.Runs), fmtBytes(m.MaxRSSKiB * 1024), fmtBytes(m.MaxAnonKiB * 1024), mb(m.Wire.BlobBytesOut)}
+		cells := []string{fmt.Sprintf("%-8s", r.Tool), fmtDur(m.Time()), spread(r.Runs), fmtBytes(m.MaxRSSKiB * 1024), fmtBytes(m.MaxAnonKiB * 1024), mb(m.Fetched())}
 		switch res.Kind {
 		case kindArchive:
 			cells = append(cells, mb(m.DiskPeak), mb(m.OutSize), fmt.Sprintf("%.2fx", ratio(m.OutSize, im.Compressed())), fmtDur(m.Wall))
@@ -209,6 +209,7 @@ func printHeader(w io.Writer, m machine, im *benchImage, o options, tools []*too
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "units:    MB = 10^6 bytes; RSS = peak resident set of the process (VmHWM, sampled every 10 ms)")
+	fmt.Fprintln(w, "fetched:  blob bytes the registry served; on the throttled link, the bytes that crossed the link")
 }
 
 func layerList(im *benchImage) string {

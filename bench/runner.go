@@ -93,6 +93,17 @@ type runResult struct {
 	Err       string    `json:"error,omitempty"`
 }
 
+// Fetched is the blob bytes the run took from the registry: on the slow
+// link, what crossed the link (the registry itself sends a little more,
+// into socket buffers the tool never reads once it closes a connection);
+// elsewhere, what the registry sent.
+func (r runResult) Fetched() int64 {
+	if r.Delivered > 0 {
+		return r.Delivered
+	}
+	return r.Wire.BlobBytesOut
+}
+
 // Time is the run's time that counts: until the output is on disk when
 // that was measured, else until the tool exited.
 func (r runResult) Time() time.Duration {

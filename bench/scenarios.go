@@ -355,7 +355,7 @@ func median(runs []runResult) *runResult {
 
 // describe is a one-line progress note for stderr.
 func describe(r runResult) string {
-	s := fmt.Sprintf("%s, %s RSS (%s anon), %s MB fetched", fmtDur(r.Wall), fmtBytes(r.MaxRSSKiB*1024), fmtBytes(r.MaxAnonKiB*1024), mb(r.Wire.BlobBytesOut))
+	s := fmt.Sprintf("%s, %s RSS (%s anon), %s MB fetched", fmtDur(r.Wall), fmtBytes(r.MaxRSSKiB*1024), fmtBytes(r.MaxAnonKiB*1024), mb(r.Fetched()))
 	if r.ToDisk > 0 {
 		s = fmt.Sprintf("%s on disk (exit %s)", fmtDur(r.ToDisk), s)
 	}
