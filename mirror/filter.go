@@ -7,8 +7,8 @@ import (
 	"regexp/syntax"
 	"slices"
 
-	"github.com/Masterminds/semver/v3"
 	"github.com/ferrytool/ferry/errdefs"
+	"github.com/ferrytool/ferry/internal/semver"
 )
 
 // AnchorTagPattern compiles a --include-tag or --exclude-tag pattern so
@@ -48,11 +48,11 @@ func (f *Filter) keep(tag string) bool {
 func newest(tags []string, n int) []string {
 	type tv struct {
 		tag string
-		v   *semver.Version
+		v   semver.Version
 	}
 	var vs []tv
 	for _, t := range tags {
-		if v, err := semver.NewVersion(t); err == nil {
+		if v, err := semver.Parse(t); err == nil {
 			vs = append(vs, tv{t, v})
 		}
 	}
@@ -80,15 +80,15 @@ func cmpString(a, b string) int {
 }
 
 // semverMatcher is a YAML images-by-semver selector: tags that parse as
-// semantic versions (a leading "v" allowed, as Masterminds reads them)
-// and satisfy the constraint.
+// semantic versions (a leading "v" allowed, as skopeo reads them) and
+// satisfy the constraint.
 func semverMatcher(constraint string) (func(string) bool, error) {
-	c, err := semver.NewConstraint(constraint)
+	c, err := semver.ParseConstraint(constraint)
 	if err != nil {
 		return nil, err
 	}
 	return func(tag string) bool {
-		v, err := semver.NewVersion(tag)
+		v, err := semver.Parse(tag)
 		return err == nil && c.Check(v)
 	}, nil
 }

@@ -24,7 +24,7 @@ import (
 //	    redis: ["1.0", "2.0", "sha256:0000..."]
 //	  images-by-tag-regex:     # RE2, unanchored
 //	    nginx: ^1\.13\.[12]-alpine-perl$
-//	  images-by-semver:        # Masterminds constraints
+//	  images-by-semver:        # version constraints, as skopeo reads them (internal/semver)
 //	    alpine: ">= 3.12.0"
 //	  credentials: {username: john, password: "this is a secret"}
 //	  tls-verify: true         # default: --src-tls-verify

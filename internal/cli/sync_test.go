@@ -180,7 +180,7 @@ func TestSyncYAMLSelectors(t *testing.T) {
 		t.Errorf("the source served %d tag list pages, want the listing to span several", n)
 	}
 	// 1.0.0 (images), 1.1.x (regex), 2.2.x and 2.3.x (semver, which
-	// Masterminds reads v2.4.0 and 2.4.0-rc1 as out of range), and the
+	// reads v2.4.0 and 2.4.0-rc1 as out of range), and the
 	// digest, which lands under the repository's name with its digest.
 	wantApp := []string{"1.0.0", "1.1.0", "1.1.1", "1.1.2", "2.2.0", "2.2.1", "2.2.2", "2.3.0", "2.3.1", "2.3.2"}
 	if diff := cmp.Diff(wantApp, destTags(t, dst, "mirror/app")); diff != "" {
