@@ -30,18 +30,22 @@ type segment struct {
 	from  int64
 }
 
-// minStealTime: a range in flight is split for an idle connection only if
-// its owner would need longer than this for the rest. On a fast link the
-// owner finishes sooner than a new request could help, and the bytes
-// already in flight past the split point would be wasted. At the end of a
-// throttled copy (16 connections of 10 MB/s) a second left every
-// connection up to 10 MB to finish alone while the others sat idle; half
-// a second, a few times a request's round trip, ends them together.
-const minStealTime = 500 * time.Millisecond
+// A range in flight is split for an idle connection only when that ends
+// the range sooner: the idle connection's request first waits a round trip
+// (the time a request takes to answer, measured on the blob's requests)
+// before a byte arrives, so splitting a range its owner would finish in T
+// ends it at T/2 plus that wait, a gain only when T is well above twice
+// the wait. stealWaits is how many waits T must exceed; minStealTime is
+// the floor (a fast link's owner finishes sooner than a new request helps,
+// and the bytes in flight past the split point are wasted).
+const (
+	stealWaits   = 3
+	minStealTime = 100 * time.Millisecond
+)
 
 // worthSplitting reports whether v's owner, at the rate it has shown,
-// needs more than minStealTime for what is left.
-func (v *segment) worthSplitting(now time.Time) bool {
+// needs longer than min for what is left.
+func (v *segment) worthSplitting(now time.Time, min time.Duration) bool {
 	elapsed := now.Sub(v.since)
 	done := v.next - v.from
 	if v.since.IsZero() || elapsed < 100*time.Millisecond {
@@ -51,7 +55,7 @@ func (v *segment) worthSplitting(now time.Time) bool {
 		return true // nothing arrived at all: a slow start
 	}
 	rate := float64(done) / elapsed.Seconds()
-	return float64(v.end-v.next)/rate > minStealTime.Seconds()
+	return float64(v.end-v.next)/rate > min.Seconds()
 }
 
 // blobFetch is one blob being fetched into its partial file.
@@ -89,6 +93,9 @@ type blobFetch struct {
 
 	pending  atomic.Int64 // bytes in segments no connection owns
 	received atomic.Int64 // bytes that arrived over the network this run
+	// answer is how long the blob's range requests take to answer (a
+	// moving average, in nanoseconds; 0 before the first answer).
+	answer atomic.Int64
 
 	probed    chan struct{} // closed once the first response arrived
 	probeOnce sync.Once
@@ -327,6 +334,26 @@ func (b *blobFetch) priority() int64 {
 // bytes (a blob is far below 2^62 bytes).
 const smallFirst = 1 << 62
 
+// answered records how long a request took to answer.
+func (b *blobFetch) answered(d time.Duration) {
+	for {
+		old := b.answer.Load()
+		avg := int64(d)
+		if old > 0 {
+			avg = old + (int64(d)-old)/4
+		}
+		if b.answer.CompareAndSwap(old, avg) {
+			return
+		}
+	}
+}
+
+// stealTime is how much longer a range's owner must need before the range
+// is split (see stealWaits).
+func (b *blobFetch) stealTime() time.Duration {
+	return max(minStealTime, stealWaits*time.Duration(b.answer.Load()))
+}
+
 // take hands a connection its next range: the lowest one nobody owns, so
 // the contiguous prefix (and the hash) keeps up; failing that, the back
 // half of the largest range in flight; nil when nothing is left worth
@@ -358,7 +385,7 @@ func (b *blobFetch) take() *segment {
 		return nil
 	}
 	v := b.segs[vi]
-	if v.end-v.next < 2*b.minSplit || !v.worthSplitting(now) {
+	if v.end-v.next < 2*b.minSplit || !v.worthSplitting(now, b.stealTime()) {
 		return nil
 	}
 	mid := v.next + (v.end-v.next)/2

@@ -172,7 +172,11 @@ func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, first bool) (i
 	if probing {
 		rctx = b.meter.watch(rctx)
 	}
+	asked := time.Now()
 	body, err := b.src.ReadRange(rctx, b.d, off, n)
+	if err == nil {
+		b.answered(time.Since(asked))
+	}
 	var skip int64
 	if errors.Is(err, ErrRangeIgnored) && body == nil {
 		return 0, permanent(fmt.Errorf("%s: the source ignored a range and sent no body", b.d.Digest))
