@@ -251,8 +251,9 @@ func (b *blobFetch) fetchRange(ctx context.Context, sp **segment, first bool) (i
 		}
 		if bufs != &rangeBufs && b.slow() {
 			// The link proved slow: the bytes just read are stored, and
-			// the rest come in a range connection's buffer.
-			bufs.Put(bp)
+			// the rest come in a range connection's buffer. The larger
+			// one is left to the collector: no connection on a slow link
+			// takes one again.
 			bufs = &rangeBufs
 			bp = bufs.Get().(*[]byte)
 			buf = *bp
