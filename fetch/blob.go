@@ -44,8 +44,8 @@ const (
 )
 
 // worthSplitting reports whether v's owner, at the rate it has shown,
-// needs longer than min for what is left.
-func (v *segment) worthSplitting(now time.Time, min time.Duration) bool {
+// needs longer than limit for what is left.
+func (v *segment) worthSplitting(now time.Time, limit time.Duration) bool {
 	elapsed := now.Sub(v.since)
 	done := v.next - v.from
 	if v.since.IsZero() || elapsed < 100*time.Millisecond {
@@ -55,7 +55,7 @@ func (v *segment) worthSplitting(now time.Time, min time.Duration) bool {
 		return true // nothing arrived at all: a slow start
 	}
 	rate := float64(done) / elapsed.Seconds()
-	return float64(v.end-v.next)/rate > min.Seconds()
+	return float64(v.end-v.next)/rate > limit.Seconds()
 }
 
 // blobFetch is one blob being fetched into its partial file.
