@@ -66,7 +66,7 @@ type cond struct {
 // that names a prerelease itself.
 //
 // Masterminds reads a few malformed constraints that it documents nowhere
-// (characters after a wildcard such as "1.x1", a hyphen range touching
+// (characters after a wildcard such as "x.1x", a hyphen range touching
 // "||"); ferry rejects those rather than guess what they mean.
 func ParseConstraint(s string) (*Constraint, error) {
 	if len(s) > maxConstraintLen {
@@ -122,10 +122,10 @@ func parseGroup(s string, afterBars, beforeBars bool) (group, error) {
 			case after != "" && isWildByte(after[0]):
 				return group{}, fmt.Errorf("%q after a range is not a version", clip(after))
 			}
-			if err := g.add(opGreaterEqual, w, q); err != nil {
+			if err := g.add(opGreaterEqual, w); err != nil {
 				return group{}, err
 			}
-			if err := g.add(opLessEqual, hi, after); err != nil {
+			if err := g.add(opLessEqual, hi); err != nil {
 				return group{}, err
 			}
 			// What follows needs no separator: the rewrite ends in one.
@@ -142,7 +142,7 @@ func parseGroup(s string, afterBars, beforeBars bool) (group, error) {
 			spaced, rangeOK = true, true
 			continue
 		}
-		if err := g.add(o, w, q); err != nil {
+		if err := g.add(o, w); err != nil {
 			return group{}, err
 		}
 		next := trimSpace(rest)
@@ -157,15 +157,15 @@ func parseGroup(s string, afterBars, beforeBars bool) (group, error) {
 		case next == "":
 			return g, nil
 		case !spaced && !rangeOK:
-			return group{}, fmt.Errorf("%q: conditions are separated by spaces or a comma", clip(rest))
+			return group{}, fmt.Errorf("unexpected %q after %q (conditions are separated by spaces or a comma)", clip(rest), w.raw)
 		}
 		p = next
 	}
 }
 
-// add appends the condition o w (written in text) to g.
-func (g *group) add(o op, w written, text string) error {
-	c, err := newCond(o, w, text)
+// add appends the condition o w to g.
+func (g *group) add(o op, w written) error {
+	c, err := newCond(o, w)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (g *group) add(o op, w written, text string) error {
 
 // newCond reads w as a condition's version: up to the first wildcard (or
 // the first missing number), the rest read as 0 and the metadata dropped.
-func newCond(o op, w written, text string) (cond, error) {
+func newCond(o op, w written) (cond, error) {
 	exact := len(w.nums)
 	for i, n := range w.nums {
 		if isWildcard(n) {
@@ -197,9 +197,9 @@ func newCond(o op, w written, text string) (cond, error) {
 		}
 	}
 	if n > maxVersionLen {
-		return cond{}, fmt.Errorf("%q: version longer than %d bytes", clip(text), maxVersionLen)
+		return cond{}, fmt.Errorf("%q: version longer than %d bytes", clip(w.raw), maxVersionLen)
 	}
-	v, err := w.version(exact, text)
+	v, err := w.version(exact, w.raw)
 	if err != nil {
 		return cond{}, err
 	}
