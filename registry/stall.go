@@ -65,14 +65,20 @@ type guard struct {
 	since   time.Time
 	waited  time.Duration
 	got     int64
+	limit   time.Duration // the window of the clock
+	// The timer is set lazily: a read only notes the time, and the timer,
+	// when it fires, checks the clock and sets itself again if the
+	// request is still within its limit. Stopping and setting it around
+	// every read cost more than the rest of the guard (two reads per
+	// 32 KiB on a copy between registries).
+	armed   bool
+	armedAt time.Time // when the armed timer fires
+	stopped bool
 }
 
 func newGuard(cancel context.CancelFunc) *guard {
 	g := &guard{cancel: cancel}
-	g.timer = time.AfterFunc(time.Hour, func() {
-		g.fired.Store(true)
-		cancel()
-	})
+	g.timer = time.AfterFunc(time.Hour, g.check)
 	g.timer.Stop()
 	return g
 }
@@ -82,8 +88,37 @@ func (g *guard) run(limit time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pauseLocked(0)
-	g.running, g.since = true, time.Now()
-	g.timer.Reset(max(limit-g.waited, 0))
+	now := time.Now()
+	g.running, g.since, g.limit = true, now, limit
+	left := max(limit-g.waited, 0)
+	if g.stopped || g.armed && !now.Add(left).Before(g.armedAt) {
+		return // the timer fires by the deadline and looks again
+	}
+	g.armed, g.armedAt = true, now.Add(left)
+	g.timer.Reset(left)
+}
+
+// check runs when the timer fires: it ends the request if the clock ran
+// out, and otherwise sets the timer for what is left while the clock runs
+// (run sets it when the clock starts again).
+func (g *guard) check() {
+	g.mu.Lock()
+	g.armed = false
+	if g.stopped || !g.running {
+		g.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	used := g.waited + now.Sub(g.since)
+	if used < g.limit {
+		g.armed, g.armedAt = true, now.Add(g.limit-used)
+		g.timer.Reset(g.limit - used)
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
+	g.fired.Store(true)
+	g.cancel()
 }
 
 // pause stops the clock, crediting n bytes of progress.
@@ -95,7 +130,6 @@ func (g *guard) pause(n int) {
 
 func (g *guard) pauseLocked(n int) {
 	if g.running {
-		g.timer.Stop()
 		g.waited += time.Since(g.since)
 		g.running = false
 	}
@@ -115,6 +149,9 @@ func (g *guard) progress() {
 
 // stop ends the guard and releases the request's context.
 func (g *guard) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
 	g.timer.Stop()
 	g.cancel()
 }
