@@ -43,11 +43,12 @@ func Parse(s string) (Version, error) {
 }
 
 // written is a version as it was written: one to three numbers (in a
-// constraint, any of them a wildcard), the prerelease and metadata.
+// constraint, any of them a wildcard) and the prerelease; the metadata is
+// read past (it is only in raw).
 type written struct {
-	raw       string // as written, "v" and metadata included
-	nums      []string
-	pre, meta string
+	raw  string // as written, "v" and metadata included
+	nums []string
+	pre  string
 }
 
 // scan reads a version from the start of s, with wildcards (x, X, *)
@@ -78,7 +79,7 @@ func scan(s string, wild bool) (w written, rest string) {
 		w.pre, p = id, after
 	}
 	if id, after := identifiers(p, '+'); id != "" {
-		w.meta, p = id, after
+		p = after
 	}
 	w.raw = s[:len(s)-len(p)]
 	return w, p
