@@ -313,3 +313,39 @@ func TestDeleteManifest(t *testing.T) {
 		t.Fatalf("delete with deletes disabled: got %v, want ErrNotSupported", err)
 	}
 }
+
+// pieceSizes reads from r and records the largest buffer it was given.
+type pieceSizes struct {
+	r       io.Reader
+	largest int
+}
+
+func (p *pieceSizes) Read(b []byte) (int, error) {
+	p.largest = max(p.largest, len(b))
+	return p.r.Read(b)
+}
+
+// TestPutBlobReadsLargePieces: over plain HTTP, the body of a streamed
+// upload is read in pieces of 128 KiB, not net/http's 32 KiB (bulkConn),
+// and arrives whole.
+func TestPutBlobReadsLargePieces(t *testing.T) {
+	t.Parallel()
+	reg := testregistry.New(t, testregistry.Options{})
+	content := randomBytes(4<<20+7, 3)
+	c := newClient(t, reg, "blobs/pieces", nil, registry.ForPush())
+	src := &pieceSizes{r: bytes.NewReader(content)}
+	if err := c.PutBlob(context.Background(), "blobs/pieces", desc(content), src); err != nil {
+		t.Fatalf("PutBlob: %v", err)
+	}
+	if src.largest != 128<<10 {
+		t.Errorf("the body was read in pieces of up to %d bytes, want %d", src.largest, 128<<10)
+	}
+	rc, err := c.GetBlob(context.Background(), "blobs/pieces", desc(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, _ := io.ReadAll(rc); !bytes.Equal(got, content) {
+		t.Fatalf("read back %d bytes that differ from the %d uploaded", len(got), len(content))
+	}
+}
