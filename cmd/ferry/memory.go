@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"runtime"
 	"runtime/debug"
 )
 
@@ -11,13 +10,9 @@ import (
 // and the collector's default target (twice the live heap, at least
 // 4 MiB) lets the heap grow well past it. Half that target costs a few
 // more collections of a small heap (a 1 GiB copy on a fast link still
-// runs two). GOGC, when set, is the user's to choose. Allocations are
-// sampled for FERRY_MEMPROFILE only.
+// runs two). GOGC, when set, is the user's to choose.
 func tuneMemory() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
-	}
-	if os.Getenv("FERRY_MEMPROFILE") == "" {
-		runtime.MemProfileRate = 0
 	}
 }

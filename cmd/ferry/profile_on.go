@@ -1,3 +1,5 @@
+//go:build ferryprofile
+
 package main
 
 import (
@@ -12,9 +14,13 @@ import (
 // `go tool pprof`): for finding where a copy spends its time and memory
 // (the benchmark's scenarios, see the README's Benchmark section). The returned func
 // writes them; a profile that cannot be written is reported on stderr and
-// does not change the command's outcome.
+// does not change the command's outcome. Only a build with the
+// ferryprofile tag has them (see profile_off.go).
 func startProfiles() func() {
 	cpu, mem := os.Getenv("FERRY_CPUPROFILE"), os.Getenv("FERRY_MEMPROFILE")
+	if mem == "" {
+		runtime.MemProfileRate = 0
+	}
 	if cpu == "" && mem == "" {
 		return func() {}
 	}
