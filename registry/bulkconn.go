@@ -6,11 +6,18 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 )
 
 // bulkPiece is the size of the pieces in which a request body goes from
-// its reader to a plain TCP connection.
-const bulkPiece = 128 << 10
+// its reader to a plain TCP connection; a piece goes when full, or after
+// bulkWait when the body comes slowly (a source on a bad link), so a
+// registry or proxy in front of it never waits on ferry's buffer for
+// bytes that arrived.
+const (
+	bulkPiece = 128 << 10
+	bulkWait  = 250 * time.Millisecond
+)
 
 var bulkBufs = sync.Pool{New: func() any { b := make([]byte, bulkPiece); return &b }}
 
@@ -42,22 +49,27 @@ func (c bulkConn) ReadFrom(r io.Reader) (int64, error) {
 	}
 	bp := bulkBufs.Get().(*[]byte)
 	defer bulkBufs.Put(bp)
-	return copyFull(c.TCPConn, r, *bp)
+	return copyFull(c.TCPConn, r, *bp, time.Now, bulkWait)
 }
 
 // copyFull copies r to w until r ends, filling buf before each write
-// (the last piece may be shorter). Bytes read before an error of r are
-// written before the error is returned; r's errors are returned as they
-// are (io.ReadFull would turn an early end into io.ErrUnexpectedEOF).
-func copyFull(w io.Writer, r io.Reader, buf []byte) (int64, error) {
+// (the last piece may be shorter), unless filling it takes longer than
+// wait by the clock now: what was read then goes at once. Bytes read
+// before an error of r are written before the error is returned; r's
+// errors are returned as they are (io.ReadFull would turn an early end
+// into io.ErrUnexpectedEOF).
+func copyFull(w io.Writer, r io.Reader, buf []byte, now func() time.Time, wait time.Duration) (int64, error) {
 	var n int64
 	for {
 		k := 0
 		var err error
-		for k < len(buf) && err == nil {
+		for start := now(); k < len(buf) && err == nil; {
 			var m int
 			m, err = r.Read(buf[k:])
 			k += m
+			if k > 0 && now().Sub(start) >= wait {
+				break
+			}
 		}
 		if k > 0 {
 			m, werr := w.Write(buf[:k])
